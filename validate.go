@@ -1,0 +1,141 @@
+package podlife
+
+import "strings"
+
+// Validation follows the Kubernetes API server (pkg/apis/core/validation/validation.go,
+// ValidatePodSpec and what it calls, v1.35) for the fields podlife has. Where it differs:
+//   - it runs before the API server's defaulting, so a zero value the API would default is
+//     accepted (an empty imagePullPolicy, pod restartPolicy, port protocol, volume source, HTTP
+//     path or scheme; zero probe timings; a nil terminationGracePeriodSeconds);
+//   - field paths name podlife's own JSON fields, which match the API's except where podlife
+//     flattens them (env[i].secretKeyRef for env[i].valueFrom.secretKeyRef, volumes[i].source and
+//     .ref, readinessGates[i] for readinessGates[i].conditionType), and are exact where upstream's
+//     are not (sleep.seconds for sleep, httpHeaders[i].name for httpHeaders);
+//   - a negative terminationGracePeriodSeconds is an error (the API server warns and treats it
+//     as 1; Defaulted does the same), and restart rules without the ContainerRestartRules gate are
+//     an error (the API server drops them).
+
+// MaxRestartPolicyRules is the most restart rules one container may have.
+const MaxRestartPolicyRules = 20
+
+// FeatureGates are the Kubernetes feature gates that change which pod specs are valid. The zero
+// value has every gate off, which validates as an API server before these features existed;
+// DefaultFeatureGates is what Validate uses.
+type FeatureGates struct {
+	// ContainerRestartRules (KEP-5307; alpha in 1.34, beta and on by default in 1.35) allows a
+	// restartPolicy on app containers, restartPolicy Never or OnFailure on init containers, and
+	// restartPolicyRules. Without it an init container's restartPolicy may only be Always.
+	ContainerRestartRules bool
+	// RestartAllContainersOnContainerExits (KEP-5532; alpha in 1.35) allows the rule action
+	// RestartAllContainers, and restart rules on sidecars.
+	RestartAllContainersOnContainerExits bool
+}
+
+// DefaultFeatureGates enables every gate podlife models: a 1.35 API server with
+// RestartAllContainersOnContainerExits turned on.
+func DefaultFeatureGates() FeatureGates {
+	return FeatureGates{ContainerRestartRules: true, RestartAllContainersOnContainerExits: true}
+}
+
+// Validate checks s as the API server would on pod creation, with DefaultFeatureGates. It returns
+// nil, or an ErrorList with every problem found (errors.As gives the list or a *FieldError;
+// errors.Is(err, ErrInvalid) holds). Paths are rooted at "spec". A nil s is an empty spec.
+func (s *PodSpec) Validate() error { return s.ValidateWith(DefaultFeatureGates()) }
+
+// ValidateWith is Validate under the given feature gates.
+func (s *PodSpec) ValidateWith(gates FeatureGates) error {
+	if s == nil {
+		s = &PodSpec{}
+	}
+	v := validator{gates: gates, grace: s.EffectiveGracePeriodSeconds()}
+	v.podSpec(s, Path("spec"))
+	return v.errs.AsError()
+}
+
+// validator collects the problems of one spec.
+type validator struct {
+	gates FeatureGates
+	grace int64 // the pod's effective terminationGracePeriodSeconds, the bound for sleep actions
+	errs  ErrorList
+}
+
+func (v *validator) add(e *FieldError) { v.errs = append(v.errs, e) }
+
+// invalidEach adds one Invalid error per message, as upstream does.
+func (v *validator) invalidEach(p Path, value any, msgs []string) {
+	for _, msg := range msgs {
+		v.add(Invalid(p, value, msg))
+	}
+}
+
+func (v *validator) podSpec(s *PodSpec, p Path) {
+	// Upstream reports a name shared by an init and an app container on the init container.
+	names := make(map[string]bool, len(s.InitContainers)+len(s.Containers))
+	for i := range s.Containers {
+		names[s.Containers[i].Name] = true
+	}
+	v.initContainers(s.InitContainers, names, p.Child("initContainers"))
+	v.appContainers(s.Containers, p.Child("containers"))
+	v.podRestartPolicy(s.RestartPolicy, p.Child("restartPolicy"))
+	if g := s.TerminationGracePeriodSeconds; g != nil && *g < 0 {
+		v.add(Invalid(p.Child("terminationGracePeriodSeconds"), *g,
+			"must be greater than or equal to 0 (the API server accepts a negative value with a warning and treats it as 1)"))
+	}
+	for i, gate := range s.ReadinessGates {
+		if msgs := qualifiedNameErrors(gate); msgs != nil {
+			v.invalidEach(p.Child("readinessGates").Index(i), gate, msgs)
+		}
+	}
+	v.volumes(s.Volumes, p.Child("volumes"))
+}
+
+func (v *validator) podRestartPolicy(rp RestartPolicy, p Path) {
+	switch rp {
+	case "", RestartAlways, RestartOnFailure, RestartNever:
+	default:
+		v.add(NotSupported(p, rp, RestartAlways, RestartOnFailure, RestartNever))
+	}
+}
+
+func (v *validator) volumes(vols []Volume, p Path) {
+	names := make(map[string]bool, len(vols))
+	for i := range vols {
+		vol := &vols[i]
+		at := func(field string) Path { return p.Index(i).Child(field) }
+		before := len(v.errs)
+		if vol.Name == "" {
+			v.add(Required(at("name"), ""))
+		} else if msgs := dns1123LabelErrors(vol.Name); msgs != nil {
+			v.invalidEach(at("name"), vol.Name, msgs)
+		}
+		if names[vol.Name] {
+			v.add(Duplicate(at("name"), vol.Name))
+		}
+		v.volumeSource(vol, at)
+		// As upstream, only a volume without problems claims its name.
+		if len(v.errs) == before {
+			names[vol.Name] = true
+		}
+	}
+}
+
+func (v *validator) volumeSource(vol *Volume, at func(string) Path) {
+	switch vol.Source {
+	case "", VolumeEmptyDir: // an empty source is defaulted to emptyDir
+	case VolumeSecret, VolumeConfigMap:
+		if vol.Ref == "" {
+			v.add(Required(at("ref"), "must name the "+string(vol.Source)))
+		}
+	case VolumeHostPath:
+		if vol.Ref == "" {
+			v.add(Required(at("ref"), "must be the path on the host"))
+		} else if hasBackstep(vol.Ref) {
+			v.add(Invalid(at("ref"), vol.Ref, "must not contain '..'"))
+		}
+	default:
+		v.add(NotSupported(at("source"), vol.Source, VolumeConfigMap, VolumeEmptyDir, VolumeHostPath, VolumeSecret))
+	}
+}
+
+// hasSurroundingSpace reports whether s starts or ends with white space.
+func hasSurroundingSpace(s string) bool { return strings.TrimSpace(s) != s }
