@@ -7,26 +7,9 @@ import (
 	"github.com/podlife/podlife"
 )
 
-// latestTag is the tag that makes the default pull policy Always.
-const latestTag = "latest"
-
-// DefaultPullPolicy is the imagePullPolicy the API server gives a container that leaves it empty
-// (SetDefaults_Container with pkg/util/parsers.ParseImageName): Always when the tag is "latest" or
-// the reference has neither tag nor digest, IfNotPresent otherwise, so a digest-only image gets
-// IfNotPresent and "repo:latest@sha256:..." gets Always. A registry port is not a tag:
-// "localhost:5000/app" has none and gets Always. Like upstream, which ignores the parse error, a
-// reference that does not parse (upper case repository, empty, malformed) gets IfNotPresent; the
-// pull then fails with InvalidImageName.
-func DefaultPullPolicy(image string) podlife.PullPolicy {
-	ref, err := parseImageRef(image)
-	if err != nil {
-		return podlife.PullIfNotPresent
-	}
-	if ref.tag == latestTag || (ref.tag == "" && ref.digest == "") {
-		return podlife.PullAlways
-	}
-	return podlife.PullIfNotPresent
-}
+// DefaultPullPolicy is podlife.DefaultPullPolicy, kept here beside ShouldPull where a caller
+// deciding about a pull looks for it.
+func DefaultPullPolicy(image string) podlife.PullPolicy { return podlife.DefaultPullPolicy(image) }
 
 // EffectivePullPolicy is c's imagePullPolicy, or DefaultPullPolicy of its image when empty.
 // A nil c has no image: IfNotPresent.
@@ -34,10 +17,7 @@ func EffectivePullPolicy(c *podlife.Container) podlife.PullPolicy {
 	if c == nil {
 		return podlife.PullIfNotPresent
 	}
-	if c.ImagePullPolicy != "" {
-		return c.ImagePullPolicy
-	}
-	return DefaultPullPolicy(c.Image)
+	return c.EffectivePullPolicy()
 }
 
 // ErrImageNeverPull is ShouldPull's answer for policy Never and an image not on the node. Its
