@@ -1,0 +1,428 @@
+package lifecycle
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/hooks"
+	"github.com/podlife/podlife/phase"
+	"github.com/podlife/podlife/probe"
+	"github.com/podlife/podlife/restart"
+	"github.com/podlife/podlife/termination"
+)
+
+// retryPeriod is how long a failed setup, sandbox or container create waits before the next try:
+// kubelet's pod worker requeues a failed sync after 10 s (without jitter here).
+const retryPeriod = 10 * time.Second
+
+// apply changes the machine for one event that target accepted. It returns an error only before
+// changing anything.
+func (m *Machine) apply(ev Event, c *ctr) error {
+	switch ev.Type {
+	case Tick:
+	case SetupDone, SetupFailed:
+		if m.setup != setupRunning {
+			return m.stale(ev)
+		}
+		m.now = ev.At
+		if ev.Type == SetupDone {
+			m.setup = setupDone
+			return nil
+		}
+		m.setup = setupNone
+		m.setupAt = ev.At.Add(retryPeriod)
+		m.record(Warning, "FailedMount", "", ev.Message)
+	case SandboxReady, SandboxFailed:
+		if !m.sandbox.creating {
+			return m.stale(ev)
+		}
+		m.now = ev.At
+		m.sandbox.creating = false
+		if ev.Type == SandboxFailed {
+			m.sandbox.failures++
+			m.setupAt = ev.At.Add(m.crashBackoff().Delay(m.sandbox.failures))
+			m.record(Warning, "FailedCreatePodSandBox", "", ev.Message)
+			return nil
+		}
+		m.sandbox.id, m.sandbox.ip, m.sandbox.ready, m.sandbox.failures = ev.SandboxID, ev.IP, true, 0
+		m.status.PodIP = ev.IP
+		m.dirty = true
+	case SandboxLost:
+		if !m.sandbox.ready || (ev.SandboxID != "" && ev.SandboxID != m.sandbox.id) {
+			return m.stale(ev)
+		}
+		m.now = ev.At
+		m.sandbox.ready = false
+		m.dirty = true
+		m.record(Normal, "SandboxChanged", "", "Pod sandbox changed, it will be killed and re-created.")
+	case ImagePulled, ImagePullFailed:
+		if c.stage != pulling {
+			return m.stale(ev)
+		}
+		m.now = ev.At
+		m.pulled(c, ev)
+	case ContainerCreated, ContainerCreateFailed:
+		return m.created(c, ev)
+	case ContainerStarted, ContainerStartFailed:
+		if c.stage != starting {
+			return m.stale(ev)
+		}
+		m.now = ev.At
+		m.startedEv(c, ev)
+	case ContainerExited:
+		if !c.alive() {
+			return m.stale(ev)
+		}
+		m.now = ev.At
+		m.exited(c, terminated(ev, c))
+	case ProbeResult:
+		if !ev.Probe.Valid() || !c.hasProbe[ev.Probe] {
+			return fmt.Errorf("%w: %s for %s, which has no %s probe", ErrBadEvent, ev.Type, c.name, ev.Probe)
+		}
+		if !c.inflight[ev.Probe] {
+			return m.stale(ev)
+		}
+		m.now = ev.At
+		m.probed(c, ev)
+	case HookResult:
+		return m.hooked(c, ev)
+	case DeleteRequested:
+		if ev.GracePeriodSeconds != nil && *ev.GracePeriodSeconds < 0 {
+			return fmt.Errorf("%w: %s with negative grace period %d", ErrBadEvent, ev.Type, *ev.GracePeriodSeconds)
+		}
+		m.now = ev.At
+		m.deleteRequested(ev.GracePeriodSeconds)
+	case SpecUpdated:
+		return m.specUpdated(ev)
+	}
+	return nil
+}
+
+func (m *Machine) stale(ev Event) error {
+	return fmt.Errorf("%w: %s", ErrStale, ev)
+}
+
+func (m *Machine) pulled(c *ctr, ev Event) {
+	if ev.Type == ImagePulled {
+		c.stage = creating
+		m.record(Normal, "Pulled", c.name, fmt.Sprintf("Container image %q present", c.spec.Image))
+		m.emit(Action{Type: CreateContainer, Container: c.name, Attempt: c.attempt, SandboxID: m.sandbox.id, Spec: c.spec})
+		return
+	}
+	c.stage = idle
+	reason := ev.Reason
+	if reason == "" {
+		reason = phase.ReasonErrImagePull
+	}
+	if reason == phase.ReasonErrImagePull {
+		pb := m.pulls[c.spec.Image].Failed(m.pullBackoff(), ev.At)
+		m.pulls[c.spec.Image] = pb
+		c.retryAt = pb.NextAttempt()
+	} else {
+		c.retryAt = ev.At.Add(retryPeriod)
+	}
+	m.record(Warning, "Failed", c.name, ev.Message)
+	m.setWaiting(c, reason, ev.Message)
+}
+
+func (m *Machine) created(c *ctr, ev Event) error {
+	if c.stage != creating || ev.Attempt != c.attempt {
+		if ev.Type == ContainerCreated && ev.ContainerID != "" && ev.Attempt <= c.attempt && ev.ContainerID != c.id {
+			// An instance the machine gave up on (the pod is stopping): remove it.
+			m.now = ev.At
+			m.emit(Action{Type: RemoveContainer, Container: c.name, ContainerID: ev.ContainerID})
+			return nil
+		}
+		return m.stale(ev)
+	}
+	m.now = ev.At
+	if ev.Type == ContainerCreateFailed {
+		reason := ev.Reason
+		if reason == "" {
+			reason = phase.ReasonCreateContainerError
+		}
+		c.stage = idle
+		c.retryAt = ev.At.Add(retryPeriod)
+		m.record(Warning, "Failed", c.name, ev.Message)
+		m.setWaiting(c, reason, ev.Message)
+		return nil
+	}
+	if ev.ContainerID == "" {
+		return fmt.Errorf("%w: %s without a container ID", ErrBadEvent, ev.Type)
+	}
+	c.stage = starting
+	c.id = ev.ContainerID
+	c.waitReason, c.waitMessage = "", ""
+	st := c.status
+	if c.exit != nil {
+		st.LastTerminationState = phase.State{Terminated: c.exit}
+	}
+	st.State = phase.State{Waiting: &phase.WaitingState{}}
+	st.RestartCount = c.attempt
+	st.ContainerID = ev.ContainerID
+	st.Image = c.spec.Image
+	m.setStatus(c, st)
+	m.record(Normal, "Created", c.name, "Created container: "+c.name)
+	m.emit(Action{Type: StartContainer, Container: c.name, ContainerID: c.id})
+	return nil
+}
+
+func (m *Machine) startedEv(c *ctr, ev Event) {
+	if ev.Type == ContainerStartFailed {
+		code := ev.ExitCode
+		if code == 0 {
+			code = 128
+		}
+		m.record(Warning, "Failed", c.name, "Error: "+ev.Message)
+		m.exited(c, phase.TerminatedState{ExitCode: code, Reason: phase.ReasonStartError, Message: ev.Message,
+			StartedAt: ev.At, FinishedAt: ev.At, ContainerID: c.id})
+		return
+	}
+	c.hookAt = ev.At
+	m.record(Normal, "Started", c.name, "Started container "+c.name)
+	st := c.status
+	st.State = phase.State{Waiting: &phase.WaitingState{}}
+	if c.spec.Lifecycle != nil && c.spec.Lifecycle.PostStart != nil {
+		c.stage = postStart
+		m.emit(Action{Type: RunHook, Container: c.name, ContainerID: c.id, Hook: PostStart, Handler: c.spec.Lifecycle.PostStart})
+		return
+	}
+	m.running(c, ev.At)
+}
+
+// running makes c Running since startedAt (the runtime's start time) and starts its probes.
+func (m *Machine) running(c *ctr, startedAt time.Time) {
+	c.stage = running
+	st := phase.RunningAgain(c.status, startedAt, c.attempt)
+	st.ContainerID = c.id
+	for _, k := range probeKinds {
+		if c.hasProbe[k] {
+			c.probes[k] = probe.NewTracker(k, probe.For(c.spec, k), c.id, startedAt)
+		}
+	}
+	if !c.hasProbe[probe.Startup] {
+		m.markStarted(c, &st)
+	}
+	m.setStatus(c, st)
+}
+
+// markStarted sets started (and ready when no readiness probe holds it back) and lets liveness
+// and readiness run.
+func (m *Machine) markStarted(c *ctr, st *phase.ContainerStatus) {
+	t := true
+	st.Started = &t
+	for k := range c.probes {
+		c.probes[k].MarkStarted(m.now)
+	}
+	st.Ready = !c.hasProbe[probe.Readiness] || c.probes[probe.Readiness].Result() == probe.Success
+}
+
+func terminated(ev Event, c *ctr) phase.TerminatedState {
+	reason := ev.Reason
+	if reason == "" {
+		reason = phase.ReasonCompleted
+		if ev.ExitCode != 0 {
+			reason = phase.ReasonError
+		}
+	}
+	var startedAt time.Time
+	if c.status.State.Running != nil {
+		startedAt = c.status.State.Running.StartedAt
+	} else {
+		startedAt = c.hookAt
+	}
+	return phase.TerminatedState{ExitCode: ev.ExitCode, Signal: ev.Signal, Reason: reason, Message: ev.Message,
+		StartedAt: startedAt, FinishedAt: ev.At, ContainerID: c.id}
+}
+
+// exited records the end of c's current instance and decides what follows.
+func (m *Machine) exited(c *ctr, t phase.TerminatedState) {
+	if c.kill != nil {
+		_, _ = c.kill.Exited(m.now)
+		c.kill = nil
+	}
+	if m.stop != nil {
+		acts, err := m.stop.plan.Exited(c.name, m.now)
+		if err == nil {
+			m.stopActions(acts)
+		}
+	}
+	c.stage = idle
+	c.retire()
+	c.exit = &t
+	st := phase.Exited(c.status, t)
+	c.succeeded = c.regularInit() && t.ExitCode == 0
+	cause := c.killCause
+	c.killCause = ""
+	switch {
+	case m.deleted || (m.stop != nil && m.stop.purpose != purposeSandbox):
+		c.final = true
+	case c.succeeded:
+	case m.stop != nil: // the sandbox is being replaced: everything runs again
+		c.restartAt = time.Time{}
+	default:
+		m.decideRestart(c, &st, cause)
+	}
+	m.setStatus(c, st)
+}
+
+// decideRestart applies the restart policy and the crash-loop back-off to an exited container.
+func (m *Machine) decideRestart(c *ctr, st *phase.ContainerStatus, cause string) {
+	t := c.exit
+	restartIt := c.forced || c.sidecar || restartDecide(m.spec.RestartPolicy, c.spec, t.ExitCode)
+	c.forced = false
+	if !restartIt {
+		c.final = true
+		return
+	}
+	c.restartAt = c.crash.NextStart(m.crashBackoff(), t.FinishedAt)
+	if cause != "" {
+		*st = phase.BackingOff(*st, "")
+		st.State.Waiting.Reason, st.State.Waiting.Message = cause, c.waitMessage
+		return
+	}
+	if c.restartAt.After(m.now) {
+		delay := c.crash.Delay(m.crashBackoff(), t.FinishedAt)
+		msg := fmt.Sprintf("back-off %v restarting failed container=%s pod=%s", delay, c.name, m.ref)
+		*st = phase.BackingOff(*st, msg)
+		m.record(Warning, "BackOff", c.name, "Back-off restarting failed container "+c.name+" in pod "+m.ref.String())
+	}
+}
+
+func (m *Machine) probed(c *ctr, ev Event) {
+	k := ev.Probe
+	c.inflight[k] = false
+	if ev.Outcome.Result == probe.Failure {
+		m.record(Warning, "Unhealthy", c.name, capitalize(k.String())+" probe failed: "+ev.Outcome.Message)
+	}
+	eff := c.probes[k].Observe(ev.Outcome, ev.At)
+	if c.stage != running {
+		return
+	}
+	st := c.status
+	switch {
+	case k == probe.Startup && eff.Changed && eff.Result == probe.Success:
+		m.markStarted(c, &st)
+	case k == probe.Readiness && eff.Changed:
+		st.Ready = c.started() && eff.Result == probe.Success
+	}
+	m.setStatus(c, st)
+	if eff.Kill {
+		what := "liveness"
+		if k == probe.Startup {
+			what = "startup"
+		}
+		var grace *int64
+		if p := probe.For(c.spec, k); p != nil {
+			grace = p.TerminationGracePeriodSeconds
+		}
+		m.killContainer(c, fmt.Sprintf("Container %s failed %s probe, will be restarted", c.name, what), "", grace)
+	}
+}
+
+func (m *Machine) hooked(c *ctr, ev Event) error {
+	switch ev.Hook {
+	case PostStart:
+		if c.stage != postStart {
+			return m.stale(ev)
+		}
+		m.now = ev.At
+		eff := hooks.EffectOf(hooks.PostStart, ev.HookOutcome)
+		if eff.Running {
+			m.running(c, c.hookAt)
+			return nil
+		}
+		m.record(Warning, eff.Event.Reason, c.name, eff.Event.Message)
+		c.waitMessage = eff.WaitingMessage
+		m.killContainer(c, eff.KillEvent.Message, eff.WaitingReason, nil)
+		return nil
+	case PreStop:
+		var acts []termination.Action
+		var err error
+		switch {
+		case c.kill != nil:
+			acts, err = c.kill.PreStopDone(ev.At)
+		case m.stop != nil:
+			acts, err = m.stop.plan.PreStopDone(c.name, ev.At)
+		default:
+			return m.stale(ev)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrStale, ev, err)
+		}
+		m.now = ev.At
+		if eff := hooks.EffectOf(hooks.PreStop, ev.HookOutcome); eff.Event.Reason != "" {
+			m.record(Warning, eff.Event.Reason, c.name, eff.Event.Message)
+		}
+		m.stopActions(acts)
+		return nil
+	}
+	return fmt.Errorf("%w: %s with unknown hook %v", ErrBadEvent, ev.Type, ev.Hook)
+}
+
+// specUpdated takes a new spec in which only container images may differ, as kubelet acts only
+// on those: a running container whose image changed is killed and recreated whatever its restart
+// policy, with a fresh back-off curve (kubelet keys back-off by the spec hash).
+func (m *Machine) specUpdated(ev Event) error {
+	if ev.Spec == nil {
+		return fmt.Errorf("%w: %s without a spec", ErrBadEvent, ev.Type)
+	}
+	if err := ev.Spec.Validate(); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrBadEvent, ev.Type, err)
+	}
+	next := ev.Spec.Defaulted()
+	if len(next.InitContainers) != len(m.spec.InitContainers) || len(next.Containers) != len(m.spec.Containers) {
+		return fmt.Errorf("%w: %s: containers may not be added or removed", ErrBadEvent, ev.Type)
+	}
+	same := next
+	same.InitContainers = append([]podlife.Container(nil), next.InitContainers...)
+	same.Containers = append([]podlife.Container(nil), next.Containers...)
+	for i, c := range m.ctrs {
+		dst := &same.Containers
+		j := c.index
+		if c.init {
+			dst = &same.InitContainers
+		}
+		(*dst)[j].Image = c.spec.Image
+		if c.init {
+			(*dst)[j].ImagePullPolicy = m.spec.InitContainers[j].ImagePullPolicy
+		} else {
+			(*dst)[j].ImagePullPolicy = m.spec.Containers[j].ImagePullPolicy
+		}
+		_ = i
+	}
+	if !reflect.DeepEqual(same, m.spec) {
+		return fmt.Errorf("%w: %s: only container images may change", ErrBadEvent, ev.Type)
+	}
+	m.now = ev.At
+	for _, c := range m.ctrs {
+		src := &next.Containers[c.index]
+		if c.init {
+			src = &next.InitContainers[c.index]
+		}
+		if src.Image == c.spec.Image {
+			continue
+		}
+		c.spec.Image, c.spec.ImagePullPolicy = src.Image, src.ImagePullPolicy
+		if c.regularInit() && c.succeeded {
+			continue // completed init containers are not re-run for an image change
+		}
+		c.crash = restart.CrashLoop{}
+		if c.alive() && c.stage != stopping {
+			c.forced = true
+			m.killContainer(c, fmt.Sprintf("Container %s definition changed, will be restarted", c.name), "", nil)
+		} else if c.exit != nil && !c.final {
+			c.restartAt = time.Time{}
+		}
+	}
+	return nil
+}
+
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}

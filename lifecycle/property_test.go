@@ -1,0 +1,196 @@
+package lifecycle
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"pgregory.net/rapid"
+
+	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/phase"
+	"github.com/podlife/podlife/probe"
+)
+
+// scenario is a generated pod and the behaviour of its containers.
+type scenario struct {
+	spec     podlife.PodSpec
+	runs     map[string][]run
+	failFrom map[string]int // liveness/startup/readiness probes fail from this second on (0: never)
+	hookFor  map[string]time.Duration
+	deleteAt int // seconds; 0: never
+}
+
+func genScenario(t *rapid.T) scenario {
+	s := scenario{runs: map[string][]run{}, failFrom: map[string]int{}, hookFor: map[string]time.Duration{}}
+	s.spec.RestartPolicy = rapid.SampledFrom([]podlife.RestartPolicy{podlife.RestartAlways, podlife.RestartOnFailure, podlife.RestartNever}).Draw(t, "policy")
+	grace := rapid.Int64Range(0, 40).Draw(t, "grace")
+	s.spec.TerminationGracePeriodSeconds = &grace
+	exec := podlife.ProbeHandler{Exec: &podlife.ExecAction{Command: []string{"check"}}}
+	mk := func(name string, sidecar, regularInit bool) podlife.Container {
+		c := podlife.Container{Name: name, Image: "busybox:1"}
+		if sidecar {
+			c.RestartPolicy = policy(podlife.RestartAlways)
+		}
+		if !regularInit {
+			if rapid.Bool().Draw(t, name+"/liveness") {
+				c.LivenessProbe = &podlife.Probe{ProbeHandler: exec, PeriodSeconds: 5}
+			}
+			if rapid.Bool().Draw(t, name+"/readiness") {
+				c.ReadinessProbe = &podlife.Probe{ProbeHandler: exec, PeriodSeconds: 3}
+			}
+			if rapid.Bool().Draw(t, name+"/startup") {
+				c.StartupProbe = &podlife.Probe{ProbeHandler: exec, PeriodSeconds: 2, FailureThreshold: 5}
+			}
+			c.Lifecycle = &podlife.Lifecycle{}
+			if rapid.Bool().Draw(t, name+"/preStop") {
+				c.Lifecycle.PreStop = &podlife.LifecycleHandler{Exec: &podlife.ExecAction{Command: []string{"drain"}}}
+				s.hookFor[name+"/PreStop"] = time.Duration(rapid.IntRange(0, 50).Draw(t, name+"/preStopSecs")) * time.Second
+			}
+			if rapid.Bool().Draw(t, name+"/postStart") {
+				c.Lifecycle.PostStart = &podlife.LifecycleHandler{Exec: &podlife.ExecAction{Command: []string{"warm"}}}
+				s.hookFor[name+"/PostStart"] = time.Duration(rapid.IntRange(0, 5).Draw(t, name+"/postStartSecs")) * time.Second
+			}
+			if rapid.Bool().Draw(t, name+"/probesFail") {
+				s.failFrom[name] = rapid.IntRange(1, 300).Draw(t, name+"/failFrom")
+			}
+		}
+		n := rapid.IntRange(1, 4).Draw(t, name+"/runs")
+		for i := 0; i < n; i++ {
+			s.runs[name] = append(s.runs[name], run{
+				For:        time.Duration(rapid.IntRange(0, 120).Draw(t, name+"/for")) * time.Second,
+				Exit:       rapid.SampledFrom([]int32{0, 1, 3}).Draw(t, name+"/exit"),
+				IgnoreTerm: rapid.Bool().Draw(t, name+"/ignoreTerm"),
+				TermDelay:  time.Duration(rapid.IntRange(0, 10).Draw(t, name+"/termDelay")) * time.Second,
+			})
+		}
+		return c
+	}
+	nInit := rapid.IntRange(0, 3).Draw(t, "init")
+	for i := 0; i < nInit; i++ {
+		sidecar := rapid.Bool().Draw(t, "sidecar")
+		s.spec.InitContainers = append(s.spec.InitContainers, mk(fmt.Sprintf("init%d", i), sidecar, !sidecar))
+	}
+	nApp := rapid.IntRange(1, 3).Draw(t, "apps")
+	for i := 0; i < nApp; i++ {
+		s.spec.Containers = append(s.spec.Containers, mk(fmt.Sprintf("app%d", i), false, false))
+	}
+	if rapid.Bool().Draw(t, "delete") {
+		s.deleteAt = rapid.IntRange(1, 500).Draw(t, "deleteAt")
+	}
+	return s
+}
+
+type trace struct {
+	log      []string
+	statuses []phase.PodStatus
+	problems []string
+}
+
+// play runs a scenario for 15 virtual minutes and checks the machine's invariants on the way.
+func play(t *testing.T, s scenario) trace {
+	d := newDriver(t, s.spec)
+	for k, v := range s.runs {
+		d.runs[k] = v
+	}
+	d.hookFor = s.hookFor
+	d.probes = func(c string, k probe.Kind, at time.Time) Outcome {
+		if f := s.failFrom[c]; f > 0 && !at.Before(sec(f)) {
+			return probe.FailureOutcome("failing")
+		}
+		return probe.SuccessOutcome("")
+	}
+	var tr trace
+	problem := func(format string, args ...any) {
+		tr.problems = append(tr.problems, fmt.Sprintf("%s: ", d.at())+fmt.Sprintf(format, args...))
+	}
+	running := map[string]string{}  // container name -> running instance id
+	preStopped := map[string]bool{} // container id -> preStop asked for
+	var terminal phase.Phase
+	restarts := map[string]int32{}
+	d.observe = func(rd Ready) {
+		if !rd.Deadline.IsZero() && rd.Deadline.Before(d.m.Now()) {
+			problem("deadline %v before now", rd.Deadline)
+		}
+		for _, a := range rd.Actions {
+			switch a.Type {
+			case StartContainer:
+				c := d.m.byName(a.Container)
+				if !c.init {
+					for _, ic := range d.m.ctrs[:d.m.nInit] {
+						if ic.regularInit() && !ic.succeeded {
+							problem("%s starts before init container %s succeeded", a.Container, ic.name)
+						}
+					}
+				}
+				if id, ok := running[a.Container]; ok {
+					problem("%s starts %s while %s runs", a.Container, a.ContainerID, id)
+				}
+				running[a.Container] = a.ContainerID
+			case RunHook:
+				if a.Hook == PreStop {
+					preStopped[a.ContainerID] = true
+				}
+			case StopContainer:
+				c := d.m.byName(a.Container)
+				if c.spec.Lifecycle != nil && c.spec.Lifecycle.PreStop != nil && a.Timeout > 2*time.Second && !preStopped[a.ContainerID] {
+					problem("%s stopped without its preStop", a.ContainerID)
+				}
+			}
+		}
+		if rd.Status == nil {
+			return
+		}
+		st := *rd.Status
+		tr.statuses = append(tr.statuses, st)
+		if terminal != "" && st.Phase != terminal {
+			problem("phase left terminal %s for %s", terminal, st.Phase)
+		}
+		if st.Phase.IsTerminal() {
+			terminal = st.Phase
+		}
+		for _, cs := range append(append([]phase.ContainerStatus{}, st.InitContainerStatuses...), st.ContainerStatuses...) {
+			if cs.RestartCount < restarts[cs.Name] {
+				problem("%s restartCount fell from %d to %d", cs.Name, restarts[cs.Name], cs.RestartCount)
+			}
+			restarts[cs.Name] = cs.RestartCount
+		}
+	}
+	d.exited = func(ev Event) {
+		name := d.ids[ev.ContainerID]
+		if running[name] == ev.ContainerID {
+			delete(running, name)
+		}
+	}
+	var extra []Event
+	if s.deleteAt > 0 {
+		extra = append(extra, Event{Type: DeleteRequested, At: sec(s.deleteAt)})
+	}
+	d.runUntil(sec(900), extra...)
+	for _, l := range d.log {
+		if strings.Contains(l, " error ") && !strings.Contains(l, "stale") {
+			problem("machine refused an event: %s", l)
+		}
+	}
+	tr.log = d.log
+	return tr
+}
+
+func TestMachineInvariants(t *testing.T) {
+	rapid.Check(t, func(rt *rapid.T) {
+		s := genScenario(rt)
+		tr := play(t, s)
+		if len(tr.problems) > 0 {
+			rt.Fatalf("%d problems, first: %s\nspec: %+v\nlog:\n%s", len(tr.problems), tr.problems[0], s.spec, strings.Join(tr.log, "\n"))
+		}
+		again := play(t, s)
+		if diff := cmp.Diff(tr.statuses, again.statuses); diff != "" {
+			rt.Fatalf("the same events gave other statuses (-first +second):\n%s", diff)
+		}
+		if diff := cmp.Diff(tr.log, again.log); diff != "" {
+			rt.Fatalf("the same events gave other actions (-first +second):\n%s", diff)
+		}
+	})
+}

@@ -1,0 +1,216 @@
+package lifecycle
+
+import (
+	"time"
+
+	"fmt"
+
+	"github.com/podlife/podlife/phase"
+	"github.com/podlife/podlife/probe"
+	"github.com/podlife/podlife/termination"
+)
+
+// purpose says why the whole pod is stopping, which decides what comes after.
+type purpose uint8
+
+const (
+	purposeDelete   purpose = iota + 1 // the pod was deleted: then it is terminal
+	purposeFinished                    // the app containers are done: stop sidecars, then terminal
+	purposeSandbox                     // the sandbox changed: then a new sandbox and a fresh start
+)
+
+// podStop is a graceful stop of every running container of the pod.
+type podStop struct {
+	plan    *termination.PodStop
+	purpose purpose
+}
+
+// startPodStop begins a whole-pod stop: containers being prepared are abandoned, running ones
+// get their preStop hooks and stop signals in kubelet's order.
+func (m *Machine) startPodStop(p purpose, g termination.Grace, reason string) {
+	var members []termination.Member
+	for _, c := range m.ctrs {
+		if c.inFlight() {
+			c.stage = idle // a late ContainerCreated is answered with RemoveContainer
+		}
+		kind := termination.AppContainer
+		switch {
+		case c.sidecar:
+			kind = termination.SidecarContainer
+		case c.init:
+			kind = termination.InitContainer
+		}
+		alive := c.alive()
+		if !alive && !c.sidecar {
+			continue
+		}
+		hasPreStop := c.spec.Lifecycle != nil && c.spec.Lifecycle.PreStop != nil
+		if c.kill != nil { // a container stop under way (its preStop already ran) is taken over
+			hasPreStop = false
+			c.kill = nil
+		}
+		members = append(members, termination.Member{Name: c.name, Kind: kind, Order: c.index, HasPreStop: hasPreStop, Exited: !alive})
+		if alive {
+			c.stage = stopping
+			if reason != "" {
+				m.record(Normal, "Killing", c.name, "Stopping container "+c.name)
+			}
+		}
+	}
+	plan, acts, err := termination.NewPodStop(members, g.Period, m.now)
+	if err != nil { // members come from a validated spec; a failure here is a bug, not input
+		panic(fmt.Sprintf("lifecycle: pod stop: %v", err))
+	}
+	m.stop = &podStop{plan: plan, purpose: p}
+	m.stopActions(acts)
+	m.syncStop()
+}
+
+// deleteRequested starts the pod's graceful deletion, or shortens one under way.
+func (m *Machine) deleteRequested(seconds *int64) {
+	g, err := termination.GracePeriod(termination.GraceRequest{Deleted: true, DeleteSeconds: seconds, SpecSeconds: m.spec.TerminationGracePeriodSeconds})
+	if err != nil {
+		g = termination.Grace{Period: termination.MinimumPodGracePeriod}
+	}
+	first := !m.deleted
+	m.deleted = true
+	if m.terminal != "" {
+		return
+	}
+	for _, c := range m.ctrs {
+		if c.exit != nil && c.stage == idle {
+			c.final = true
+		}
+		for _, k := range probeKinds {
+			if k != probe.Readiness && c.hasProbe[k] {
+				c.probes[k].StopForDeletion(m.now)
+			}
+		}
+	}
+	if m.stop != nil {
+		if m.stop.purpose != purposeDelete {
+			m.stop.purpose = purposeDelete
+		}
+		if _, acts, err := m.stop.plan.Shorten(g.Period, m.now); err == nil {
+			m.stopActions(acts)
+		}
+		return
+	}
+	if first {
+		m.grace = g.Period
+	}
+	m.startPodStop(purposeDelete, g, "delete")
+}
+
+// killContainer stops one container while the pod goes on (a failed probe or postStart hook, a
+// changed image). cause, when set, is the waiting reason shown after it exited.
+func (m *Machine) killContainer(c *ctr, message, cause string, probeGrace *int64) {
+	if c.stage == stopping || !c.alive() {
+		return
+	}
+	g, err := termination.GracePeriod(termination.GraceRequest{Scope: termination.ContainerScope,
+		SpecSeconds: m.spec.TerminationGracePeriodSeconds, ProbeSeconds: probeGrace})
+	if err != nil {
+		g = termination.Grace{}
+	}
+	hasPreStop := c.spec.Lifecycle != nil && c.spec.Lifecycle.PreStop != nil
+	stop, acts, err := termination.NewStop(c.name, g.Period, hasPreStop, m.now)
+	if err != nil {
+		stop, acts, _ = termination.NewStop(c.name, 0, false, m.now)
+	}
+	c.kill = stop
+	c.stage = stopping
+	c.killCause = cause
+	for _, k := range probeKinds {
+		if k != probe.Readiness && c.hasProbe[k] {
+			c.probes[k].StopForDeletion(m.now)
+		}
+	}
+	m.record(Normal, "Killing", c.name, message)
+	m.stopActions(acts)
+}
+
+// tickStops lets graceful stops move on with time.
+func (m *Machine) tickStops() {
+	for _, c := range m.ctrs {
+		if c.kill != nil {
+			if acts, err := c.kill.Tick(m.now); err == nil {
+				m.stopActions(acts)
+			}
+		}
+	}
+	if m.stop != nil {
+		if acts, err := m.stop.plan.Tick(m.now); err == nil {
+			m.stopActions(acts)
+		}
+	}
+}
+
+// stopActions turns the termination plan's steps into runtime actions. SIGKILL needs no action:
+// the runtime sends it when StopContainer's timeout runs out.
+func (m *Machine) stopActions(acts []termination.Action) {
+	for _, a := range acts {
+		c := m.byName(a.Container)
+		if c == nil || c.id == "" {
+			continue
+		}
+		switch a.Kind {
+		case termination.RunPreStop:
+			m.emit(Action{Type: RunHook, Container: c.name, ContainerID: c.id, Hook: PreStop, Handler: c.spec.Lifecycle.PreStop, Timeout: m.stopGrace(c)})
+		case termination.SendStopSignal:
+			m.emit(Action{Type: StopContainer, Container: c.name, ContainerID: c.id, Timeout: a.Timeout})
+		}
+	}
+}
+
+func (m *Machine) stopGrace(c *ctr) time.Duration {
+	if c.kill != nil {
+		return c.kill.Grace()
+	}
+	if m.stop != nil {
+		return m.stop.plan.Grace()
+	}
+	return 0
+}
+
+// syncStop finishes a whole-pod stop once every container has exited.
+func (m *Machine) syncStop() {
+	if m.stop == nil || !m.stop.plan.Done() || m.anyAlive() {
+		return
+	}
+	p := m.stop.purpose
+	m.stop = nil
+	switch p {
+	case purposeSandbox:
+		m.prepared()
+	case purposeDelete:
+		m.becomeTerminal(true)
+	default:
+		m.becomeTerminal(false)
+	}
+}
+
+// becomeTerminal fixes the phase at Succeeded or Failed and releases the sandbox. A deleted pod
+// whose containers all stopped is terminal even if its statuses alone would not say so: kubelet
+// (1.27+) then reports Failed unless every app container succeeded.
+func (m *Machine) becomeTerminal(deleted bool) {
+	init, apps := m.statusLists()
+	ph := phase.ComputeInitialized(&m.spec, init, apps, deleted, m.initDone)
+	if !ph.IsTerminal() {
+		ph = phase.Failed
+	}
+	m.terminal = ph
+	m.dirty = true
+	m.releaseSandbox()
+}
+
+func (m *Machine) releaseSandbox() {
+	if m.sandbox.stopped {
+		return
+	}
+	m.sandbox.stopped = true
+	m.sandbox.ready = false
+	if m.sandbox.id != "" || m.sandbox.creating {
+		m.emit(Action{Type: StopSandbox, SandboxID: m.sandbox.id})
+	}
+}

@@ -1,0 +1,194 @@
+package lifecycle
+
+import (
+	"time"
+
+	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/phase"
+	"github.com/podlife/podlife/probe"
+	"github.com/podlife/podlife/restart"
+	"github.com/podlife/podlife/termination"
+)
+
+// restartDecide is whether an exited container runs again under its policy and rules. An
+// in-place restart of all containers (KEP-5532) restarts this container too.
+func restartDecide(podPolicy podlife.RestartPolicy, c *podlife.Container, exitCode int32) bool {
+	return restart.Decide(podPolicy, c, exitCode) != restart.Stay
+}
+
+// sync moves the pod forward as far as it can at m.now: kubelet's SyncPod, level-triggered, so
+// that any event (a Tick included) leads to the same place.
+func (m *Machine) sync() {
+	defer m.refreshStatus()
+	if m.Stopped() {
+		return
+	}
+	m.tickStops()
+	switch {
+	case m.stop != nil:
+		m.syncStop()
+		return
+	case m.terminal != "":
+		m.releaseSandbox()
+		return
+	}
+	if m.finishedOrFailed() {
+		return
+	}
+	if !m.prepared() {
+		return
+	}
+	m.syncContainers()
+	m.syncProbes()
+	m.finishedOrFailed()
+}
+
+// prepared runs the pod's setup and sandbox, and reports whether containers may run.
+func (m *Machine) prepared() bool {
+	if m.setup == setupDone && m.sandbox.ready {
+		return true
+	}
+	if m.now.Before(m.setupAt) {
+		return false
+	}
+	switch {
+	case m.setup == setupNone:
+		m.setup = setupRunning
+		m.emit(Action{Type: SetupPod})
+	case m.setup == setupDone && !m.sandbox.creating:
+		if m.anyAlive() { // the sandbox changed: kill everything first
+			m.startPodStop(purposeSandbox, m.specGrace(), "Pod sandbox changed, it will be killed and re-created.")
+			return false
+		}
+		if m.sandbox.id != "" {
+			m.emit(Action{Type: StopSandbox, SandboxID: m.sandbox.id, Reason: "SandboxChanged"})
+			m.sandbox.attempt++
+		}
+		m.sandbox.creating = true
+		m.sandbox.id, m.sandbox.ip = "", ""
+		m.initDone = false
+		for _, c := range m.ctrs {
+			if c.regularInit() {
+				c.succeeded = false
+			}
+		}
+		m.emit(Action{Type: RunSandbox, Attempt: m.sandbox.attempt})
+	}
+	return false
+}
+
+// syncContainers starts what may start: regular init containers one at a time, sidecars in
+// order (each gating the next init container until it is started), then every app container.
+func (m *Machine) syncContainers() {
+	for _, c := range m.ctrs[:m.nInit] {
+		switch {
+		case c.sidecar:
+			m.ensure(c)
+			if !c.started() && !m.initDone {
+				return
+			}
+		case c.succeeded:
+		default:
+			m.ensure(c)
+			return
+		}
+	}
+	for _, c := range m.ctrs[m.nInit:] {
+		m.ensure(c)
+	}
+}
+
+// ensure starts a new instance of c when none is in flight, it may run again, and its
+// back-off or retry time has come.
+func (m *Machine) ensure(c *ctr) {
+	if c.stage != idle || c.final {
+		return
+	}
+	if c.waitReason == phase.ReasonErrImagePull && !m.now.Before(c.waitSince.Add(retryPeriod)) && m.now.Before(c.retryAt) {
+		m.setWaiting(c, phase.ReasonImagePullBackOff, restart.ImagePullBackOffMessage(c.spec.Image))
+	}
+	if m.now.Before(c.retryAt) || (c.exit != nil && m.now.Before(c.restartAt)) {
+		return
+	}
+	if c.exit != nil && c.status.RestartCount == c.attempt {
+		// A new instance after an exit: the attempt number counts restarts in this pod.
+		c.crash = c.crash.Restarted(m.crashBackoff(), c.exit.FinishedAt, m.now)
+		c.attempt++
+	}
+	if !c.init {
+		m.initDone = true
+	}
+	c.stage = pulling
+	c.retryAt = time.Time{}
+	m.emit(Action{Type: PullImage, Container: c.name, Image: c.spec.Image, PullPolicy: c.spec.ImagePullPolicy})
+}
+
+// syncProbes asks for every probe run that is due.
+func (m *Machine) syncProbes() {
+	for _, c := range m.ctrs {
+		if c.stage != running && c.stage != stopping {
+			continue
+		}
+		for _, k := range probeKinds {
+			if !c.hasProbe[k] || c.inflight[k] {
+				continue
+			}
+			if t, ok := c.probes[k].NextRun(); ok && !t.After(m.now) {
+				c.inflight[k] = true
+				m.emit(Action{Type: RunProbe, Container: c.name, ContainerID: c.id, Probe: k, ProbeSpec: probe.For(c.spec, k)})
+			}
+		}
+	}
+}
+
+// finishedOrFailed ends a pod whose app containers all exited for good, or whose regular init
+// container failed for good: remaining sidecars are stopped, then the phase is terminal.
+func (m *Machine) finishedOrFailed() bool {
+	failedInit := false
+	for _, c := range m.ctrs[:m.nInit] {
+		if c.regularInit() && c.final && c.exit != nil && c.exit.ExitCode != 0 {
+			failedInit = true
+		}
+	}
+	done := true
+	for _, c := range m.ctrs[m.nInit:] {
+		if !c.final || c.stage != idle {
+			done = false
+		}
+	}
+	if !failedInit && !done {
+		return false
+	}
+	if m.anyAlive() || m.anyInFlight() {
+		m.startPodStop(purposeFinished, m.specGrace(), "")
+		return true
+	}
+	m.becomeTerminal(false)
+	return true
+}
+
+func (m *Machine) anyAlive() bool {
+	for _, c := range m.ctrs {
+		if c.alive() {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Machine) anyInFlight() bool {
+	for _, c := range m.ctrs {
+		if c.inFlight() {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Machine) specGrace() termination.Grace {
+	g, err := termination.GracePeriod(termination.GraceRequest{SpecSeconds: m.spec.TerminationGracePeriodSeconds})
+	if err != nil { // the spec was validated; keep the default rather than fail
+		return termination.Grace{Period: termination.MinimumPodGracePeriod}
+	}
+	return g
+}
