@@ -260,4 +260,3 @@ func (m *Machine) pullBackoff() restart.Backoff  { return *m.opts.ImagePull }
 
 // probeKinds in the order probes are considered.
 var probeKinds = [...]probe.Kind{probe.Startup, probe.Liveness, probe.Readiness}
-
