@@ -76,11 +76,7 @@ type Action struct {
 func (a Action) String() string {
 	var b strings.Builder
 	b.WriteString(a.Type.String())
-	add := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(&b, " %s=%s", k, v)
-		}
-	}
+	add := func(k, v string) { addField(&b, k, v) }
 	add("container", a.Container)
 	if a.Type == CreateContainer || a.Type == RunSandbox {
 		add("attempt", fmt.Sprint(a.Attempt))

@@ -110,11 +110,7 @@ type Event struct {
 func (e Event) String() string {
 	var b strings.Builder
 	b.WriteString(e.Type.String())
-	add := func(k, v string) {
-		if v != "" {
-			fmt.Fprintf(&b, " %s=%s", k, v)
-		}
-	}
+	add := func(k, v string) { addField(&b, k, v) }
 	add("container", e.Container)
 	if e.Type == ContainerCreated {
 		add("attempt", fmt.Sprint(e.Attempt))
@@ -146,6 +142,13 @@ func (e Event) String() string {
 	}
 	add("message", quoteIfSpaced(e.Message))
 	return b.String()
+}
+
+// addField appends " k=v" to a trace line, leaving out empty values.
+func addField(b *strings.Builder, k, v string) {
+	if v != "" {
+		fmt.Fprintf(b, " %s=%s", k, v)
+	}
 }
 
 func quoteIfSpaced(s string) string {
