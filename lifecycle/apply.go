@@ -182,8 +182,6 @@ func (m *Machine) startedEv(c *ctr, ev Event) {
 	}
 	c.hookAt = ev.At
 	m.record(Normal, "Started", c.name, "Started container "+c.name)
-	st := c.status
-	st.State = phase.State{Waiting: &phase.WaitingState{}}
 	if c.spec.Lifecycle != nil && c.spec.Lifecycle.PostStart != nil {
 		c.stage = postStart
 		m.emit(Action{Type: RunHook, Container: c.name, ContainerID: c.id, Hook: PostStart, Handler: c.spec.Lifecycle.PostStart})
@@ -271,7 +269,7 @@ func (m *Machine) exited(c *ctr, t phase.TerminatedState) {
 // decideRestart applies the restart policy and the crash-loop back-off to an exited container.
 func (m *Machine) decideRestart(c *ctr, st *phase.ContainerStatus, cause string) {
 	t := c.exit
-	restartIt := c.forced || c.sidecar || restartDecide(m.spec.RestartPolicy, c.spec, t.ExitCode)
+	restartIt := c.forced || c.sidecar || restart.WillRestart(m.spec.RestartPolicy, c.spec, t.ExitCode)
 	c.forced = false
 	if !restartIt {
 		c.final = true
@@ -379,7 +377,7 @@ func (m *Machine) specUpdated(ev Event) error {
 	same := next
 	same.InitContainers = append([]podlife.Container(nil), next.InitContainers...)
 	same.Containers = append([]podlife.Container(nil), next.Containers...)
-	for i, c := range m.ctrs {
+	for _, c := range m.ctrs {
 		dst := &same.Containers
 		j := c.index
 		if c.init {
@@ -391,7 +389,6 @@ func (m *Machine) specUpdated(ev Event) error {
 		} else {
 			(*dst)[j].ImagePullPolicy = m.spec.Containers[j].ImagePullPolicy
 		}
-		_ = i
 	}
 	if !reflect.DeepEqual(same, m.spec) {
 		return fmt.Errorf("%w: %s: only container images may change", ErrBadEvent, ev.Type)

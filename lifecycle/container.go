@@ -117,7 +117,7 @@ func (c *ctr) deadline(now time.Time) time.Time {
 			earliest(c.restartAt)
 		}
 		earliest(c.retryAt)
-		if c.waitReason == "ErrImagePull" && c.retryAt.After(c.waitSince.Add(retryPeriod)) && now.Before(c.waitSince.Add(retryPeriod)) {
+		if c.waitReason == phase.ReasonErrImagePull && c.retryAt.After(c.waitSince.Add(retryPeriod)) && now.Before(c.waitSince.Add(retryPeriod)) {
 			earliest(c.waitSince.Add(retryPeriod)) // the resync that shows ImagePullBackOff
 		}
 	}

@@ -66,14 +66,11 @@ type Machine struct {
 
 	stop     *podStop // a whole-pod stop: deletion, or the pod finished with sidecars left
 	deleted  bool
-	grace    time.Duration
 	terminal phase.Phase
 
-	status     phase.PodStatus
-	dirty      bool
-	out        Ready
-	seq        int64 // count of accepted events, for the Machine's own bookkeeping
-	recordsOff bool
+	status phase.PodStatus
+	dirty  bool
+	out    Ready
 }
 
 type setupStage uint8
@@ -178,7 +175,6 @@ func (m *Machine) Step(ev Event) error {
 		return err
 	}
 	m.now = ev.At
-	m.seq++
 	m.sync()
 	return nil
 }

@@ -3,8 +3,6 @@ package lifecycle
 import (
 	"time"
 
-	"fmt"
-
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
 	"github.com/podlife/podlife/termination"
@@ -58,8 +56,13 @@ func (m *Machine) startPodStop(p purpose, g termination.Grace, reason string) {
 		}
 	}
 	plan, acts, err := termination.NewPodStop(members, g.Period, m.now)
-	if err != nil { // members come from a validated spec; a failure here is a bug, not input
-		panic(fmt.Sprintf("lifecycle: pod stop: %v", err))
+	if err != nil {
+		// Members come from a validated spec and grace from GracePeriod, so this cannot happen;
+		// rather than panic, stop at once without hooks (grace 0, still the 2 s floor).
+		for i := range members {
+			members[i].HasPreStop = false
+		}
+		plan, acts, _ = termination.NewPodStop(members, 0, m.now)
 	}
 	m.stop = &podStop{plan: plan, purpose: p}
 	m.stopActions(acts)
@@ -72,7 +75,6 @@ func (m *Machine) deleteRequested(seconds *int64) {
 	if err != nil {
 		g = termination.Grace{Period: termination.MinimumPodGracePeriod}
 	}
-	first := !m.deleted
 	m.deleted = true
 	if m.terminal != "" {
 		return
@@ -95,9 +97,6 @@ func (m *Machine) deleteRequested(seconds *int64) {
 			m.stopActions(acts)
 		}
 		return
-	}
-	if first {
-		m.grace = g.Period
 	}
 	m.startPodStop(purposeDelete, g, "delete")
 }

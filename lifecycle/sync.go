@@ -3,18 +3,11 @@ package lifecycle
 import (
 	"time"
 
-	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
 	"github.com/podlife/podlife/restart"
 	"github.com/podlife/podlife/termination"
 )
-
-// restartDecide is whether an exited container runs again under its policy and rules. An
-// in-place restart of all containers (KEP-5532) restarts this container too.
-func restartDecide(podPolicy podlife.RestartPolicy, c *podlife.Container, exitCode int32) bool {
-	return restart.Decide(podPolicy, c, exitCode) != restart.Stay
-}
 
 // sync moves the pod forward as far as it can at m.now: kubelet's SyncPod, level-triggered, so
 // that any event (a Tick included) leads to the same place.
