@@ -80,3 +80,16 @@ func TestSpecTypeHelpers(t *testing.T) {
 	c.RestartPolicy = ptr(podlife.RestartAlways)
 	require.True(t, c.IsSidecar())
 }
+
+func TestValidateLifecycleHandlerNamesThePath(t *testing.T) {
+	p := podlife.Path("spec").Child("containers").Index(0).Child("lifecycle").Child("preStop")
+	errs := podlife.ValidateLifecycleHandler(nil, nil, p)
+	if len(errs) != 1 || errs[0].Field != p.String() || errs[0].Type != podlife.ErrorRequired {
+		t.Fatalf("nil handler: got %v", errs)
+	}
+	grace := int64(5)
+	errs = podlife.ValidateLifecycleHandler(&podlife.LifecycleHandler{Sleep: &podlife.SleepAction{Seconds: 6}}, &grace, p)
+	if len(errs) != 1 || errs[0].Field != p.Child("sleep").Child("seconds").String() {
+		t.Fatalf("sleep above grace: got %v", errs)
+	}
+}

@@ -149,6 +149,18 @@ func (v *validator) portRef(port PortRef, p Path) {
 func (v *validator) sleep(s *SleepAction, p Path) {
 	if s.Seconds < 0 || s.Seconds > v.grace {
 		v.add(Invalid(p.Child("seconds"), s.Seconds,
-			"must be non-negative and not more than terminationGracePeriodSeconds ("+strconv.FormatInt(v.grace, 10)+")"))
+			"must be non-negative and less than terminationGracePeriodSeconds ("+strconv.FormatInt(v.grace, 10)+")"))
 	}
+}
+
+// ValidateLifecycleHandler checks one postStart or preStop handler as PodSpec.Validate does,
+// naming fields under path. gracePeriodSeconds is the pod's terminationGracePeriodSeconds, the
+// bound of a sleep action (nil means 30; negative counts as 1, as the API server stores it).
+func ValidateLifecycleHandler(h *LifecycleHandler, gracePeriodSeconds *int64, path Path) ErrorList {
+	if h == nil {
+		return ErrorList{Required(path, "must specify a handler type")}
+	}
+	v := validator{grace: (&PodSpec{TerminationGracePeriodSeconds: gracePeriodSeconds}).EffectiveGracePeriodSeconds()}
+	v.handler(actions{exec: h.Exec, httpGet: h.HTTPGet, sleep: h.Sleep}, path)
+	return v.errs
 }

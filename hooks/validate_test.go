@@ -49,7 +49,7 @@ func TestValidate(t *testing.T) {
 			[]string{"spec.containers[0].lifecycle.preStop.httpGet.port: Invalid value: 70000: must be between 1 and 65535, inclusive"}},
 		{"httpGet by port name is valid", &podlife.LifecycleHandler{HTTPGet: &podlife.HTTPGetAction{Port: podlife.PortName("http-admin")}}, nil, nil},
 		{"httpGet port name must be an IANA service name", &podlife.LifecycleHandler{HTTPGet: &podlife.HTTPGetAction{Port: podlife.PortName("Admin")}}, nil,
-			[]string{`spec.containers[0].lifecycle.preStop.httpGet.port: Invalid value: "Admin": must be a port name`}},
+			[]string{`spec.containers[0].lifecycle.preStop.httpGet.port: Invalid value: "Admin": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)`}},
 		{"httpGet scheme HTTPS is valid", &podlife.LifecycleHandler{HTTPGet: &podlife.HTTPGetAction{Port: podlife.PortNumber(443), Scheme: "HTTPS"}}, nil, nil},
 		{"httpGet scheme other than HTTP or HTTPS is not supported",
 			&podlife.LifecycleHandler{HTTPGet: &podlife.HTTPGetAction{Port: podlife.PortNumber(80), Scheme: "ftp"}}, nil,
