@@ -218,6 +218,14 @@ func (m *Machine) byName(name string) *ctr {
 	return nil
 }
 
+// containerSpec is the spec of the named container, nil when the pod has none.
+func (m *Machine) containerSpec(name string) *podlife.Container {
+	if c := m.byName(name); c != nil {
+		return c.spec
+	}
+	return nil
+}
+
 func (m *Machine) emit(a Action) { m.out.Actions = append(m.out.Actions, a) }
 
 func (m *Machine) record(kind EventKind, reason, container, message string) {

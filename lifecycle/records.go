@@ -1,0 +1,124 @@
+package lifecycle
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/phase"
+)
+
+// APIVersion tags every record the agent writes, so a reader can tell a foreign or future value
+// from a corrupt one. Decoders refuse other versions.
+const APIVersion = "podlife/v1"
+
+// Keys is the key layout in a Store. Everything of one node lives under one prefix, so that a
+// store with per-prefix permissions (etcd roles) can confine a node's agent to its own keys:
+//
+//	<Prefix>/nodes/<node>/pods/<namespace>/<name>     PodRecord: the spec bound to the node, and its deletion
+//	<Prefix>/nodes/<node>/status/<namespace>/<name>   StatusRecord: the status the agent reports
+//
+// The zero Keys uses the prefix "/podlife".
+type Keys struct {
+	Prefix string
+}
+
+func (k Keys) prefix() string {
+	if k.Prefix == "" {
+		return "/podlife"
+	}
+	return strings.TrimSuffix(k.Prefix, "/")
+}
+
+// Node is the prefix of everything of node.
+func (k Keys) Node(node string) string { return k.prefix() + "/nodes/" + node + "/" }
+
+// Pods is the prefix of the pod records of node.
+func (k Keys) Pods(node string) string { return k.Node(node) + "pods/" }
+
+// Statuses is the prefix of the status records of node.
+func (k Keys) Statuses(node string) string { return k.Node(node) + "status/" }
+
+// Pod is the key of a pod's record.
+func (k Keys) Pod(node string, ref PodRef) string {
+	return k.Pods(node) + ref.Namespace + "/" + ref.Name
+}
+
+// Status is the key of a pod's status record.
+func (k Keys) Status(node string, ref PodRef) string {
+	return k.Statuses(node) + ref.Namespace + "/" + ref.Name
+}
+
+// PodRecord is a pod bound to a node: what a scheduler writes and the node's agent runs.
+type PodRecord struct {
+	APIVersion string          `json:"apiVersion"`
+	Pod        PodRef          `json:"pod"`
+	Node       string          `json:"node"`
+	Spec       podlife.PodSpec `json:"spec"`
+	// Deletion, once set, asks the agent to stop the pod; it stays set.
+	Deletion *Deletion `json:"deletion,omitempty"`
+}
+
+// Deletion is a request to delete a pod, as the API server's deletionTimestamp and
+// deletionGracePeriodSeconds.
+type Deletion struct {
+	RequestedAt time.Time `json:"requestedAt"`
+	// GracePeriodSeconds is the delete request's grace; nil means the spec's.
+	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
+}
+
+// StatusRecord is what the agent reports for a pod.
+type StatusRecord struct {
+	APIVersion string `json:"apiVersion"`
+	Pod        PodRef `json:"pod"`
+	Node       string `json:"node"`
+	// Seq grows with every status the agent reports for the pod, across agent restarts: a
+	// writer never replaces a record with a larger Seq.
+	Seq        uint64          `json:"seq"`
+	UpdatedAt  time.Time       `json:"updatedAt"`
+	Status     phase.PodStatus `json:"status"`
+	Checkpoint Checkpoint      `json:"checkpoint"`
+}
+
+// EncodePod is a PodRecord's stored form.
+func EncodePod(r PodRecord) ([]byte, error) {
+	r.APIVersion = APIVersion
+	return json.Marshal(r)
+}
+
+// DecodePod reads a PodRecord, refusing other versions and records without a pod name.
+func DecodePod(b []byte) (PodRecord, error) {
+	var r PodRecord
+	if err := decode(b, &r, &r.APIVersion); err != nil {
+		return PodRecord{}, err
+	}
+	if r.Pod.Name == "" || r.Pod.Namespace == "" {
+		return PodRecord{}, fmt.Errorf("lifecycle: pod record without pod.namespace and pod.name")
+	}
+	return r, nil
+}
+
+// EncodeStatus is a StatusRecord's stored form.
+func EncodeStatus(r StatusRecord) ([]byte, error) {
+	r.APIVersion = APIVersion
+	return json.Marshal(r)
+}
+
+// DecodeStatus reads a StatusRecord, refusing other versions.
+func DecodeStatus(b []byte) (StatusRecord, error) {
+	var r StatusRecord
+	err := decode(b, &r, &r.APIVersion)
+	return r, err
+}
+
+func decode(b []byte, v any, version *string) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("lifecycle: decoding record: %w", err)
+	}
+	if *version != APIVersion {
+		return fmt.Errorf("lifecycle: record has apiVersion %q, want %q", *version, APIVersion)
+	}
+	return nil
+}

@@ -1,0 +1,479 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/phase"
+)
+
+// worker runs one pod's Machine on its own goroutine: it hands the machine's actions to
+// goroutines that call the runtime, and steps the machine with their results, with the
+// runtime's events and with the record's changes, in the order they arrive.
+type worker struct {
+	a   *Agent
+	ref PodRef
+	m   *Machine
+	log *zap.Logger
+
+	mu       sync.Mutex
+	inbox    []Event
+	wake     chan struct{}
+	deletion *Deletion // the last deletion handed to the machine
+	spec     podlife.PodSpec
+	gone     bool // the pod record was removed
+
+	// starting holds the IDs whose StartContainer is in flight; exits for them wait until the
+	// start's result, so a container that exits at once is still seen running first.
+	starting map[string]bool
+	held     []Event
+
+	status *statusWriter
+}
+
+func newWorker(a *Agent, rec PodRecord, m *Machine, seq uint64) *worker {
+	w := &worker{a: a, ref: rec.Pod, m: m, log: a.log.With(zap.Stringer("pod", rec.Pod)),
+		wake: make(chan struct{}, 1), spec: rec.Spec, starting: map[string]bool{}}
+	w.status = &statusWriter{w: w, seq: seq, wake: make(chan struct{}, 1), flushed: make(chan struct{}, 1)}
+	return w
+}
+
+// push queues an event for the machine; its time is set when the machine takes it.
+func (w *worker) push(ev Event) {
+	w.mu.Lock()
+	w.inbox = append(w.inbox, ev)
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (w *worker) pop() (Event, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.inbox) == 0 {
+		return Event{}, false
+	}
+	ev := w.inbox[0]
+	w.inbox = w.inbox[1:]
+	return ev, true
+}
+
+// recordChanged hands a changed pod record to the machine: a new spec, a deletion or a shorter
+// grace.
+func (w *worker) recordChanged(rec PodRecord) {
+	w.mu.Lock()
+	specChanged := !sameSpec(w.spec, rec.Spec)
+	w.spec = rec.Spec
+	w.mu.Unlock()
+	if specChanged {
+		s := rec.Spec
+		w.push(Event{Type: SpecUpdated, Spec: &s})
+	}
+	if rec.Deletion != nil {
+		w.deleteRequested(rec.Deletion)
+	}
+}
+
+func (w *worker) deleteRequested(d *Deletion) {
+	w.mu.Lock()
+	prev := w.deletion
+	if prev != nil && (d.GracePeriodSeconds == nil || (prev.GracePeriodSeconds != nil && *prev.GracePeriodSeconds <= *d.GracePeriodSeconds)) {
+		w.mu.Unlock()
+		return
+	}
+	w.deletion = d
+	w.mu.Unlock()
+	var grace *int64
+	if d.GracePeriodSeconds != nil {
+		// The grace counts from the request, also across an agent restart.
+		left := *d.GracePeriodSeconds - int64(w.a.clock.Now().Sub(d.RequestedAt)/time.Second)
+		left = max(left, 0)
+		grace = &left
+	}
+	w.push(Event{Type: DeleteRequested, GracePeriodSeconds: grace})
+}
+
+// removed is a pod record that is gone: a forced deletion.
+func (w *worker) removed() {
+	w.mu.Lock()
+	w.gone = true
+	w.mu.Unlock()
+	zero := int64(0)
+	w.deleteRequested(&Deletion{RequestedAt: w.a.clock.Now(), GracePeriodSeconds: &zero})
+}
+
+func (w *worker) run(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() { defer wg.Done(); w.status.run(ctx) }()
+	for {
+		rd := w.m.Ready()
+		if w.a.cfg.Observe != nil {
+			w.a.cfg.Observe(w.ref, w.m.Now(), rd)
+		}
+		for _, r := range rd.Records {
+			w.logRecord(r)
+		}
+		if rd.Status != nil {
+			w.status.set(*rd.Status, w.m.Checkpoint(), w.m.Now())
+		}
+		for _, act := range rd.Actions {
+			w.perform(ctx, &wg, act)
+		}
+		w.m.Advance()
+		if w.m.Stopped() {
+			w.finish(ctx)
+			return
+		}
+		ev, ok := w.next(ctx, rd.Deadline)
+		if !ok {
+			return
+		}
+		ev.At = w.a.clock.Now()
+		if ev.At.Before(w.m.Now()) {
+			ev.At = w.m.Now()
+		}
+		if err := w.m.Step(ev); err != nil {
+			if errors.Is(err, ErrStale) {
+				w.log.Debug("dropped a stale event", zap.Error(err))
+			} else {
+				w.log.Warn("machine refused an event", zap.Error(err))
+			}
+		}
+	}
+}
+
+// next waits for an event or the deadline; false means ctx ended.
+func (w *worker) next(ctx context.Context, deadline time.Time) (Event, bool) {
+	var timer Timer
+	var fire <-chan time.Time
+	if !deadline.IsZero() {
+		timer = w.a.clock.NewTimer(deadline.Sub(w.a.clock.Now()))
+		fire = timer.C()
+		defer timer.Stop()
+	}
+	for {
+		if ev, ok := w.pop(); ok {
+			if ev.Type == ContainerExited && w.isStarting(ev.ContainerID) {
+				w.mu.Lock()
+				w.held = append(w.held, ev)
+				w.mu.Unlock()
+				continue
+			}
+			return ev, true
+		}
+		select {
+		case <-ctx.Done():
+			return Event{}, false
+		case <-w.wake:
+		case <-fire:
+			return Event{Type: Tick}, true
+		}
+	}
+}
+
+func (w *worker) isStarting(id string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.starting[id]
+}
+
+// started ends the wait of exits held for a start in flight.
+func (w *worker) started(id string) {
+	w.mu.Lock()
+	delete(w.starting, id)
+	var back []Event
+	kept := w.held[:0]
+	for _, ev := range w.held {
+		if ev.ContainerID == id {
+			back = append(back, ev)
+		} else {
+			kept = append(kept, ev)
+		}
+	}
+	w.held = kept
+	w.mu.Unlock()
+	for _, ev := range back {
+		w.push(ev)
+	}
+}
+
+// finish flushes the final status, tears the pod down and, for a deleted pod, removes its
+// record, as kubelet's final delete of the pod object.
+func (w *worker) finish(ctx context.Context) {
+	w.status.flush(ctx)
+	if w.a.cfg.Setup != nil {
+		w.a.call(ctx, w.a.cfg.CallTimeout, func(ctx context.Context) error { return w.a.cfg.Setup.Teardown(ctx, w.ref) })
+	}
+	w.mu.Lock()
+	deleted := w.deletion != nil && !w.gone
+	w.mu.Unlock()
+	if deleted {
+		err := w.a.cfg.Store.Delete(ctx, w.a.cfg.Keys.Pod(w.a.cfg.Node, w.ref), AnyRevision)
+		if err != nil && ctx.Err() == nil {
+			w.log.Warn("removing the deleted pod's record failed", zap.Error(err))
+		}
+	}
+	w.log.Info("pod stopped", zap.String("phase", string(w.m.Status().Phase)))
+	// The worker stays registered, so a later change of the record does not start the pod again.
+}
+
+func (w *worker) logRecord(r Record) {
+	fields := []zap.Field{zap.String("reason", r.Reason), zap.String("message", r.Message)}
+	if r.Container != "" {
+		fields = append(fields, zap.String("container", r.Container))
+	}
+	if r.Kind == Warning {
+		w.log.Warn("pod event", fields...)
+	} else {
+		w.log.Info("pod event", fields...)
+	}
+}
+
+// perform runs one action on its own goroutine and pushes its result.
+func (w *worker) perform(ctx context.Context, wg *sync.WaitGroup, act Action) {
+	rt := w.a.cfg.Runtime
+	limit := w.a.cfg.CallTimeout
+	ref := w.ref
+	var target Target
+	if act.Type == RunHook || act.Type == RunProbe {
+		target = Target{Pod: ref, SandboxID: w.m.sandbox.id, PodIP: w.m.status.PodIP, Container: w.m.containerSpec(act.Container), ContainerID: act.ContainerID}
+	}
+	if act.Type == StartContainer {
+		w.mu.Lock()
+		w.starting[act.ContainerID] = true
+		w.mu.Unlock()
+	}
+	w.log.Debug("action", zap.Stringer("action", act))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		timed := func(d time.Duration) (context.Context, context.CancelFunc) {
+			if d <= 0 {
+				return context.WithCancel(ctx)
+			}
+			return context.WithTimeout(ctx, d)
+		}
+		c, cancel := timed(limit)
+		defer cancel()
+		switch act.Type {
+		case SetupPod:
+			if w.a.cfg.Setup == nil {
+				w.push(Event{Type: SetupDone})
+				return
+			}
+			if err := w.a.cfg.Setup.Setup(c, ref, w.m.Spec()); err != nil {
+				w.failed(ctx, Event{Type: SetupFailed, Message: err.Error()})
+				return
+			}
+			w.push(Event{Type: SetupDone})
+		case RunSandbox:
+			sb, err := rt.RunSandbox(c, ref, w.m.Spec(), act.Attempt)
+			if err != nil {
+				w.failed(ctx, Event{Type: SandboxFailed, Message: err.Error()})
+				return
+			}
+			w.push(Event{Type: SandboxReady, SandboxID: sb.ID, IP: sb.IP})
+		case StopSandbox:
+			if act.SandboxID != "" {
+				w.a.call(ctx, limit, func(ctx context.Context) error { return rt.StopSandbox(ctx, act.SandboxID) })
+			}
+		case PullImage:
+			c, cancel := timed(0)
+			defer cancel()
+			if err := rt.PullImage(c, act.Image, act.PullPolicy); err != nil {
+				w.failed(ctx, Event{Type: ImagePullFailed, Container: act.Container, Reason: WaitingReason(PullImage, err), Message: err.Error()})
+				return
+			}
+			w.push(Event{Type: ImagePulled, Container: act.Container})
+		case CreateContainer:
+			id, err := rt.CreateContainer(c, act.SandboxID, ref, act.Spec, act.Attempt)
+			if err != nil {
+				w.failed(ctx, Event{Type: ContainerCreateFailed, Container: act.Container, Attempt: act.Attempt, Reason: WaitingReason(CreateContainer, err), Message: err.Error()})
+				return
+			}
+			w.push(Event{Type: ContainerCreated, Container: act.Container, Attempt: act.Attempt, ContainerID: id})
+		case StartContainer:
+			err := rt.StartContainer(c, act.ContainerID)
+			if err != nil {
+				w.failed(ctx, Event{Type: ContainerStartFailed, ContainerID: act.ContainerID, Message: err.Error()})
+			} else {
+				w.push(Event{Type: ContainerStarted, ContainerID: act.ContainerID})
+			}
+			w.started(act.ContainerID)
+		case RunHook:
+			c, cancel := timed(act.Timeout)
+			defer cancel()
+			out := rt.RunHook(c, target, act.Hook, act.Handler)
+			w.push(Event{Type: HookResult, ContainerID: act.ContainerID, Hook: act.Hook, HookOutcome: out})
+		case RunProbe:
+			c, cancel := timed(probeTimeout(act.ProbeSpec))
+			defer cancel()
+			out := rt.RunProbe(c, target, act.Probe, act.ProbeSpec)
+			if ctx.Err() == nil {
+				w.push(Event{Type: ProbeResult, ContainerID: act.ContainerID, Probe: act.Probe, Outcome: out})
+			}
+		case StopContainer:
+			w.a.call(ctx, act.Timeout+limit, func(ctx context.Context) error { return rt.StopContainer(ctx, act.ContainerID, act.Timeout) })
+		case RemoveContainer:
+			w.a.call(ctx, limit, func(ctx context.Context) error { return rt.RemoveContainer(ctx, act.ContainerID) })
+		}
+	}()
+}
+
+// failed pushes a failure result unless the agent is stopping (then the call failed because of
+// that, and the next agent finds out what happened).
+func (w *worker) failed(ctx context.Context, ev Event) {
+	if ctx.Err() != nil {
+		return
+	}
+	w.log.Warn("runtime call failed", zap.Stringer("result", ev))
+	w.push(ev)
+}
+
+// probeTimeout is a probe's timeoutSeconds, defaulted.
+func probeTimeout(p *podlife.Probe) time.Duration {
+	if p == nil || p.TimeoutSeconds <= 0 {
+		return time.Second
+	}
+	return time.Duration(p.TimeoutSeconds) * time.Second
+}
+
+// statusWriter persists a pod's latest status by compare-and-swap, on its own goroutine, so a
+// slow or absent store never holds the machine up: while a write is pending, a newer status
+// replaces it, and the last one reaches the store once it answers again.
+type statusWriter struct {
+	w       *worker
+	mu      sync.Mutex
+	seq     uint64
+	pending *StatusRecord
+	rev     int64 // the key's revision after our last write; 0 unknown
+	wake    chan struct{}
+	flushed chan struct{}
+}
+
+func (s *statusWriter) set(st phase.PodStatus, cp Checkpoint, now time.Time) {
+	s.mu.Lock()
+	s.seq++
+	s.pending = &StatusRecord{Pod: s.w.ref, Node: s.w.a.cfg.Node, Seq: s.seq, UpdatedAt: now, Status: st, Checkpoint: cp}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *statusWriter) run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			// A last try, so that a stopping agent leaves its latest status behind.
+			c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			s.writePending(c)
+			cancel()
+			return
+		case <-s.wake:
+		}
+		for !s.writePending(ctx) && ctx.Err() == nil {
+			s.w.a.sleep(ctx, s.w.a.cfg.RetryPeriod)
+		}
+		select {
+		case s.flushed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// flush waits until the latest status is written (or ctx ends).
+func (s *statusWriter) flush(ctx context.Context) {
+	for {
+		s.mu.Lock()
+		done := s.pending == nil
+		s.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.flushed:
+		}
+	}
+}
+
+// writePending writes the pending record; false means the store failed and it is still pending.
+func (s *statusWriter) writePending(ctx context.Context) bool {
+	s.mu.Lock()
+	rec := s.pending
+	s.mu.Unlock()
+	if rec == nil {
+		return true
+	}
+	store, key := s.w.a.cfg.Store, s.w.a.cfg.Keys.Status(s.w.a.cfg.Node, s.w.ref)
+	b, err := EncodeStatus(*rec)
+	if err != nil {
+		s.w.log.Error("encoding the status failed", zap.Error(err))
+		s.done(rec)
+		return true
+	}
+	for {
+		rev, err := store.Put(ctx, key, b, s.rev)
+		if err == nil {
+			s.rev = rev
+			s.done(rec)
+			return true
+		}
+		if !errors.Is(err, ErrConflict) {
+			if ctx.Err() == nil {
+				s.w.log.Warn("writing the status failed; will retry", zap.Error(err))
+			}
+			return false
+		}
+		// Someone else wrote (or our last write's revision is unknown): read, and never replace a
+		// newer status.
+		kv, gerr := store.Get(ctx, key)
+		switch {
+		case errors.Is(gerr, ErrKeyNotFound):
+			s.rev = 0
+		case gerr != nil:
+			return false
+		default:
+			if cur, derr := DecodeStatus(kv.Value); derr == nil && cur.Seq >= rec.Seq {
+				s.mu.Lock()
+				if cur.Seq >= s.seq {
+					s.seq = cur.Seq
+				}
+				s.mu.Unlock()
+				s.w.log.Warn("the store has a newer status than ours; not replacing it", zap.Uint64("stored", cur.Seq), zap.Uint64("ours", rec.Seq))
+				s.done(rec)
+				return true
+			}
+			s.rev = kv.Revision
+		}
+	}
+}
+
+// done clears the pending record if it is still rec.
+func (s *statusWriter) done(rec *StatusRecord) {
+	s.mu.Lock()
+	if s.pending == rec {
+		s.pending = nil
+	}
+	s.mu.Unlock()
+}
+
+func sameSpec(a, b podlife.PodSpec) bool {
+	x, y := a.Defaulted(), b.Defaulted()
+	return reflect.DeepEqual(&x, &y)
+}
