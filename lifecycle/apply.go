@@ -249,6 +249,9 @@ func (m *Machine) exited(c *ctr, t phase.TerminatedState) {
 	}
 	c.stage = idle
 	c.retire()
+	if m.restartingAll {
+		t.Reason = phase.ReasonRestartingAllContainers
+	}
 	c.exit = &t
 	st := phase.Exited(c.status, t)
 	c.succeeded = c.regularInit() && t.ExitCode == 0
@@ -257,6 +260,9 @@ func (m *Machine) exited(c *ctr, t phase.TerminatedState) {
 	switch {
 	case m.deleted || (m.stop != nil && m.stop.purpose != purposeSandbox):
 		c.final = true
+	case m.restartingAll: // killed for an in-place restart of the pod: everything runs again
+		c.restartAt = time.Time{}
+		c.succeeded = false
 	case c.succeeded:
 	case m.stop != nil: // the sandbox is being replaced: everything runs again
 		c.restartAt = time.Time{}
@@ -269,6 +275,10 @@ func (m *Machine) exited(c *ctr, t phase.TerminatedState) {
 // decideRestart applies the restart policy and the crash-loop back-off to an exited container.
 func (m *Machine) decideRestart(c *ctr, st *phase.ContainerStatus, cause string) {
 	t := c.exit
+	if !c.forced && restart.Decide(m.spec.RestartPolicy, c.spec, t.ExitCode) == restart.RestartAll {
+		m.restartAllContainers(c)
+		return
+	}
 	restartIt := c.forced || c.sidecar || restart.WillRestart(m.spec.RestartPolicy, c.spec, t.ExitCode)
 	c.forced = false
 	if !restartIt {

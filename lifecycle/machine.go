@@ -64,9 +64,12 @@ type Machine struct {
 	ctrs     []*ctr // init containers, then app containers, in spec order
 	nInit    int
 
-	stop     *podStop // a whole-pod stop: deletion, or the pod finished with sidecars left
-	deleted  bool
-	terminal phase.Phase
+	stop *podStop // a whole-pod stop: deletion, or the pod finished with sidecars left
+	// restartingAll: a RestartAllContainers rule matched; every container is being killed, then
+	// the pod starts again from its first init container in the same sandbox (KEP-5532).
+	restartingAll bool
+	deleted       bool
+	terminal      phase.Phase
 
 	status phase.PodStatus
 	dirty  bool

@@ -54,7 +54,8 @@ func (m *Machine) refreshStatus() {
 	st.InitContainerStatuses, st.ContainerStatuses = init, apps
 	st.Conditions = phase.Conditions(phase.ConditionInput{
 		Spec: &m.spec, InitStatuses: init, Statuses: apps, Phase: ph,
-		SandboxReady: m.sandbox.ready && (m.spec.HostNetwork || m.sandbox.ip != ""),
+		SandboxReady:            m.sandbox.ready && (m.spec.HostNetwork || m.sandbox.ip != ""),
+		RestartingAllContainers: m.restartingAll,
 	}, m.status.Conditions, m.now)
 	m.status = st
 	out := st

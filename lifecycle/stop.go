@@ -76,6 +76,7 @@ func (m *Machine) deleteRequested(seconds *int64) {
 		g = termination.Grace{Period: termination.MinimumPodGracePeriod}
 	}
 	m.deleted = true
+	m.restartingAll = false
 	if m.terminal != "" {
 		return
 	}

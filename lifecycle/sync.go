@@ -25,6 +25,9 @@ func (m *Machine) sync() {
 		m.releaseSandbox()
 		return
 	}
+	if m.restartingAll && !m.finishRestartAll() {
+		return
+	}
 	if m.finishedOrFailed() {
 		return
 	}

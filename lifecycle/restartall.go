@@ -1,0 +1,64 @@
+package lifecycle
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/podlife/podlife/phase"
+	"github.com/podlife/podlife/probe"
+)
+
+// restartAllContainers starts an in-place restart of the whole pod because trigger exited with
+// an exit code that a RestartAllContainers rule matches (KEP-5532, alpha in 1.35): every running
+// container is killed at once, without preStop hooks and without the pod's grace period (the
+// KEP: "TerminationGracePeriodSeconds is not respected", preStop hooks are not run on this
+// path); the sandbox is kept. Once nothing runs, finishRestartAll starts the pod over.
+func (m *Machine) restartAllContainers(trigger *ctr) {
+	m.restartingAll = true
+	m.record(Normal, "RestartAllContainers", trigger.name,
+		fmt.Sprintf("Container %s exited with code %d, restarting all containers", trigger.name, trigger.exit.ExitCode))
+	for _, c := range m.ctrs {
+		if c.inFlight() {
+			c.stage = idle // a late ContainerCreated is answered with RemoveContainer
+		}
+		if !c.alive() {
+			continue
+		}
+		c.kill = nil
+		c.killCause = ""
+		c.stage = stopping
+		for _, k := range probeKinds {
+			if k != probe.Readiness && c.hasProbe[k] {
+				c.probes[k].StopForDeletion(m.now)
+			}
+		}
+		m.emit(Action{Type: StopContainer, Container: c.name, ContainerID: c.id, Reason: "RestartAllContainers"})
+	}
+}
+
+// finishRestartAll ends an in-place restart once no container runs: each container waits with
+// reason RestartingAllContainers, the last run kept as its last state (a killed one with reason
+// RestartingAllContainers), and the pod runs again from its first init container, whatever the
+// restart policy said of the containers that had finished. It reports whether the restart is
+// over.
+func (m *Machine) finishRestartAll() bool {
+	if m.anyAlive() {
+		return false
+	}
+	m.restartingAll = false
+	m.initDone = false
+	for _, c := range m.ctrs {
+		c.final, c.forced, c.restartAt, c.retryAt = false, false, time.Time{}, time.Time{}
+		if c.regularInit() {
+			c.succeeded = false
+		}
+		st := c.status
+		if t := st.State.Terminated; t != nil {
+			st.LastTerminationState = phase.State{Terminated: t}
+		}
+		st.State = phase.State{Waiting: &phase.WaitingState{Reason: phase.ReasonRestartingAllContainers}}
+		st.Ready = false
+		m.setStatus(c, st)
+	}
+	return true
+}
