@@ -21,10 +21,11 @@ type Store interface {
 	// Put writes key if its mod revision is prevRevision (0: the key must not exist; AnyRevision:
 	// whatever it is) and returns the new revision. A mismatch gives a *ConflictError.
 	Put(ctx context.Context, key string, value []byte, prevRevision int64) (int64, error)
-	// Delete removes key under the same condition as Put; a missing key with AnyRevision is not
-	// an error.
+	// Delete removes key under the same condition as Put; a missing key with AnyRevision or 0
+	// is not an error and changes nothing (no new revision, no watch event), as in etcd.
 	Delete(ctx context.Context, key string, prevRevision int64) error
-	// Watch streams every change under prefix from revision fromRevision on, in revision order.
+	// Watch streams every change under prefix from revision fromRevision on (0: from now on),
+	// in revision order.
 	// The channel is closed when ctx ends or after a response with Err (then the watch is over:
 	// ErrCompacted means the revision is gone and the caller must List again).
 	Watch(ctx context.Context, prefix string, fromRevision int64) <-chan WatchResponse
@@ -86,7 +87,8 @@ func (e *ConflictError) Error() string {
 }
 func (e *ConflictError) Unwrap() error { return ErrConflict }
 
-// CompactedError is a watch from a revision older than the oldest kept, Compacted. It wraps
+// CompactedError is a watch from a revision older than the oldest kept, Compacted (etcd's
+// CompactRevision: a compaction at revision r keeps r and drops what came before). It wraps
 // ErrCompacted.
 type CompactedError struct {
 	Requested, Compacted int64

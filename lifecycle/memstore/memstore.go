@@ -188,10 +188,10 @@ func (s *Store) Watch(ctx context.Context, prefix string, fromRevision int64) <-
 	return out
 }
 
-// Compact drops the history up to and including rev, so a later Watch from rev or earlier
-// fails with a *lifecycle.CompactedError whose Compacted is rev+1, the oldest revision still
-// watchable. Open watches keep what they have buffered. Compacting to an older revision than
-// before is a no-op; a future or negative rev is an error, as is an outage.
+// Compact drops the history before rev, as etcd's compaction does: a later Watch from rev still
+// works, one from an earlier revision fails with a *lifecycle.CompactedError whose Compacted is
+// rev, the oldest revision still watchable. Open watches keep what they have buffered.
+// Compacting to an older revision than before does nothing.
 func (s *Store) Compact(rev int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -202,12 +202,13 @@ func (s *Store) Compact(rev int64) error {
 		return fmt.Errorf("memstore: compact: rev %d is outside 0..%d (the store revision): %w",
 			rev, s.rev, ErrInvalidArgument)
 	}
-	if rev <= s.compacted {
+	drop := rev - 1 // s.compacted counts the revisions dropped
+	if drop <= s.compacted {
 		return nil
 	}
 	// A fresh slice, so the dropped events (and their values) can be garbage collected.
-	s.history = append([]lifecycle.WatchEvent(nil), s.history[rev-s.compacted:]...)
-	s.compacted = rev
+	s.history = append([]lifecycle.WatchEvent(nil), s.history[drop-s.compacted:]...)
+	s.compacted = drop
 	return nil
 }
 

@@ -521,9 +521,9 @@ func TestCompact(t *testing.T) {
 		put(t, s, "k"+strconv.Itoa(i), "v")
 	}
 	open := s.Watch(ctx, "", 1) // buffers 1..5 before the compaction
-	require.NoError(t, s.Compact(3))
+	require.NoError(t, s.Compact(4), "revisions before 4 are dropped, 4 is kept (as etcd)")
 	require.NoError(t, s.Compact(2), "compacting to an older revision is a no-op")
-	require.NoError(t, s.Compact(3), "and so is compacting again")
+	require.NoError(t, s.Compact(4), "and so is compacting again")
 
 	tests := []struct {
 		from int64
@@ -567,6 +567,8 @@ func TestCompact(t *testing.T) {
 
 	// Compacting everything leaves the store usable and watchable from now on.
 	require.NoError(t, s.Compact(5))
+	next5 := s.Watch(ctx, "", 5)
+	assert.Equal(t, []int64{5}, revisions(events(t, next5, 1)), "the compaction revision itself stays watchable")
 	w := s.Watch(ctx, "", 6)
 	rev := put(t, s, "k6", "v")
 	assert.Equal(t, []lifecycle.WatchEvent{putEv("k6", "v", rev)}, events(t, w, 1))
@@ -577,6 +579,14 @@ func TestCompact(t *testing.T) {
 
 // watchGoroutines counts the running watch goroutines, of any store: counting all goroutines
 // would also count those of the runtime and of testify.
+func revisions(evs []lifecycle.WatchEvent) []int64 {
+	var out []int64
+	for _, ev := range evs {
+		out = append(out, ev.KV.Revision)
+	}
+	return out
+}
+
 func watchGoroutines() int {
 	buf := make([]byte, 1<<20)
 	for {
