@@ -85,7 +85,8 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	if err != nil {
 		return nil, err
 	}
-	m.Advance()
+	m.Advance() // drop what New asked for: the restored state decides
+	m.setup = setupNone
 	m.now = now
 	m.status.PodIP = status.PodIP
 	m.status.Conditions = status.Conditions
