@@ -1,0 +1,18 @@
+// Package simruntime is podlife's embedded default container runtime: a simulated node, scripted
+// per container, in virtual time.
+//
+// It has three layers:
+//   - World, a deterministic discrete-event core: Do performs one machine action at a given time
+//     and returns the events that answer it and follow from it (a slow pull, a natural exit, a
+//     sandbox loss); Happen applies a scheduled event when its time has come, or says it was
+//     superseded. It reads no clock and starts no goroutine.
+//   - Sim, a single-goroutine simulation loop over many lifecycle.Machines and one World, with a
+//     (time, insertion order) heap, so that a run is reproducible byte for byte.
+//   - Runtime, a lifecycle.Runtime over a World for the concurrent lifecycle.Agent, waiting on a
+//     lifecycle.Clock: virtual under testing/synctest with lifecycle.RealClock, or a
+//     lifecycle.FakeClock stepped by a test.
+//
+// Scripts (Script, Run, PodScript) say what each container instance does and how pulls,
+// creates, hooks and probes go; a pod's own script overrides the script by container name,
+// which overrides the default.
+package simruntime

@@ -1,0 +1,396 @@
+package simruntime
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/lifecycle"
+)
+
+// ErrUnknownPod is returned by Sim.At for a pod that is not in the simulation (never added, or
+// already stopped and retired).
+var ErrUnknownPod = errors.New("simruntime: pod not in the simulation")
+
+// Sim drives many lifecycle.Machines against one World in virtual time, on the caller's
+// goroutine: a min-heap of (time, insertion order) items holds the events the world scheduled,
+// the events injected from outside and one tick per machine at its Ready().Deadline. It reads
+// no clock and starts no goroutine, so a run is reproducible byte for byte.
+//
+// Events the world says were superseded (World.Happen) are dropped before the machine sees
+// them; Step errors wrapping lifecycle.ErrStale are dropped silently, others go to OnError. A
+// machine that is Stopped is retired: its pending events are dropped and the world forgets the
+// pod, so a long run holds only live pods.
+type Sim struct {
+	// OnReady, when set, sees every non-empty Ready before its actions are performed; rd's
+	// slices belong to the machine and are valid only during the call.
+	OnReady func(pod lifecycle.PodRef, now time.Time, rd lifecycle.Ready)
+	// OnEvent, when set, sees every event a machine accepted, after its Step.
+	OnEvent func(pod lifecycle.PodRef, ev lifecycle.Event)
+	// OnError, when set, sees every Step error that is not lifecycle.ErrStale.
+	OnError func(pod lifecycle.PodRef, ev lifecycle.Event, err error)
+
+	w     *World
+	start time.Time
+	now   time.Time
+	seq   uint64
+	q     []item
+	pods  []simPod
+	freeP []int32
+	index map[lifecycle.PodRef]int32
+	slab  []lifecycle.Event
+	freeE []int32
+	live  int
+	stats Stats
+}
+
+// Stats counts what a Sim did.
+type Stats struct {
+	// Events is how many events were stepped into machines (ticks included).
+	Events uint64
+	// Superseded is how many scheduled events the world dropped (World.Happen said false).
+	Superseded uint64
+	// Stale is how many events machines refused as stale.
+	Stale uint64
+	// Errors is how many other Step errors there were (reported to OnError).
+	Errors uint64
+	// Actions is how many actions were performed.
+	Actions uint64
+}
+
+// Item slots that are not events.
+const (
+	slotTick int32 = -1
+	slotWake int32 = -2
+)
+
+type item struct {
+	at   int64 // ns since the sim's start
+	seq  uint64
+	pod  int32
+	slot int32 // index into slab, or slotTick / slotWake
+	gen  uint32
+}
+
+type simPod struct {
+	m      *lifecycle.Machine
+	ref    lifecycle.PodRef
+	gen    uint32 // bumped when the slot is retired, so late items for it are dropped
+	tick   int32  // heap index of the pending tick, -1 for none
+	tickAt time.Time
+}
+
+// NewSim starts a simulation over w at start.
+func NewSim(w *World, start time.Time) *Sim {
+	return &Sim{w: w, start: start, now: start, index: map[lifecycle.PodRef]int32{}}
+}
+
+// World is the simulation's world.
+func (s *Sim) World() *World { return s.w }
+
+// Now is the simulation's time: the time of the latest item delivered, or of RunUntil's end.
+func (s *Sim) Now() time.Time { return s.now }
+
+// Live is how many machines are not yet Stopped.
+func (s *Sim) Live() int { return s.live }
+
+// Stats reports the counters so far.
+func (s *Sim) Stats() Stats { return s.stats }
+
+// Add puts a machine into the simulation. Its first Ready is handled at its Now, or at the
+// simulation's Now when that is later.
+func (s *Sim) Add(m *lifecycle.Machine) error {
+	if m == nil {
+		return errors.New("simruntime: Add of a nil machine")
+	}
+	ref := m.Ref()
+	if _, ok := s.index[ref]; ok {
+		return fmt.Errorf("simruntime: pod %s is already in the simulation", ref)
+	}
+	var i int32
+	if n := len(s.freeP); n > 0 {
+		i = s.freeP[n-1]
+		s.freeP = s.freeP[:n-1]
+		p := &s.pods[i]
+		p.m, p.ref, p.tick, p.tickAt = m, ref, -1, time.Time{}
+	} else {
+		i = int32(len(s.pods))
+		s.pods = append(s.pods, simPod{m: m, ref: ref, tick: -1})
+	}
+	s.index[ref] = i
+	s.live++
+	at := m.Now()
+	if at.Before(s.now) {
+		at = s.now
+	}
+	s.seq++
+	s.push(item{at: s.since(at), seq: s.seq, pod: i, slot: slotWake, gen: s.pods[i].gen})
+	return nil
+}
+
+// AddPod makes the machine for a pod bound at the simulation's Now and adds it.
+func (s *Sim) AddPod(ref lifecycle.PodRef, spec podlife.PodSpec, opts lifecycle.Options) (*lifecycle.Machine, error) {
+	m, err := lifecycle.New(ref, spec, s.now, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Add(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// At schedules an outside event (DeleteRequested, SpecUpdated, ...) for pod at t; ev.At is set
+// to t. t may not be before Now.
+func (s *Sim) At(t time.Time, pod lifecycle.PodRef, ev lifecycle.Event) error {
+	i, ok := s.index[pod]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrUnknownPod, pod)
+	}
+	if t.Before(s.now) {
+		return fmt.Errorf("simruntime: event %s at %s is before the simulation's now %s", ev.Type, t.Format(time.RFC3339Nano), s.now.Format(time.RFC3339Nano))
+	}
+	ev.At = t
+	s.schedule(i, ev)
+	return nil
+}
+
+// Run delivers items until every machine is Stopped or nothing is scheduled. A pod that never
+// ends (a crash loop under Always, a server never deleted) keeps it going: use RunUntil.
+func (s *Sim) Run() {
+	for s.live > 0 && len(s.q) > 0 {
+		s.step()
+	}
+}
+
+// RunUntil delivers every item due by t, then sets Now to t (if later).
+func (s *Sim) RunUntil(t time.Time) {
+	end := s.since(t)
+	for len(s.q) > 0 && s.q[0].at <= end {
+		s.step()
+	}
+	if t.After(s.now) {
+		s.now = t
+	}
+}
+
+func (s *Sim) since(t time.Time) int64 { return int64(t.Sub(s.start)) }
+
+func (s *Sim) schedule(pod int32, ev lifecycle.Event) {
+	var slot int32
+	if n := len(s.freeE); n > 0 {
+		slot = s.freeE[n-1]
+		s.freeE = s.freeE[:n-1]
+		s.slab[slot] = ev
+	} else {
+		slot = int32(len(s.slab))
+		s.slab = append(s.slab, ev)
+	}
+	s.seq++
+	s.push(item{at: s.since(ev.At), seq: s.seq, pod: pod, slot: slot, gen: s.pods[pod].gen})
+}
+
+// step delivers the earliest item.
+func (s *Sim) step() {
+	it := s.pop()
+	p := &s.pods[it.pod]
+	var ev lifecycle.Event
+	switch it.slot {
+	case slotTick:
+		p.tick = -1
+		ev = lifecycle.Event{Type: lifecycle.Tick, At: p.tickAt}
+		p.tickAt = time.Time{}
+	case slotWake:
+		if p.gen != it.gen || p.m == nil {
+			return
+		}
+		if now := p.m.Now(); now.After(s.now) {
+			s.now = now
+		}
+		s.drain(it.pod)
+		return
+	default:
+		ev = s.slab[it.slot]
+		s.slab[it.slot] = lifecycle.Event{}
+		s.freeE = append(s.freeE, it.slot)
+		if p.gen != it.gen || p.m == nil {
+			return
+		}
+		if !s.w.Happen(ev) {
+			s.stats.Superseded++
+			return
+		}
+	}
+	if ev.At.After(s.now) {
+		s.now = ev.At
+	}
+	s.stats.Events++
+	m, ref := p.m, p.ref
+	switch err := m.Step(ev); {
+	case err == nil:
+		if s.OnEvent != nil {
+			s.OnEvent(ref, ev)
+		}
+	case errors.Is(err, lifecycle.ErrStale):
+		s.stats.Stale++
+	default:
+		s.stats.Errors++
+		if s.OnError != nil {
+			s.OnError(ref, ev, err)
+		}
+	}
+	s.drain(it.pod)
+}
+
+// drain performs the machine's Ready at Now and schedules its next tick.
+func (s *Sim) drain(i int32) {
+	m, ref := s.pods[i].m, s.pods[i].ref
+	if m == nil {
+		return
+	}
+	rd := m.Ready()
+	if !rd.IsEmpty() {
+		if s.OnReady != nil {
+			s.OnReady(ref, s.now, rd)
+		}
+		for _, a := range rd.Actions {
+			s.stats.Actions++
+			for _, ev := range s.w.Do(s.now, ref, a) {
+				s.schedule(i, ev)
+			}
+		}
+		m.Advance()
+	}
+	if m.Stopped() {
+		s.retire(i)
+		return
+	}
+	s.setTick(i, rd.Deadline)
+}
+
+func (s *Sim) retire(i int32) {
+	p := &s.pods[i]
+	if p.tick >= 0 {
+		s.remove(int(p.tick))
+	}
+	s.w.Forget(p.ref)
+	delete(s.index, p.ref)
+	*p = simPod{gen: p.gen + 1, tick: -1}
+	s.freeP = append(s.freeP, i)
+	s.live--
+}
+
+// setTick keeps one tick per machine, at its latest deadline: a changed deadline moves the
+// pending tick instead of adding one, so no stale tick is ever delivered.
+func (s *Sim) setTick(i int32, deadline time.Time) {
+	p := &s.pods[i]
+	if deadline.IsZero() {
+		if p.tick >= 0 {
+			s.remove(int(p.tick))
+		}
+		p.tickAt = time.Time{}
+		return
+	}
+	if p.tick >= 0 && p.tickAt.Equal(deadline) {
+		return
+	}
+	p.tickAt = deadline
+	s.seq++
+	it := item{at: s.since(deadline), seq: s.seq, pod: i, slot: slotTick, gen: p.gen}
+	if j := int(p.tick); j >= 0 {
+		s.q[j] = it
+		if !s.down(j) {
+			s.up(j)
+		}
+		return
+	}
+	s.push(it)
+}
+
+// The heap keeps each tick's index in its pod (simPod.tick) as items move.
+
+func (s *Sim) less(i, j int) bool {
+	a, b := &s.q[i], &s.q[j]
+	if a.at != b.at {
+		return a.at < b.at
+	}
+	return a.seq < b.seq
+}
+
+func (s *Sim) swap(i, j int) {
+	s.q[i], s.q[j] = s.q[j], s.q[i]
+	s.note(i)
+	s.note(j)
+}
+
+func (s *Sim) note(i int) {
+	if s.q[i].slot == slotTick {
+		s.pods[s.q[i].pod].tick = int32(i)
+	}
+}
+
+func (s *Sim) push(it item) {
+	s.q = append(s.q, it)
+	n := len(s.q) - 1
+	s.note(n)
+	s.up(n)
+}
+
+func (s *Sim) pop() item {
+	n := len(s.q) - 1
+	s.swap(0, n)
+	it := s.q[n]
+	s.q = s.q[:n]
+	if n > 0 {
+		s.down(0)
+	}
+	return it
+}
+
+// remove takes item i out of the heap; a tick's pod forgets it.
+func (s *Sim) remove(i int) {
+	n := len(s.q) - 1
+	if s.q[i].slot == slotTick {
+		s.pods[s.q[i].pod].tick = -1
+	}
+	if i != n {
+		s.q[i] = s.q[n]
+		s.note(i)
+	}
+	s.q = s.q[:n]
+	if i < n && !s.down(i) {
+		s.up(i)
+	}
+}
+
+func (s *Sim) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !s.less(j, i) {
+			break
+		}
+		s.swap(i, j)
+		j = i
+	}
+}
+
+func (s *Sim) down(i0 int) bool {
+	i, n := i0, len(s.q)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		j := l
+		if r := l + 1; r < n && s.less(r, l) {
+			j = r
+		}
+		if !s.less(j, i) {
+			break
+		}
+		s.swap(i, j)
+		i = j
+	}
+	return i > i0
+}
