@@ -8,14 +8,15 @@ import (
 	"time"
 
 	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // run is one scripted container instance: it runs for For, then exits with Exit. A zero For runs
-// until stopped. On a stop signal it exits after TermDelay with 143 unless IgnoreTerm (then it is
-// killed with 137 when the stop timeout runs out).
+// until stopped. On a stop signal it exits after TermDelay with 143, unless IgnoreTerm or a
+// TermDelay longer than the stop timeout: then it is killed with 137 when the timeout runs out.
 type run struct {
 	For        time.Duration
 	Exit       int32
@@ -39,6 +40,21 @@ type driver struct {
 	observe func(Ready)
 	exited  func(Event)
 	n       int
+
+	// Optional, for golden traces; nil keeps the defaults (every pull and hook succeeds).
+	// hookOutcome is the result of a hook run (called once per run).
+	hookOutcome func(container string, h Hook) HookOutcome
+	// pull says how a pull of image for container ends: an empty reason is a success, else
+	// ImagePullFailed with reason and message.
+	pull func(container, image string) (reason, message string)
+	// create says how creating container ends, as pull does (ContainerCreateFailed).
+	create func(container string) (reason, message string)
+	// setup, when it returns a message, fails the pod's setup with it (SetupFailed).
+	setup func() (failure string)
+	// onEvent sees every event just before it is stepped.
+	onEvent func(Event)
+	// status, when set, gives the log lines for the machine's status after each Ready.
+	status func(phase.PodStatus) []string
 }
 
 func newDriver(t *testing.T, spec podlife.PodSpec) *driver {
@@ -59,16 +75,38 @@ func (d *driver) handle(rd Ready) {
 	if d.observe != nil {
 		d.observe(rd)
 	}
+	// Records first: they tell what happened, the actions what the machine does about it.
+	for _, r := range rd.Records {
+		d.log = append(d.log, d.at()+" event "+r.String())
+	}
 	for _, a := range rd.Actions {
 		d.log = append(d.log, d.at()+" "+a.String())
 		switch a.Type {
 		case SetupPod:
+			if d.setup != nil {
+				if msg := d.setup(); msg != "" {
+					d.push(Event{Type: SetupFailed, At: d.now, Message: msg})
+					continue
+				}
+			}
 			d.push(Event{Type: SetupDone, At: d.now})
 		case RunSandbox:
 			d.push(Event{Type: SandboxReady, At: d.now, SandboxID: fmt.Sprintf("sb%d", a.Attempt), IP: "10.1.0.2"})
 		case PullImage:
+			if d.pull != nil {
+				if reason, msg := d.pull(a.Container, a.Image); reason != "" {
+					d.push(Event{Type: ImagePullFailed, At: d.now, Container: a.Container, Reason: reason, Message: msg})
+					continue
+				}
+			}
 			d.push(Event{Type: ImagePulled, At: d.now, Container: a.Container})
 		case CreateContainer:
+			if d.create != nil {
+				if reason, msg := d.create(a.Container); reason != "" {
+					d.push(Event{Type: ContainerCreateFailed, At: d.now, Container: a.Container, Attempt: a.Attempt, Reason: reason, Message: msg})
+					continue
+				}
+			}
 			d.n++
 			id := fmt.Sprintf("%s-%d", a.Container, a.Attempt)
 			d.ids[id] = a.Container
@@ -90,19 +128,25 @@ func (d *driver) handle(rd Ready) {
 			if a.Timeout > 0 && took > a.Timeout {
 				took = a.Timeout
 			}
-			d.push(Event{Type: HookResult, At: d.now.Add(took), ContainerID: a.ContainerID, Hook: a.Hook})
+			var o HookOutcome
+			if d.hookOutcome != nil {
+				o = d.hookOutcome(a.Container, a.Hook)
+			}
+			d.push(Event{Type: HookResult, At: d.now.Add(took), ContainerID: a.ContainerID, Hook: a.Hook, HookOutcome: o})
 		case StopContainer:
 			r := d.current(a.ContainerID)
 			d.drop(a.ContainerID)
-			if r.IgnoreTerm {
+			if r.IgnoreTerm || a.Timeout == 0 || r.TermDelay > a.Timeout { // a zero timeout is SIGKILL at once, as in CRI
 				d.push(Event{Type: ContainerExited, At: d.now.Add(a.Timeout), ContainerID: a.ContainerID, ExitCode: 137, Signal: 9})
 			} else {
-				d.push(Event{Type: ContainerExited, At: d.now.Add(min(r.TermDelay, a.Timeout)), ContainerID: a.ContainerID, ExitCode: 143, Signal: 15})
+				d.push(Event{Type: ContainerExited, At: d.now.Add(r.TermDelay), ContainerID: a.ContainerID, ExitCode: 143, Signal: 15})
 			}
 		}
 	}
-	for _, r := range rd.Records {
-		d.log = append(d.log, d.at()+" event "+r.String())
+	if d.status != nil {
+		for _, l := range d.status(d.m.Status()) {
+			d.log = append(d.log, d.at()+" "+l)
+		}
 	}
 }
 
@@ -165,6 +209,9 @@ func (d *driver) runUntil(end time.Time, extra ...Event) {
 		d.now = ev.At
 		if ev.Type == ContainerExited && d.exited != nil {
 			d.exited(ev)
+		}
+		if d.onEvent != nil {
+			d.onEvent(ev)
 		}
 		if err := d.m.Step(ev); err != nil {
 			d.log = append(d.log, d.at()+" error "+err.Error())
