@@ -160,6 +160,7 @@ func (m *Machine) created(c *ctr, ev Event) error {
 		st.LastTerminationState = phase.State{Terminated: c.exit}
 	}
 	st.State = phase.State{Waiting: &phase.WaitingState{}}
+	st.Ready = false
 	st.RestartCount = c.attempt
 	st.ContainerID = ev.ContainerID
 	st.Image = c.spec.Image
@@ -214,7 +215,8 @@ func (m *Machine) markStarted(c *ctr, st *phase.ContainerStatus) {
 	for k := range c.probes {
 		c.probes[k].MarkStarted(m.now)
 	}
-	st.Ready = !c.hasProbe[probe.Readiness] || c.probes[probe.Readiness].Result() == probe.Success
+	// A regular init container is ready only once it exited 0 (see exited), not while it runs.
+	st.Ready = !c.regularInit() && (!c.hasProbe[probe.Readiness] || c.probes[probe.Readiness].Result() == probe.Success)
 }
 
 func terminated(ev Event, c *ctr) phase.TerminatedState {
@@ -255,6 +257,7 @@ func (m *Machine) exited(c *ctr, t phase.TerminatedState) {
 	c.exit = &t
 	st := phase.Exited(c.status, t)
 	c.succeeded = c.regularInit() && t.ExitCode == 0
+	st.Ready = c.succeeded // kubelet: a regular init container is ready when it exited 0
 	cause := c.killCause
 	c.killCause = ""
 	switch {

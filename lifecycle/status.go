@@ -48,6 +48,11 @@ func (m *Machine) refreshStatus() {
 	ph := m.terminal
 	if ph == "" {
 		ph = phase.ComputeInitialized(&m.spec, init, apps, false, m.initDone)
+		// Succeeded and Failed say no container will run again. While one will (a restart that
+		// an image change forces whatever the policy), the pod keeps the phase it had.
+		if ph.IsTerminal() && !m.status.Phase.IsTerminal() && m.restarting() {
+			ph = m.status.Phase
+		}
 	}
 	st := m.status
 	st.Phase = ph
@@ -60,4 +65,15 @@ func (m *Machine) refreshStatus() {
 	m.status = st
 	out := st
 	m.out.Status = &out
+}
+
+// restarting reports whether a container will run again: one being prepared or started, or one
+// that exited and waits for its next start.
+func (m *Machine) restarting() bool {
+	for _, c := range m.ctrs {
+		if c.inFlight() || c.stage == starting || c.stage == postStart || (c.stage == idle && c.exit != nil && !c.final && !c.succeeded) {
+			return true
+		}
+	}
+	return false
 }
