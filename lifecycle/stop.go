@@ -25,7 +25,7 @@ type podStop struct {
 
 // startPodStop begins a whole-pod stop: containers being prepared are abandoned, running ones
 // get their preStop hooks and stop signals in kubelet's order.
-func (m *Machine) startPodStop(p purpose, g termination.Grace, reason string) {
+func (m *Machine) startPodStop(p purpose, g termination.Grace) {
 	var members []termination.Member
 	for _, c := range m.ctrs {
 		if c.inFlight() {
@@ -50,9 +50,8 @@ func (m *Machine) startPodStop(p purpose, g termination.Grace, reason string) {
 		members = append(members, termination.Member{Name: c.name, Kind: kind, Order: c.index, HasPreStop: hasPreStop, Exited: !alive})
 		if alive {
 			c.stage = stopping
-			if reason != "" {
-				m.record(Normal, "Killing", c.name, "Stopping container "+c.name)
-			}
+			// kubelet's killContainer records this for every container it stops, whatever the cause.
+			m.record(Normal, "Killing", c.name, "Stopping container "+c.name)
 		}
 	}
 	plan, acts, err := termination.NewPodStop(members, g.Period, m.now)
@@ -99,7 +98,7 @@ func (m *Machine) deleteRequested(seconds *int64) {
 		}
 		return
 	}
-	m.startPodStop(purposeDelete, g, "delete")
+	m.startPodStop(purposeDelete, g)
 }
 
 // killContainer stops one container while the pod goes on (a failed probe or postStart hook, a

@@ -53,7 +53,7 @@ func (m *Machine) prepared() bool {
 		m.emit(Action{Type: SetupPod})
 	case m.setup == setupDone && !m.sandbox.creating:
 		if m.anyAlive() { // the sandbox changed: kill everything first
-			m.startPodStop(purposeSandbox, m.specGrace(), "Pod sandbox changed, it will be killed and re-created.")
+			m.startPodStop(purposeSandbox, m.specGrace())
 			return false
 		}
 		if m.sandbox.id != "" {
@@ -156,7 +156,7 @@ func (m *Machine) finishedOrFailed() bool {
 		return false
 	}
 	if m.anyAlive() || m.anyInFlight() {
-		m.startPodStop(purposeFinished, m.specGrace(), "")
+		m.startPodStop(purposeFinished, m.specGrace())
 		return true
 	}
 	m.becomeTerminal(false)
