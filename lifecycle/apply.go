@@ -289,7 +289,9 @@ func (m *Machine) decideRestart(c *ctr, st *phase.ContainerStatus, cause string)
 		return
 	}
 	c.restartAt = c.crash.NextStart(m.crashBackoff(), t.FinishedAt)
-	if cause != "" {
+	// The kill's cause (PostStartHookError) shows until an immediate restart; a restart held
+	// back shows CrashLoopBackOff, as kubelet's next sync reports it.
+	if cause != "" && !c.restartAt.After(m.now) {
 		*st = phase.BackingOff(*st, "")
 		st.State.Waiting.Reason, st.State.Waiting.Message = cause, c.waitMessage
 		return
