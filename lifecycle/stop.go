@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"slices"
 	"time"
 
 	"github.com/podlife/podlife/phase"
@@ -93,12 +94,35 @@ func (m *Machine) deleteRequested(seconds *int64) {
 		if m.stop.purpose != purposeDelete {
 			m.stop.purpose = purposeDelete
 		}
-		if _, acts, err := m.stop.plan.Shorten(g.Period, m.now); err == nil {
+		if shortened, acts, err := m.stop.plan.Shorten(g.Period, m.now); err == nil {
 			m.stopActions(acts)
+			if shortened {
+				m.restopSignalled(acts)
+			}
 		}
 		return
 	}
 	m.startPodStop(purposeDelete, g)
+}
+
+// restopSignalled restarts the stop of every running container after a shorter grace, as
+// kubelet restarts killContainer (Killing again). The runtime only knows the timeout it was
+// given with the stop signal, so a container that already had its signal is asked again with
+// what the shorter grace leaves until SIGKILL; the others get theirs from the plan.
+func (m *Machine) restopSignalled(sent []termination.Action) {
+	for _, c := range m.ctrs {
+		p, ok := m.stop.plan.Plan(c.name)
+		if !c.alive() || c.id == "" || !ok || p.Exited {
+			continue
+		}
+		m.record(Normal, "Killing", c.name, "Stopping container "+c.name)
+		if !p.StopSignalSent || !p.StopSignalAt.Before(m.now) || slices.ContainsFunc(sent, func(a termination.Action) bool {
+			return a.Kind == termination.SendStopSignal && a.Container == c.name
+		}) {
+			continue
+		}
+		m.emit(Action{Type: StopContainer, Container: c.name, ContainerID: c.id, Timeout: max(p.KillAt.Sub(m.now), 0)})
+	}
 }
 
 // killContainer stops one container while the pod goes on (a failed probe or postStart hook, a
