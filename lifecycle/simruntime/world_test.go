@@ -537,4 +537,3 @@ func TestWorldForget(t *testing.T) {
 	evs := do(w, t0, web, lifecycle.Action{Type: lifecycle.StartContainer, ContainerID: id})
 	assert.Equal(t, at(7*s), evs[1].At)
 }
-
