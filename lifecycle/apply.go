@@ -56,7 +56,9 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 		m.now = ev.At
 		m.sandbox.ready = false
 		m.dirty = true
-		m.record(Normal, "SandboxChanged", "", "Pod sandbox changed, it will be killed and re-created.")
+		if !m.noNewSandbox() {
+			m.record(Normal, "SandboxChanged", "", "Pod sandbox changed, it will be killed and re-created.")
+		}
 	case ImagePulled, ImagePullFailed:
 		if c.stage != pulling {
 			return m.stale(ev)

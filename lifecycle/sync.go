@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"time"
 
+	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
 	"github.com/podlife/podlife/restart"
@@ -52,6 +53,14 @@ func (m *Machine) prepared() bool {
 		m.setup = setupRunning
 		m.emit(Action{Type: SetupPod})
 	case m.setup == setupDone && !m.sandbox.creating:
+		if m.noNewSandbox() { // the pod is just finished: stop what runs, then it is terminal
+			if m.anyAlive() || m.anyInFlight() {
+				m.startPodStop(purposeFinished, m.specGrace())
+			} else {
+				m.becomeTerminal(false)
+			}
+			return false
+		}
 		if m.anyAlive() { // the sandbox changed: kill everything first
 			m.startPodStop(purposeSandbox, m.specGrace())
 			return false
@@ -69,6 +78,20 @@ func (m *Machine) prepared() bool {
 			}
 		}
 		m.emit(Action{Type: RunSandbox, Attempt: m.sandbox.attempt})
+	}
+	return false
+}
+
+// noNewSandbox is kubelet's exception to making a new sandbox (computePodActions): under
+// restartPolicy Never a pod that has already run containers is just finished.
+func (m *Machine) noNewSandbox() bool {
+	if m.spec.RestartPolicy != podlife.RestartNever || m.sandbox.id == "" {
+		return false
+	}
+	for _, c := range m.ctrs {
+		if c.exit != nil || c.alive() {
+			return true
+		}
 	}
 	return false
 }
