@@ -1,0 +1,342 @@
+package lifecycle_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/lifecycle"
+	"github.com/podlife/podlife/lifecycle/memstore"
+	"github.com/podlife/podlife/lifecycle/simruntime"
+	"github.com/podlife/podlife/phase"
+)
+
+// The agent tests run in a testing/synctest bubble: time.Now, timers and sleeps there are
+// virtual and jump ahead whenever every goroutine of the bubble waits, so a pod's 10-minute life
+// takes milliseconds and its timings are exact. The agent uses lifecycle.RealClock, which is the
+// bubble's clock.
+
+const node = "node-1"
+
+var podRef = lifecycle.PodRef{Namespace: "default", Name: "web", UID: "uid-1"}
+
+// rig is an agent on the simulated runtime and the memory store, with a log of what its
+// machines handed out.
+type rig struct {
+	t       *testing.T
+	world   *simruntime.World
+	rt      *simruntime.Runtime
+	store   *memstore.Store
+	client  lifecycle.Client
+	start   time.Time
+	logs    *observer.ObservedLogs
+	mu      sync.Mutex
+	actions []string // "12s StartContainer container=app id=..."
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+func newRig(t *testing.T, opts simruntime.WorldOptions) *rig {
+	w := simruntime.NewWorld(opts)
+	r := &rig{t: t, world: w, rt: simruntime.NewRuntime(w, lifecycle.RealClock{}), store: memstore.New(), start: time.Now()}
+	r.client = lifecycle.Client{Store: r.store}
+	return r
+}
+
+// run starts an agent; stop ends it and waits for it.
+func (r *rig) run() {
+	r.t.Helper()
+	core, logs := observer.New(zap.DebugLevel)
+	r.logs = logs
+	ag, err := lifecycle.NewAgent(lifecycle.AgentConfig{
+		Node: node, Runtime: r.rt, Store: r.store, Setup: r.rt, Logger: zap.New(core),
+		Observe: func(ref lifecycle.PodRef, now time.Time, rd lifecycle.Ready) {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			for _, a := range rd.Actions {
+				r.actions = append(r.actions, fmt.Sprintf("%s %s", r.since(now), a))
+			}
+		},
+	})
+	require.NoError(r.t, err)
+	ctx, cancel := context.WithCancel(r.t.Context())
+	r.cancel, r.done = cancel, make(chan struct{})
+	go func() {
+		defer close(r.done)
+		assert.NoError(r.t, ag.Run(ctx))
+	}()
+	synctest.Wait()
+}
+
+func (r *rig) stop() {
+	r.cancel()
+	<-r.done
+}
+
+func (r *rig) since(t time.Time) string { return t.Sub(r.start).String() }
+
+// sleepUntil lets virtual time pass to start+d with everything settled.
+func (r *rig) sleepUntil(d time.Duration) {
+	time.Sleep(time.Until(r.start.Add(d)))
+	synctest.Wait()
+}
+
+func (r *rig) lines(words ...string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+next:
+	for _, l := range r.actions {
+		for _, w := range words {
+			if !strings.Contains(l, w) {
+				continue next
+			}
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func (r *rig) status() lifecycle.StatusRecord {
+	r.t.Helper()
+	st, err := r.client.Status(r.t.Context(), node, podRef)
+	require.NoError(r.t, err)
+	return st
+}
+
+func (r *rig) bind(spec podlife.PodSpec) {
+	r.t.Helper()
+	require.NoError(r.t, r.client.Bind(r.t.Context(), node, podRef, spec))
+	synctest.Wait()
+}
+
+func appSpec() podlife.PodSpec {
+	return podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1.36"}}}
+}
+
+func TestAgentCrashLoopBackOffTimings(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{Scripts: map[string]simruntime.Script{
+			"app": {Runs: []simruntime.Run{{For: time.Second, ExitCode: 1}}}}})
+		r.run()
+		defer r.stop()
+		r.bind(appSpec())
+		r.sleepUntil(100 * time.Second)
+		var starts []string
+		for _, l := range r.lines("StartContainer") {
+			starts = append(starts, strings.Fields(l)[0])
+		}
+		// The first restart is immediate; then 10 s, 20 s, 40 s after each exit.
+		assert.Equal(t, []string{"0s", "1s", "12s", "33s", "1m14s"}, starts)
+		st := r.status()
+		cs := st.Status.ContainerStatuses[0]
+		assert.Equal(t, int32(4), cs.RestartCount)
+		require.NotNil(t, cs.State.Waiting)
+		assert.Equal(t, phase.ReasonCrashLoopBackOff, cs.State.Waiting.Reason)
+		assert.Equal(t, phase.Running, st.Status.Phase)
+	})
+}
+
+func TestAgentDeleteRunsPreStopThenSIGKILLAtTheGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{Scripts: map[string]simruntime.Script{
+			"app": {Runs: []simruntime.Run{{IgnoreTerm: true}}, PreStop: simruntime.HookScript{Took: 4 * time.Second}}}})
+		r.run()
+		defer r.stop()
+		spec := appSpec()
+		spec.TerminationGracePeriodSeconds = ptr(int64(10))
+		spec.Containers[0].Lifecycle = &podlife.Lifecycle{PreStop: &podlife.LifecycleHandler{Exec: &podlife.ExecAction{Command: []string{"drain"}}}}
+		r.bind(spec)
+		r.sleepUntil(20 * time.Second)
+		require.NoError(t, r.client.Delete(t.Context(), node, podRef, nil, time.Now()))
+		r.sleepUntil(60 * time.Second)
+
+		assert.Equal(t, []string{"20s RunHook container=app id=" + containerID(t, r, "app") + " hook=PreStop timeout=10s"}, r.lines("RunHook"))
+		// preStop took 4 s of the 10 s: the stop signal then, SIGKILL at 10 s (the runtime's kill
+		// at the timeout), exactly at the grace.
+		assert.Equal(t, []string{"24s StopContainer container=app id=" + containerID(t, r, "app") + " timeout=6s"}, r.lines("StopContainer"))
+		st := r.status()
+		term := st.Status.ContainerStatuses[0].State.Terminated
+		require.NotNil(t, term)
+		assert.Equal(t, int32(137), term.ExitCode)
+		assert.Equal(t, "30s", r.since(term.FinishedAt), "SIGKILL exactly at the grace period")
+		assert.Equal(t, phase.Failed, st.Status.Phase, "a deleted pod whose container was killed ends Failed")
+		_, _, err := r.client.Pod(t.Context(), node, podRef)
+		assert.ErrorIs(t, err, lifecycle.ErrKeyNotFound, "the agent removes a deleted pod's record once it stopped")
+		r.rt.With(func(w *simruntime.World) {
+			assert.Empty(t, w.Containers(), "nothing is left in the runtime")
+			assert.Empty(t, w.Sandboxes())
+		})
+	})
+}
+
+func TestAgentRestartMidLifecycleAdoptsAndKeepsCounts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{Scripts: map[string]simruntime.Script{
+			"app": {Runs: []simruntime.Run{{For: time.Second, ExitCode: 1}, {For: time.Second, ExitCode: 1}, {For: time.Second, ExitCode: 1}, {}}}}})
+		r.run()
+		r.bind(appSpec())
+		r.sleepUntil(20 * time.Second) // exits at 1 s, 2 s, 13 s; the fourth instance starts at 33 s
+		before := r.status()
+		r.stop()
+		r.sleepUntil(25 * time.Second) // the agent is away for 5 s
+		r.run()
+		defer r.stop()
+		r.sleepUntil(120 * time.Second)
+		after := r.status()
+
+		starts := r.lines("StartContainer")
+		seen := map[string]int{}
+		for _, l := range starts {
+			seen[strings.Fields(l)[3]]++
+		}
+		for id, n := range seen {
+			assert.Equal(t, 1, n, "%s started %d times", id, n)
+		}
+		assert.Equal(t, "33s", strings.Fields(starts[len(starts)-1])[0], "the back-off the old agent began is kept: %v", starts)
+		assert.Greater(t, after.Seq, before.Seq, "the new agent goes on from the stored sequence")
+		assert.Equal(t, int32(3), after.Status.ContainerStatuses[0].RestartCount)
+		assert.GreaterOrEqual(t, after.Status.ContainerStatuses[0].RestartCount, before.Status.ContainerStatuses[0].RestartCount)
+		require.NotNil(t, after.Status.ContainerStatuses[0].State.Running)
+	})
+}
+
+func TestAgentRestartAdoptsARunningContainer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{})
+		r.run()
+		r.bind(appSpec())
+		r.sleepUntil(10 * time.Second)
+		before := r.status()
+		r.stop()
+		r.run()
+		defer r.stop()
+		r.sleepUntil(60 * time.Second)
+		assert.Len(t, r.lines("StartContainer"), 1, "a running container is adopted, never started twice")
+		assert.Len(t, r.lines("RunSandbox"), 1)
+		after := r.status()
+		assert.Equal(t, before.Status.ContainerStatuses[0].State, after.Status.ContainerStatuses[0].State)
+		assert.Equal(t, phase.Running, after.Status.Phase)
+	})
+}
+
+func TestAgentKeepsRunningThroughAStoreOutageAndFlushesTheLatestStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{Scripts: map[string]simruntime.Script{
+			"app": {Runs: []simruntime.Run{{For: 30 * time.Second, ExitCode: 2}, {}}}}})
+		r.run()
+		defer r.stop()
+		r.bind(appSpec())
+		r.sleepUntil(10 * time.Second)
+		r.store.SetUnavailable(true)
+		r.sleepUntil(60 * time.Second) // the container exits at 30 s and restarts meanwhile
+		assert.Len(t, r.lines("StartContainer"), 2, "the machine went on without the store")
+		r.store.SetUnavailable(false)
+		r.sleepUntil(70 * time.Second)
+		st := r.status()
+		cs := st.Status.ContainerStatuses[0]
+		assert.Equal(t, int32(1), cs.RestartCount, "the latest status reached the store")
+		require.NotNil(t, cs.LastTerminationState.Terminated)
+		assert.Equal(t, int32(2), cs.LastTerminationState.Terminated.ExitCode)
+		assert.NotEmpty(t, r.logs.FilterMessage("writing the status failed; will retry").All())
+	})
+}
+
+func TestAgentSkipsForeignRecords(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{})
+		key := lifecycle.Keys{}.Pod(node, lifecycle.PodRef{Namespace: "default", Name: "junk"})
+		_, err := r.store.Put(t.Context(), key, []byte(`{"apiVersion":"other/v9"}`), 0)
+		require.NoError(t, err)
+		r.run()
+		defer r.stop()
+		_, err = r.store.Put(t.Context(), key+"2", []byte(`not json`), 0)
+		require.NoError(t, err)
+		r.bind(appSpec())
+		r.sleepUntil(5 * time.Second)
+		assert.Equal(t, phase.Running, r.status().Status.Phase, "the good pod runs")
+		bad := r.logs.FilterMessage("skipping a pod record that does not decode").All()
+		require.Len(t, bad, 2)
+		assert.Equal(t, key, bad[0].ContextMap()["key"])
+		assert.Equal(t, key+"2", bad[1].ContextMap()["key"])
+	})
+}
+
+func TestAgentPullFailureShowsErrImagePullThenBackOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{ImagePulls: map[string]simruntime.Pull{"busybox:1.36": {Failures: 2}}})
+		r.run()
+		defer r.stop()
+		spec := appSpec()
+		spec.Containers[0].ImagePullPolicy = podlife.PullAlways
+		r.bind(spec)
+		r.sleepUntil(5 * time.Second)
+		w := r.status().Status.ContainerStatuses[0].State.Waiting
+		require.NotNil(t, w)
+		assert.Contains(t, []string{phase.ReasonErrImagePull, phase.ReasonImagePullBackOff}, w.Reason)
+		r.sleepUntil(60 * time.Second)
+		var pulls []string
+		for _, l := range r.lines("PullImage") {
+			pulls = append(pulls, strings.Fields(l)[0])
+		}
+		assert.Equal(t, []string{"0s", "10s", "30s"}, pulls, "image pull back-off: 10 s, then 20 s")
+		assert.NotNil(t, r.status().Status.ContainerStatuses[0].State.Running)
+	})
+}
+
+func TestNewAgentRejectsBadConfig(t *testing.T) {
+	rt := simruntime.NewRuntime(simruntime.NewWorld(simruntime.WorldOptions{}), lifecycle.RealClock{})
+	st := memstore.New()
+	for name, tc := range map[string]struct {
+		cfg  lifecycle.AgentConfig
+		want string
+	}{
+		"no node":      {lifecycle.AgentConfig{Runtime: rt, Store: st}, "node: Required value"},
+		"slash":        {lifecycle.AgentConfig{Node: "a/b", Runtime: rt, Store: st}, "node: Invalid value"},
+		"no runtime":   {lifecycle.AgentConfig{Node: node, Store: st}, "Runtime: Required value"},
+		"no store":     {lifecycle.AgentConfig{Node: node, Runtime: rt}, "Store: Required value"},
+		"all is there": {lifecycle.AgentConfig{Node: node, Runtime: rt, Store: st}, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := lifecycle.NewAgent(tc.cfg)
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestAgentRunFailsWhenTheStoreIsDown(t *testing.T) {
+	st := memstore.New()
+	st.SetUnavailable(true)
+	ag, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Store: st,
+		Runtime: simruntime.NewRuntime(simruntime.NewWorld(simruntime.WorldOptions{}), lifecycle.RealClock{})})
+	require.NoError(t, err)
+	err = ag.Run(t.Context())
+	assert.True(t, errors.Is(err, lifecycle.ErrStoreUnavailable), "%v", err)
+}
+
+func containerID(t *testing.T, r *rig, name string) string {
+	t.Helper()
+	for _, l := range r.lines("StartContainer container=" + name) {
+		return strings.TrimPrefix(strings.Fields(l)[3], "id=")
+	}
+	t.Fatalf("%s never started", name)
+	return ""
+}
+
+func ptr[T any](v T) *T { return &v }
