@@ -8,6 +8,15 @@
 // at which the caller delivers a Tick. The same events in the same order give the same actions
 // and statuses.
 //
-// Status: the Machine is usable and tested by scenario and property tests; the Agent, the
-// Runtime and Store interfaces and their embedded defaults come next.
+// Agent is the imperative shell, kubelet's role: it runs every pod bound to its node in a Store,
+// performs the machines' actions through a Runtime, and persists statuses by compare-and-swap;
+// a restarted agent recovers its pods from the Store and the Runtime (Checkpoint, Restore).
+// Client is the other side (a scheduler): it binds pods, asks for deletions, reads statuses.
+//
+// The interfaces are small and the embedded defaults live in sub-packages, so importing this
+// package pulls in no container runtime or database client:
+//   - lifecycle/simruntime: a simulated Runtime, scriptable per container, in virtual time; also
+//     World and Sim, a single-goroutine discrete-event loop for running many pods fast;
+//   - lifecycle/memstore: an in-memory Store with revisions, compare-and-swap and watch;
+//   - lifecycle/localsetup: a PodSetup that lays out pod volumes in a local directory.
 package lifecycle
