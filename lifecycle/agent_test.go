@@ -340,3 +340,30 @@ func containerID(t *testing.T, r *rig, name string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestAgentSupersedesAnotherWritersStatus(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{Scripts: map[string]simruntime.Script{
+			"app": {Runs: []simruntime.Run{{For: 30 * time.Second, ExitCode: 1}, {}}}}})
+		r.run()
+		defer r.stop()
+		r.bind(appSpec())
+		r.sleepUntil(10 * time.Second)
+		// A supervisor marks the pod Unknown while the agent runs (its lease expired).
+		lost := r.status()
+		lost.Seq += 5
+		lost.Writer = "supervisor"
+		lost.Status.Phase = phase.Unknown
+		lost.Status.Reason = phase.ReasonNodeLost
+		b, err := lifecycle.EncodeStatus(lost)
+		require.NoError(t, err)
+		_, err = r.store.Put(t.Context(), lifecycle.Keys{}.Status(node, podRef), b, lifecycle.AnyRevision)
+		require.NoError(t, err)
+		r.sleepUntil(40 * time.Second) // the container exits at 30 s: a new status
+		st := r.status()
+		assert.Empty(t, st.Writer)
+		assert.Greater(t, st.Seq, lost.Seq)
+		assert.Equal(t, phase.Running, st.Status.Phase)
+		assert.Equal(t, int32(1), st.Status.ContainerStatuses[0].RestartCount)
+	})
+}

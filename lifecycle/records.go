@@ -76,7 +76,11 @@ type StatusRecord struct {
 	Node       string `json:"node"`
 	// Seq grows with every status the agent reports for the pod, across agent restarts: a
 	// writer never replaces a record with a larger Seq.
-	Seq        uint64          `json:"seq"`
+	Seq uint64 `json:"seq"`
+	// Writer is who wrote the record: "" for the node's agent, or another writer such as a
+	// node-lease supervisor marking the pod Unknown. An agent always supersedes another writer's
+	// record (with a larger Seq), so it reports the true status once it is back.
+	Writer     string          `json:"writer,omitempty"`
 	UpdatedAt  time.Time       `json:"updatedAt"`
 	Status     phase.PodStatus `json:"status"`
 	Checkpoint Checkpoint      `json:"checkpoint"`

@@ -449,7 +449,28 @@ func (s *statusWriter) writePending(ctx context.Context) bool {
 		case gerr != nil:
 			return false
 		default:
-			if cur, derr := DecodeStatus(kv.Value); derr == nil && cur.Seq >= rec.Seq {
+			cur, derr := DecodeStatus(kv.Value)
+			if derr == nil && cur.Seq >= rec.Seq && cur.Writer != "" {
+				// Someone else's word on the pod (a supervisor's Unknown): ours is the truth, and
+				// goes in above it.
+				s.mu.Lock()
+				rec = s.pending
+				if rec != nil {
+					rec.Seq = max(rec.Seq, cur.Seq+1)
+					s.seq = max(s.seq, rec.Seq)
+				}
+				s.mu.Unlock()
+				if rec == nil {
+					return true
+				}
+				if b, err = EncodeStatus(*rec); err != nil {
+					s.done(rec)
+					return true
+				}
+				s.rev = kv.Revision
+				continue
+			}
+			if derr == nil && cur.Seq >= rec.Seq {
 				s.mu.Lock()
 				if cur.Seq >= s.seq {
 					s.seq = cur.Seq
