@@ -15,13 +15,15 @@ import (
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // run is one scripted container instance: it runs for For, then exits with Exit. A zero For runs
-// until stopped. On a stop signal it exits after TermDelay with 143, unless IgnoreTerm or a
-// TermDelay longer than the stop timeout: then it is killed with 137 when the timeout runs out.
+// until stopped. On a stop signal it exits after TermDelay with 143 (or *TermExit), unless
+// IgnoreTerm or a TermDelay longer than the stop timeout: then it is killed with 137 when the
+// timeout runs out.
 type run struct {
 	For        time.Duration
 	Exit       int32
 	IgnoreTerm bool
 	TermDelay  time.Duration
+	TermExit   *int32
 }
 
 // driver answers a machine's actions from a script, in virtual time, and logs what happened.
@@ -139,7 +141,11 @@ func (d *driver) handle(rd Ready) {
 			if r.IgnoreTerm || a.Timeout == 0 || r.TermDelay > a.Timeout { // a zero timeout is SIGKILL at once, as in CRI
 				d.push(Event{Type: ContainerExited, At: d.now.Add(a.Timeout), ContainerID: a.ContainerID, ExitCode: 137, Signal: 9})
 			} else {
-				d.push(Event{Type: ContainerExited, At: d.now.Add(r.TermDelay), ContainerID: a.ContainerID, ExitCode: 143, Signal: 15})
+				code, signal := int32(143), int32(15)
+				if r.TermExit != nil {
+					code, signal = *r.TermExit, 0
+				}
+				d.push(Event{Type: ContainerExited, At: d.now.Add(r.TermDelay), ContainerID: a.ContainerID, ExitCode: code, Signal: signal})
 			}
 		}
 	}

@@ -46,8 +46,9 @@ import (
 //
 //	run C for D exit N [times K]         K instances (default 1) of C run D, then exit N
 //	run C forever [times K]              instances that run until stopped
-//	  ... [ignoreTerm] [termDelay D]     on the stop signal: ignore it (SIGKILL at the timeout),
-//	                                     or exit 143 after D (default at once)
+//	  ... [ignoreTerm] [termDelay D] [termExit N]
+//	                                     on the stop signal: ignore it (SIGKILL at the timeout),
+//	                                     or exit 143 (or N) after D (default at once)
 //	                                     (run lines add instances in order; the last repeats)
 //	hook C postStart|preStop D [fail "message"] [times K]
 //	                                     the hook takes D; it fails (the first K runs)
@@ -270,6 +271,9 @@ func (sc *goldenScenario) directive(f []string, current *podlife.PodSpec) error 
 				r.IgnoreTerm = true
 			case "termDelay":
 				r.TermDelay = o.duration("termDelay")
+			case "termExit":
+				code := int32(o.int("termExit"))
+				r.TermExit = &code
 			default:
 				return fmt.Errorf("unknown option %q", w)
 			}

@@ -21,6 +21,9 @@ func (m *Machine) sync() {
 	switch {
 	case m.stop != nil:
 		m.syncStop()
+		if m.stop != nil {
+			m.syncProbes() // readiness keeps running while containers stop
+		}
 		return
 	case m.terminal != "":
 		m.releaseSandbox()
