@@ -137,6 +137,23 @@ func play(t *testing.T, s scenario) trace {
 				}
 			case StopContainer:
 				c := d.m.byName(a.Container)
+				if c.sidecar && d.m.stop != nil && c.kill == nil && a.Timeout > 2*time.Second {
+					// A sidecar's stop signal waits for every app container and for the next
+					// sidecar declared after it (kubelet's terminationOrdering: only that one, not
+					// those after it), unless its grace ran out (then it gets the 2 s floor).
+					var next *ctr
+					for _, o := range d.m.ctrs[c.index+1 : d.m.nInit] {
+						if o.sidecar {
+							next = o
+							break
+						}
+					}
+					for _, o := range d.m.ctrs {
+						if _, runs := running[o.name]; runs && (!o.init || o == next) {
+							problem("sidecar %s stopped while %s still runs", c.name, o.name)
+						}
+					}
+				}
 				if c.spec.Lifecycle != nil && c.spec.Lifecycle.PreStop != nil && a.Timeout > 2*time.Second && !preStopped[a.ContainerID] {
 					problem("%s stopped without its preStop", a.ContainerID)
 				}
