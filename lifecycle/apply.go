@@ -309,21 +309,26 @@ func (m *Machine) decideRestart(c *ctr, st *phase.ContainerStatus, cause string)
 func (m *Machine) probed(c *ctr, ev Event) {
 	k := ev.Probe
 	c.inflight[k] = false
-	if ev.Outcome.Result == probe.Failure {
-		m.record(Warning, "Unhealthy", c.name, capitalize(k.String())+" probe failed: "+ev.Outcome.Message)
+	// Unhealthy for a failure or an agent-side error (not counted), ProbeWarning for a success
+	// with a warning, as kubelet's prober records them.
+	if reason, msg := ev.Outcome.Event(k); reason != "" {
+		m.record(Warning, reason, c.name, msg)
 	}
 	eff := c.probes[k].Observe(ev.Outcome, ev.At)
 	if c.stage != running {
 		return
 	}
-	st := c.status
+	// Most results change nothing: leave the status alone then, so no new pod status is made.
 	switch {
 	case k == probe.Startup && eff.Changed && eff.Result == probe.Success:
+		st := c.status
 		m.markStarted(c, &st)
+		m.setStatus(c, st)
 	case k == probe.Readiness && eff.Changed:
+		st := c.status
 		st.Ready = c.started() && eff.Result == probe.Success
+		m.setStatus(c, st)
 	}
-	m.setStatus(c, st)
 	if eff.Kill {
 		what := "liveness"
 		if k == probe.Startup {
@@ -432,11 +437,4 @@ func (m *Machine) specUpdated(ev Event) error {
 		}
 	}
 	return nil
-}
-
-func capitalize(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
 }

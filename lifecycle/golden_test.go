@@ -52,8 +52,9 @@ import (
 //	                                     (run lines add instances in order; the last repeats)
 //	hook C postStart|preStop D [fail "message"] [times K]
 //	                                     the hook takes D; it fails (the first K runs)
-//	probe C startup|liveness|readiness fail [from T] [until T]
-//	                                     the probe fails in [from, until) (several lines add up)
+//	probe C startup|liveness|readiness fail|error [from T] [until T]
+//	                                     the probe fails (or errors, which is not counted) in
+//	                                     [from, until) (several lines add up)
 //	pull C fail [Reason] [times K]       the first K pulls (default all) fail with Reason
 //	                                     (default ErrImagePull)
 //	create C fail [Reason] [times K]     the first K creates fail (default CreateContainerError)
@@ -122,7 +123,11 @@ type goldenHook struct {
 	times   int    // how many runs fail; 0: all
 }
 
-type window struct{ from, until time.Duration } // until 0: forever
+// window is when a probe fails, or errors on the agent's side (not counted); until 0: forever.
+type window struct {
+	from, until time.Duration
+	errored     bool
+}
 
 type goldenFail struct {
 	reason string
@@ -319,10 +324,14 @@ func (sc *goldenScenario) directive(f []string, current *podlife.PodSpec) error 
 			return err
 		}
 		kind := k.String()
-		if o.next("fail") != "fail" {
-			return fmt.Errorf("want fail after the probe kind")
-		}
 		var w window
+		switch o.next("fail or error") {
+		case "fail":
+		case "error":
+			w.errored = true
+		default:
+			return fmt.Errorf("want fail or error after the probe kind")
+		}
 		for len(o.words) > 0 && o.err == nil {
 			switch k := o.next("option"); k {
 			case "from":
@@ -459,6 +468,9 @@ func (sc *goldenScenario) play(t *testing.T) string {
 		for _, w := range sc.probes[c+"/"+k.String()] {
 			s := at.Sub(t0)
 			if s >= w.from && (w.until == 0 || s < w.until) {
+				if w.errored {
+					return probe.ErrorOutcome(fmt.Errorf("scripted error"))
+				}
 				return probe.FailureOutcome("scripted failure")
 			}
 		}
