@@ -35,12 +35,21 @@ import (
 //	   0s SetupPod             # the trace: what the machine did, at virtual time
 //	   ...
 //
-// The trace has one line per action the machine handed out, per record (event ...), per input
-// that carries the script's information (<- ContainerExited ..., probe failures, hook results,
-// outside events), and per status change: "status" lines give the pod phase, kubectl's STATUS,
-// READY and RESTARTS columns and the true conditions; the indented lines below give each
-// container whose status changed. `go test ./lifecycle -run Golden -rewrite` rewrites the part
-// after "----" from what the machine does now.
+// The trace has one line per record the machine handed out ("event Normal Killing ..."), per
+// action ("StopContainer ... timeout=10s"), per input that carries the script's information
+// ("<- ContainerExited id=app-0 exit=1": exits, probe failures and errors, hook results, failed
+// pulls, creates and setups, outside events; the driver's plain acknowledgements are left out),
+// and per status change, as the pod line and one line per container whose status changed:
+//
+//	  12s status Running | CrashLoopBackOff 0/1 2 (0s ago) | PodReadyToStartContainers,Initialized
+//	  12s   app Waiting(CrashLoopBackOff) restarts=2 last=Error exit=1 "back-off 20s ..."
+//
+// that is the phase | kubectl's STATUS READY RESTARTS | the True conditions but PodScheduled;
+// then the container's state (Running(started,ready), Terminated(reason exit=N signal=S),
+// Waiting(reason)), "ready" for a container ready while not running (a completed init container),
+// restartCount, last state and waiting message. A change of "(5s ago)" alone is no change. The
+// run ends when the pod stopped or at "until". `go test ./lifecycle -run Golden -rewrite`
+// rewrites the part after "----" from what the machine does now: read the diff before you keep it.
 //
 // Script directives (durations are Go durations; times are from the pod's binding at 0s):
 //
