@@ -1,0 +1,413 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/hooks"
+	"github.com/podlife/podlife/lifecycle"
+	"github.com/podlife/podlife/lifecycle/simruntime"
+	"github.com/podlife/podlife/phase"
+)
+
+// scenario is one simulated pod: its spec and script, and what happens to it from outside.
+type scenario struct {
+	ref    lifecycle.PodRef
+	spec   podlife.PodSpec
+	script simruntime.PodScript
+	// deleteAt is when the pod is deleted, after it was bound; 0 means never.
+	deleteAt time.Duration
+	// grace is the delete request's grace period; nil means the spec's.
+	grace *int64
+	// until is the end of virtual time.
+	until time.Duration
+}
+
+// row is one line of the timeline.
+type row struct {
+	At       time.Duration // since the pod was bound
+	Phase    phase.Phase
+	Status   string
+	Ready    string
+	Restarts string
+	Event    string
+}
+
+// result is what a simulation produced.
+type result struct {
+	ref     lifecycle.PodRef
+	spec    *podlife.PodSpec // defaulted
+	rows    []row
+	tracks  []*track
+	deleted *deletion
+	end     time.Duration // when the pod stopped, or the scenario's until
+	stopped bool          // the pod reached a terminal phase and released its sandbox
+	final   phase.PodStatus
+}
+
+type deletion struct {
+	at    time.Duration
+	grace int64
+}
+
+// simulate runs sc on simruntime's Sim in virtual time. An error means the machine refused an
+// event (a bug in the machine or the simulated runtime, not in the scenario) or the scenario
+// could not be set up; the result holds what happened until then.
+func simulate(sc scenario) (*result, error) {
+	t0 := time.Date(2026, time.January, 1, 12, 0, 0, 0, time.UTC)
+	w := simruntime.NewWorld(simruntime.WorldOptions{})
+	w.ScriptPod(sc.ref, sc.script)
+	sim := simruntime.NewSim(w, t0)
+	m, err := sim.AddPod(sc.ref, sc.spec, lifecycle.Options{})
+	if err != nil {
+		return nil, err
+	}
+	r := newRecorder(t0, m)
+	var errs []error
+	sim.OnEvent = func(_ lifecycle.PodRef, ev lifecycle.Event) { r.event(ev) }
+	sim.OnReady = func(_ lifecycle.PodRef, now time.Time, rd lifecycle.Ready) { r.ready(now, rd) }
+	sim.OnError = func(_ lifecycle.PodRef, ev lifecycle.Event, err error) {
+		errs = append(errs, fmt.Errorf("at %s the machine refused %s: %w", fmtDur(ev.At.Sub(t0)), ev, err))
+	}
+	if sc.deleteAt > 0 {
+		ev := lifecycle.Event{Type: lifecycle.DeleteRequested, GracePeriodSeconds: sc.grace}
+		if err := sim.At(t0.Add(sc.deleteAt), sc.ref, ev); err != nil {
+			return nil, err
+		}
+	}
+	sim.RunUntil(t0.Add(sc.until))
+	end := sc.until
+	if m.Stopped() {
+		end = m.Now().Sub(t0)
+	}
+	res := r.finish(end)
+	res.ref = sc.ref
+	res.stopped = m.Stopped()
+	return res, errors.Join(errs...)
+}
+
+// recorder turns what the Sim reports into timeline rows and container tracks.
+type recorder struct {
+	t0        time.Time
+	m         *lifecycle.Machine
+	spec      *podlife.PodSpec
+	deletedAt *time.Time
+	deleted   *deletion
+	names     map[string]string // container ID -> name
+	rows      []row
+	last      string // the change key of the columns the last row showed
+	cause     string // what the latest event was, for a row that only shows changed columns
+	tracks    []*track
+}
+
+func newRecorder(t0 time.Time, m *lifecycle.Machine) *recorder {
+	r := &recorder{t0: t0, m: m, spec: m.Spec(), names: map[string]string{},
+		cause: "pod bound to the node"}
+	for i := range r.spec.InitContainers {
+		c := &r.spec.InitContainers[i]
+		kind := "init"
+		if c.IsSidecar() {
+			kind = "sidecar"
+		}
+		r.tracks = append(r.tracks, newTrack(c.Name, kind))
+	}
+	for i := range r.spec.Containers {
+		r.tracks = append(r.tracks, newTrack(r.spec.Containers[i].Name, "app"))
+	}
+	return r
+}
+
+// columns are the kubectl columns now, and the key that says whether they changed: the restart
+// count without its "(5s ago)", which changes with every second.
+func (r *recorder) columns(now time.Time) (phase.Phase, phase.Columns, string) {
+	st := r.m.Status()
+	cols := phase.KubectlColumns(phase.ColumnsInput{Spec: r.spec, Status: &st, DeletionTimestamp: r.deletedAt, Now: now})
+	count, _, _ := strings.Cut(cols.Restarts, " ")
+	return st.Phase, cols, strings.Join([]string{string(st.Phase), cols.Status, cols.Ready, count}, "|")
+}
+
+func (r *recorder) emit(now time.Time, event string) {
+	ph, cols, key := r.columns(now)
+	r.rows = append(r.rows, row{At: now.Sub(r.t0), Phase: ph, Status: cols.Status, Ready: cols.Ready,
+		Restarts: cols.Restarts, Event: event})
+	r.last = key
+}
+
+// settle prints a row for columns that changed without a row of their own.
+func (r *recorder) settle(now time.Time) {
+	if _, _, key := r.columns(now); key != r.last {
+		r.emit(now, r.cause)
+	}
+}
+
+// event sees every event the machine accepted, after its Step: outside requests and container
+// exits get a row of their own (showing the columns they led to); the others are remembered as
+// the cause of a column change that ready then prints. A change of columns always comes with a
+// Status in the Ready, so ready is called for it; only the deletion changes the columns without
+// one (Terminating), and it has its row here.
+func (r *recorder) event(ev lifecycle.Event) {
+	if ev.Type == lifecycle.Tick {
+		return
+	}
+	switch ev.Type {
+	case lifecycle.ContainerCreated:
+		r.names[ev.ContainerID] = ev.Container
+	case lifecycle.DeleteRequested:
+		at := ev.At
+		r.deletedAt = &at
+		grace, from := r.deleteGrace(ev.GracePeriodSeconds)
+		r.deleted = &deletion{at: at.Sub(r.t0), grace: grace}
+		r.emit(ev.At, fmt.Sprintf("DeleteRequested: grace %ds%s", grace, from))
+		r.observe(ev.At)
+		return
+	case lifecycle.ContainerExited, lifecycle.ContainerStartFailed:
+		r.emit(ev.At, r.describeExit(ev))
+		r.observe(ev.At)
+		return
+	}
+	r.cause = r.describe(ev)
+	r.observe(ev.At)
+}
+
+// deleteGrace is the grace a delete request asks for, and where it came from.
+func (r *recorder) deleteGrace(seconds *int64) (int64, string) {
+	if seconds != nil {
+		return *seconds, ""
+	}
+	if s := r.spec.TerminationGracePeriodSeconds; s != nil {
+		return *s, " (the spec's terminationGracePeriodSeconds)"
+	}
+	return podlife.DefaultGracePeriodSeconds, " (the default)"
+}
+
+// ready sees every non-empty Ready: its records and the actions worth a row.
+func (r *recorder) ready(now time.Time, rd lifecycle.Ready) {
+	for _, rec := range rd.Records {
+		r.emit(now, describeRecord(rec))
+		if rec.Reason == "Unhealthy" {
+			if t := r.track(rec.Container); t != nil {
+				t.probeFailures = append(t.probeFailures, probeMark{at: now.Sub(r.t0), message: rec.Message})
+			}
+		}
+	}
+	for _, a := range rd.Actions {
+		if s := describeAction(a); s != "" {
+			r.emit(now, s)
+		}
+		if a.Type == lifecycle.StopContainer {
+			if t := r.track(a.Container); t != nil {
+				t.stopSignals = append(t.stopSignals, now.Sub(r.t0))
+			}
+		}
+	}
+	r.settle(now)
+	r.observe(now)
+}
+
+func (r *recorder) track(name string) *track {
+	for _, t := range r.tracks {
+		if t.name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// observe moves every container's track to its state now.
+func (r *recorder) observe(now time.Time) {
+	st := r.m.Status()
+	at := now.Sub(r.t0)
+	for _, t := range r.tracks {
+		if cs := statusOf(&st, t.name); cs != nil {
+			t.observe(at, cs)
+		}
+	}
+}
+
+func (r *recorder) finish(end time.Duration) *result {
+	r.settle(r.t0.Add(end))
+	for _, t := range r.tracks {
+		t.finish(end)
+	}
+	return &result{spec: r.spec, rows: r.rows, tracks: r.tracks, deleted: r.deleted, end: end, final: r.m.Status()}
+}
+
+func statusOf(st *phase.PodStatus, name string) *phase.ContainerStatus {
+	for _, list := range [][]phase.ContainerStatus{st.InitContainerStatuses, st.ContainerStatuses} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
+		}
+	}
+	return nil
+}
+
+// describe says in a few words what an event did, for a row whose columns changed.
+func (r *recorder) describe(ev lifecycle.Event) string {
+	name := ev.Container
+	if name == "" {
+		name = r.names[ev.ContainerID]
+	}
+	switch ev.Type {
+	case lifecycle.SetupDone:
+		return "pod setup done (volumes, secrets)"
+	case lifecycle.SetupFailed:
+		return "pod setup failed: " + ev.Message
+	case lifecycle.SandboxReady:
+		return "sandbox ready, pod IP " + ev.IP
+	case lifecycle.SandboxFailed:
+		return "sandbox failed: " + ev.Message
+	case lifecycle.SandboxLost:
+		return "sandbox lost"
+	case lifecycle.ImagePulled:
+		return name + " image present"
+	case lifecycle.ImagePullFailed:
+		return name + " image pull failed: " + ev.Reason
+	case lifecycle.ContainerCreated:
+		return name + " created"
+	case lifecycle.ContainerCreateFailed:
+		return name + " create failed: " + ev.Reason
+	case lifecycle.ContainerStarted:
+		return name + " started"
+	case lifecycle.ProbeResult:
+		return fmt.Sprintf("%s %s probe: %s", name, strings.ToLower(ev.Probe.String()), strings.ToLower(ev.Outcome.Result.String()))
+	case lifecycle.HookResult:
+		return fmt.Sprintf("%s %s hook: %s", name, hookName(ev.Hook), strings.ToLower(ev.HookOutcome.Result.String()))
+	case lifecycle.SpecUpdated:
+		return "SpecUpdated"
+	}
+	return ev.Type.String()
+}
+
+func (r *recorder) describeExit(ev lifecycle.Event) string {
+	name := r.names[ev.ContainerID]
+	if ev.Type == lifecycle.ContainerStartFailed {
+		return fmt.Sprintf("%s failed to start: %s", name, ev.Message)
+	}
+	why := ev.Reason
+	switch {
+	case ev.Reason == phase.ReasonOOMKilled:
+	case ev.Signal == 15:
+		why = "SIGTERM"
+	case ev.Signal == 9:
+		why = "SIGKILL"
+	case ev.Signal != 0:
+		why = "signal " + strconv.Itoa(int(ev.Signal))
+	case why == "" && ev.ExitCode == 0:
+		why = phase.ReasonCompleted
+	case why == "":
+		why = phase.ReasonError
+	}
+	return fmt.Sprintf("%s exited %d (%s)", name, ev.ExitCode, why)
+}
+
+// describeRecord is a Kubernetes event as `kubectl describe pod` lists it: reason, container,
+// message; warnings say so.
+func describeRecord(rec lifecycle.Record) string {
+	var b strings.Builder
+	if rec.Kind == lifecycle.Warning {
+		b.WriteString("Warning ")
+	}
+	b.WriteString(rec.Reason)
+	if rec.Container != "" {
+		b.WriteString(" " + rec.Container)
+	}
+	if rec.Message != "" {
+		b.WriteString(": " + rec.Message)
+	}
+	return b.String()
+}
+
+// describeAction is the row for an action worth seeing (hooks, stop signals, the sandbox going
+// away), or "".
+func describeAction(a lifecycle.Action) string {
+	switch a.Type {
+	case lifecycle.RunHook:
+		return fmt.Sprintf("%s %s hook: %s", a.Container, hookName(a.Hook), describeHandler(a.Handler))
+	case lifecycle.StopContainer:
+		if a.Timeout <= 0 {
+			return fmt.Sprintf("stop %s: SIGKILL now", a.Container)
+		}
+		return fmt.Sprintf("stop %s: SIGTERM now, SIGKILL after %s", a.Container, fmtDur(a.Timeout))
+	case lifecycle.StopSandbox:
+		return "sandbox stopped"
+	}
+	return ""
+}
+
+// hookName is the hook as the spec's field names it: postStart, preStop.
+func hookName(h hooks.Hook) string {
+	s := h.String()
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+func describeHandler(h *podlife.LifecycleHandler) string {
+	switch {
+	case h == nil:
+		return "(none)"
+	case h.Sleep != nil:
+		return "sleep " + fmtDur(hooks.SleepDuration(h.Sleep))
+	case h.Exec != nil:
+		return "exec " + strings.Join(h.Exec.Command, " ")
+	case h.HTTPGet != nil:
+		return fmt.Sprintf("GET %s on port %s", h.HTTPGet.Path, h.HTTPGet.Port)
+	}
+	return "(unknown handler)"
+}
+
+// writeTimeline prints what is simulated, the rows as aligned columns, then how the run ended.
+func writeTimeline(w io.Writer, res *result, what string) error {
+	fmt.Fprintf(w, "Pod %s/%s (%s) on simruntime's simulated node, in virtual time.\n\n", res.ref.Namespace, res.ref.Name, what)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tPHASE\tSTATUS\tREADY\tRESTARTS\tEVENT")
+	for _, r := range res.rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", fmtDur(r.At), r.Phase, r.Status, r.Ready, r.Restarts, r.Event)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var err error
+	if res.stopped {
+		_, err = fmt.Fprintf(w, "\nThe pod stopped at %s in phase %s; nothing more will happen to it.\n", fmtDur(res.end), res.final.Phase)
+	} else {
+		_, err = fmt.Fprintf(w, "\nVirtual time ran out at %s (-until) with the pod in phase %s.\n", fmtDur(res.end), res.final.Phase)
+	}
+	return err
+}
+
+// fmtDur formats a duration as kubectl users read one: 0s, 7s, 1m12s, 5m, 1h2m3s; fractions of
+// a second only when there are some. time.ParseDuration reads it back.
+func fmtDur(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	var b strings.Builder
+	if d < 0 {
+		b.WriteByte('-')
+		d = -d
+	}
+	h := d / time.Hour
+	d -= h * time.Hour
+	m := d / time.Minute
+	d -= m * time.Minute
+	if h > 0 {
+		b.WriteString(strconv.FormatInt(int64(h), 10) + "h")
+	}
+	if m > 0 || (h > 0 && d > 0) {
+		b.WriteString(strconv.FormatInt(int64(m), 10) + "m")
+	}
+	if d > 0 {
+		b.WriteString(strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s")
+	}
+	return b.String()
+}
