@@ -1,0 +1,170 @@
+package kube
+
+import (
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// checkTypes reports, with their paths, every key of the decoded JSON value v that type t has
+// no field for, and every value of the wrong JSON type, all at once. encoding/json stops at the
+// first wrong type and names it without list indices; kubectl's strict decoding (the default
+// of --validate) rejects unknown fields. Keys match field names case-sensitively, as in the API
+// server (encoding/json alone would accept "Containers"). v is decoded with UseNumber.
+func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
+	if v == nil {
+		return // null leaves the field at its zero value
+	}
+	if implementsUnmarshaler(t) {
+		checkUnmarshal(t, v, p, errs)
+		return
+	}
+	bad := func(want string) {
+		*errs = append(*errs, field.TypeInvalid(p, shortValue(v), fmt.Sprintf("must be %s, not %s", want, jsonKind(v))))
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+	case reflect.Pointer:
+		checkTypes(t.Elem(), v, p, errs)
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			bad("an object")
+			return
+		}
+		fields := jsonFields(t)
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			i := slices.IndexFunc(fields, func(f jsonField) bool { return f.name == k })
+			if i < 0 {
+				*errs = append(*errs, field.Forbidden(p.Child(k), fmt.Sprintf("unknown field %q in %s", k, t)))
+				continue
+			}
+			checkTypes(fields[i].typ, obj[k], p.Child(k), errs)
+		}
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			checkUnmarshal(t, v, p, errs) // []byte is base64 text
+			return
+		}
+		list, ok := v.([]any)
+		if !ok {
+			bad("a list")
+			return
+		}
+		for i, e := range list {
+			checkTypes(t.Elem(), e, p.Index(i), errs)
+		}
+	case reflect.Map:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			bad("an object")
+			return
+		}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			checkTypes(t.Elem(), obj[k], p.Key(k), errs)
+		}
+	case reflect.String:
+		if _, ok := v.(string); !ok {
+			bad("a string")
+		}
+	case reflect.Bool:
+		if _, ok := v.(bool); !ok {
+			bad("a boolean")
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := v.(json.Number)
+		if !ok {
+			bad("an integer")
+			return
+		}
+		if _, err := strconv.ParseInt(n.String(), 10, t.Bits()); err != nil {
+			*errs = append(*errs, field.TypeInvalid(p, n.String(), fmt.Sprintf("must be an integer that fits in %s", t.Kind())))
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := v.(json.Number)
+		if !ok {
+			bad("an integer")
+			return
+		}
+		if _, err := strconv.ParseUint(n.String(), 10, t.Bits()); err != nil {
+			*errs = append(*errs, field.TypeInvalid(p, n.String(), fmt.Sprintf("must be an integer that fits in %s", t.Kind())))
+		}
+	case reflect.Float32, reflect.Float64:
+		n, ok := v.(json.Number)
+		if !ok {
+			bad("a number")
+			return
+		}
+		if _, err := strconv.ParseFloat(n.String(), t.Bits()); err != nil {
+			*errs = append(*errs, field.TypeInvalid(p, n.String(), fmt.Sprintf("must be a number that fits in %s", t.Kind())))
+		}
+	default:
+		*errs = append(*errs, field.TypeInvalid(p, field.OmitValueType{}, fmt.Sprintf("cannot be decoded into %s", t)))
+	}
+}
+
+func implementsUnmarshaler(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	for _, u := range [...]reflect.Type{reflect.TypeFor[json.Unmarshaler](), reflect.TypeFor[encoding.TextUnmarshaler]()} {
+		if t.Implements(u) || pt.Implements(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkUnmarshal lets a type with its own decoding (IntOrString, Quantity, Time, []byte) judge
+// the value.
+func checkUnmarshal(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
+	data, err := json.Marshal(v)
+	if err == nil {
+		err = json.Unmarshal(data, reflect.New(t).Interface())
+	}
+	if err != nil {
+		*errs = append(*errs, field.TypeInvalid(p, shortValue(v), fmt.Sprintf("cannot be decoded into %s: %v", t, unwrapJSON(err))))
+	}
+}
+
+// unwrapJSON drops encoding/json's Go-centric prefix where it has a plainer cause.
+func unwrapJSON(err error) error {
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) {
+		return fmt.Errorf("a JSON %s is not accepted", ute.Value)
+	}
+	return err
+}
+
+// shortValue is what an error shows of a bad value: scalars as they are, objects and lists not
+// at all (they can be long).
+func shortValue(v any) any {
+	switch v := v.(type) {
+	case string, bool:
+		return v
+	case json.Number:
+		return v.String()
+	}
+	return field.OmitValueType{}
+}
+
+func jsonKind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case json.Number:
+		return "a number"
+	}
+	return fmt.Sprintf("%T", v)
+}

@@ -1,0 +1,14 @@
+// Package kube is podlife's interop with the Kubernetes API types (k8s.io/api/core/v1): it
+// converts a v1.PodSpec to podlife's spec and back, podlife's status to a kubelet-shaped
+// v1.PodStatus and back, reads manifest files (Pods and the pod templates of Deployments, Jobs,
+// StatefulSets, DaemonSets, ReplicaSets, CronJobs), and validates them with the API server's
+// rules as k8s.io/apimachinery field.ErrorLists. It talks to no cluster.
+//
+// podlife models only the fields that drive a pod's lifecycle. Every other field that is set is
+// reported as a Warning with its field path, never dropped silently; the walk that finds them
+// goes by reflection over the v1 structs, so a field added upstream shows up as a warning
+// without a change here.
+//
+// The package sits under lifecycle because a manifest is what a lifecycle.Machine runs:
+// Manifest.Ref and Manifest.Spec are what lifecycle.New (or simruntime's Sim.AddPod) takes.
+package kube

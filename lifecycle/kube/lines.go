@@ -1,0 +1,122 @@
+package kube
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	yaml3 "go.yaml.in/yaml/v3"
+)
+
+// document is one YAML document of a file, with the line (from 1) it starts on.
+type document struct {
+	data []byte
+	line int
+}
+
+// splitDocuments cuts a file at its "---" lines, as kubectl does (k8s.io/apimachinery's
+// YAMLReader): a line that starts with "---" followed by nothing but blanks or a comment. A JSON
+// file has none and is one document.
+func splitDocuments(data []byte) []document {
+	var docs []document
+	start, startLine, line := 0, 1, 1
+	for off := 0; off < len(data); line++ {
+		end := bytes.IndexByte(data[off:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = off + end + 1
+		}
+		text := data[off:next]
+		if rest, ok := bytes.CutPrefix(text, []byte("---")); ok {
+			if r := bytes.TrimSpace(rest); len(r) == 0 || r[0] == '#' {
+				docs = append(docs, document{data: data[start:off], line: startLine})
+				start, startLine = next, line+1
+			}
+		}
+		off = next
+	}
+	return append(docs, document{data: data[start:], line: startLine})
+}
+
+// firstContentLine moves a document's line past leading blank and comment lines, so that an
+// error points at its first key.
+func firstContentLine(d document) int {
+	line := d.line
+	for text := range strings.Lines(string(d.data)) {
+		t := strings.TrimSpace(text)
+		if t != "" && !strings.HasPrefix(t, "#") {
+			return line
+		}
+		line++
+	}
+	return d.line
+}
+
+// lineIndex maps field paths (spec.containers[0].image) to the line of their key in the file. It
+// is built with a YAML parser that keeps positions; sigs.k8s.io/yaml, which decodes, drops them.
+type lineIndex map[string]int
+
+func indexLines(d document) lineIndex {
+	var root yaml3.Node
+	if err := yaml3.Unmarshal(d.data, &root); err != nil {
+		return nil
+	}
+	idx := lineIndex{}
+	offset := d.line - 1
+	var walk func(n *yaml3.Node, path string)
+	walk = func(n *yaml3.Node, path string) {
+		switch n.Kind {
+		case yaml3.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, path)
+			}
+		case yaml3.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				child := k.Value
+				if path != "" {
+					child = path + "." + k.Value
+				}
+				if _, seen := idx[child]; !seen {
+					idx[child] = k.Line + offset
+				}
+				walk(n.Content[i+1], child)
+			}
+		case yaml3.SequenceNode:
+			for i, c := range n.Content {
+				child := path + "[" + strconv.Itoa(i) + "]"
+				idx[child] = c.Line + offset
+				walk(c, child)
+			}
+		}
+	}
+	walk(&root, "")
+	return idx
+}
+
+// lineOf is the line of path, or of its closest parent in the file (a missing field is reported
+// where its parent is); 0 when nothing is known.
+func (idx lineIndex) lineOf(path string) int {
+	for path != "" {
+		if l, ok := idx[path]; ok {
+			return l
+		}
+		path = parentPath(path)
+	}
+	return 0
+}
+
+// parentPath drops the last element of a field path: "a.b[2]" gives "a.b", "a.b" gives "a".
+// Map keys in brackets may hold dots ("metadata.labels[app.kubernetes.io/name]").
+func parentPath(p string) string {
+	if strings.HasSuffix(p, "]") {
+		if i := strings.LastIndexByte(p, '['); i >= 0 {
+			return p[:i]
+		}
+		return ""
+	}
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
