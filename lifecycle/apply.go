@@ -373,7 +373,11 @@ func (m *Machine) hooked(c *ctr, ev Event) error {
 			return fmt.Errorf("%w: %s: %v", ErrStale, ev, err)
 		}
 		m.now = ev.At
-		if eff := hooks.EffectOf(hooks.PreStop, ev.HookOutcome); eff.Event.Reason != "" {
+		// A preStop still running when the grace ran out is not waited for any longer, and its
+		// being cut short is no failure: kubelet's executePreStopHook only logs "PreStop hook not
+		// completed in grace period"; FailedPreStopHook is for a handler that failed in time.
+		inTime := ev.At.Before(c.preStopUntil)
+		if eff := hooks.EffectOf(hooks.PreStop, ev.HookOutcome); eff.Event.Reason != "" && inTime {
 			m.record(Warning, eff.Event.Reason, c.name, eff.Event.Message)
 		}
 		m.stopActions(acts)

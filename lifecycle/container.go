@@ -58,6 +58,8 @@ type ctr struct {
 	killReason string
 	killCause  string // the waiting reason to show after the kill (PostStartHookError)
 	hookAt     time.Time
+	// preStopUntil is when the grace of the running preStop hook runs out.
+	preStopUntil time.Time
 }
 
 func newCtr(spec *podlife.Container, init bool, index int, st phase.ContainerStatus) *ctr {

@@ -179,6 +179,7 @@ func (m *Machine) stopActions(acts []termination.Action) {
 		}
 		switch a.Kind {
 		case termination.RunPreStop:
+			c.preStopUntil = m.now.Add(m.stopGrace(c))
 			m.emit(Action{Type: RunHook, Container: c.name, ContainerID: c.id, Hook: PreStop, Handler: c.spec.Lifecycle.PreStop, Timeout: m.stopGrace(c)})
 		case termination.SendStopSignal:
 			m.emit(Action{Type: StopContainer, Container: c.name, ContainerID: c.id, Timeout: a.Timeout})
