@@ -202,8 +202,9 @@ func parseManifests(data []byte, file string) ([]Manifest, error) {
 		j, err := yaml.YAMLToJSONStrict(d.data)
 		if err != nil {
 			n++
-			errs = append(errs, &DocumentError{File: file, Index: n, Line: line,
-				Err: fmt.Errorf("%w: %s", ErrSyntax, shiftLines(err.Error(), d.line-1))})
+			msg := shiftLines(err.Error(), d.line-1)
+			errs = append(errs, &DocumentError{File: file, Index: n, Line: line, ErrLine: lineIn(msg),
+				Err: fmt.Errorf("%w: %s", ErrSyntax, msg)})
 			continue
 		}
 		var v any
@@ -436,6 +437,21 @@ func shiftLines(msg string, offset int) string {
 	}
 }
 
+// lineIn finds the first "line N" in a parser's message.
+func lineIn(msg string) int {
+	i := strings.Index(msg, "line ")
+	if i < 0 {
+		return 0
+	}
+	msg = msg[i+5:]
+	j := 0
+	for j < len(msg) && msg[j] >= '0' && msg[j] <= '9' {
+		j++
+	}
+	n, _ := strconv.Atoi(msg[:j])
+	return n
+}
+
 // DocumentError is every problem found in one document of a manifest file.
 type DocumentError struct {
 	// File is the file's name when it was read by LoadFile.
@@ -450,8 +466,10 @@ type DocumentError struct {
 	// of each (0 when unknown).
 	Fields field.ErrorList
 	Lines  []int
-	// Err is a problem with the document as a whole (ErrSyntax), nil otherwise.
-	Err error
+	// Err is a problem with the document as a whole (ErrSyntax), nil otherwise; ErrLine is its
+	// line when the parser said (0 otherwise).
+	Err     error
+	ErrLine int
 }
 
 func newDocumentError(file string, doc, line int, kind, name string, errs field.ErrorList, idx lineIndex) *DocumentError {
@@ -480,7 +498,7 @@ func (e *DocumentError) Error() string {
 	}
 	var lines []string
 	if e.Err != nil {
-		lines = append(lines, at(0)+": "+what+": "+e.Err.Error())
+		lines = append(lines, at(e.ErrLine)+": "+what+": "+e.Err.Error())
 	}
 	for i, fe := range e.Fields {
 		lines = append(lines, at(e.Lines[i])+": "+what+": "+fe.Error())

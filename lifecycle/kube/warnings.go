@@ -27,6 +27,9 @@ type Warnings []Warning
 
 // Fields lists the warnings' paths, handy for tests and for a one-line summary.
 func (ws Warnings) Fields() []string {
+	if len(ws) == 0 {
+		return nil
+	}
 	out := make([]string, len(ws))
 	for i, w := range ws {
 		out[i] = w.Field
