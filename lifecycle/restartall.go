@@ -36,9 +36,17 @@ func (m *Machine) restartAllContainers(trigger *ctr) {
 	}
 }
 
-// finishRestartAll ends an in-place restart once no container runs: each container waits with
-// reason RestartingAllContainers, the last run kept as its last state (a killed one with reason
-// RestartingAllContainers), and the pod runs again from its first init container, whatever the
+// MessageRestartingAllContainers is kubelet's message on a container removed for an in-place
+// restart of the pod (convertToAPIContainerStatuses).
+const MessageRestartingAllContainers = "The container is removed because RestartAllContainers in place"
+
+// exitCodeRemoved is the exit code kubelet writes for a container removed for an in-place restart.
+const exitCodeRemoved = 137
+
+// finishRestartAll ends an in-place restart once no container runs: each container that ran is
+// removed from the runtime and shows, as kubelet's convertToAPIContainerStatuses does, Waiting
+// RestartingAllContainers with last state Terminated 137 RestartingAllContainers and its
+// restartCount one up; then the pod runs again from its first init container, whatever the
 // restart policy said of the containers that had finished. It reports whether the restart is
 // over.
 func (m *Machine) finishRestartAll() bool {
@@ -53,11 +61,21 @@ func (m *Machine) finishRestartAll() bool {
 			c.succeeded = false
 		}
 		st := c.status
-		if t := st.State.Terminated; t != nil {
-			st.LastTerminationState = phase.State{Terminated: t}
+		if st.State.Waiting != nil {
+			continue // it had not run (or was waiting to run again): nothing to remove
 		}
-		st.State = phase.State{Waiting: &phase.WaitingState{Reason: phase.ReasonRestartingAllContainers}}
+		if st.ContainerID != "" {
+			m.emit(Action{Type: RemoveContainer, Container: c.name, ContainerID: st.ContainerID})
+		}
+		c.exit = nil // the next instance is the one counted here, not a restart after an exit
+		c.attempt++
+		st.State = phase.State{Waiting: &phase.WaitingState{Reason: phase.ReasonRestartingAllContainers, Message: MessageRestartingAllContainers}}
+		st.LastTerminationState = phase.State{Terminated: &phase.TerminatedState{ExitCode: exitCodeRemoved,
+			Reason: phase.ReasonRestartingAllContainers, Message: MessageRestartingAllContainers}}
+		st.RestartCount = c.attempt
+		st.ContainerID = ""
 		st.Ready = false
+		st.Started = nil
 		m.setStatus(c, st)
 	}
 	return true
