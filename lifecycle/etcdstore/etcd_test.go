@@ -159,6 +159,7 @@ func startCluster(t *testing.T, opts clusterOptions) *cluster {
 		if opts.tls != nil {
 			cfg.ClientTLSInfo = *opts.tls
 		}
+		cfg.BcryptCost = 4 // bcrypt's minimum: the default (10) costs seconds per password under -race
 		if opts.fast {
 			cfg.TickMs, cfg.ElectionMs = 25, 250
 		}

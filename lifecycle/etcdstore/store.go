@@ -357,7 +357,11 @@ func wrapErr(ctx context.Context, cli *clientv3.Client, timeout time.Duration, o
 	err = rpctypes.Error(err)
 	switch {
 	case isPermissionDenied(err):
-		return fmt.Errorf("etcdstore: %s %q as user %q: %w: %w", op, key, cli.Username, ErrPermissionDenied, err)
+		as := "" // a user from a client certificate is known to the server only
+		if cli.Username != "" {
+			as = fmt.Sprintf(" as user %q", cli.Username)
+		}
+		return fmt.Errorf("etcdstore: %s %q%s: %w: %w", op, key, as, ErrPermissionDenied, err)
 	case isUnavailable(err):
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("no answer within %v: %w", timeout, err)
