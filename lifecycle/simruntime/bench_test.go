@@ -74,7 +74,8 @@ func BenchmarkSim(b *testing.B) {
 }
 
 // BenchmarkMemory reports the heap held per running pod: by the World alone (a sandbox and one
-// running container per pod), and by a Sim with its machines.
+// or four running containers per pod; the difference over three is one idle container), and by
+// a Sim with its machines (one container each).
 func BenchmarkMemory(b *testing.B) {
 	const n = 20000
 	heap := func() uint64 {
@@ -83,23 +84,27 @@ func BenchmarkMemory(b *testing.B) {
 		runtime.ReadMemStats(&ms)
 		return ms.HeapAlloc
 	}
-	b.Run("world", func(b *testing.B) {
-		var per float64
-		for b.Loop() {
-			before := heap()
-			w := NewWorld(WorldOptions{})
-			for i := range n {
-				ref := lifecycle.PodRef{Namespace: "bench", Name: fmt.Sprintf("pod-%d", i), UID: fmt.Sprint(i)}
-				sb := w.Do(t0, ref, lifecycle.Action{Type: lifecycle.RunSandbox})[0]
-				w.Happen(sb)
-				id := w.Do(t0, ref, lifecycle.Action{Type: lifecycle.CreateContainer, Container: "app", SandboxID: sb.SandboxID})[0].ContainerID
-				w.Do(t0, ref, lifecycle.Action{Type: lifecycle.StartContainer, ContainerID: id})
+	for _, ctrs := range []int{1, 4} {
+		b.Run(fmt.Sprintf("world/containers=%d", ctrs), func(b *testing.B) {
+			var per float64
+			for b.Loop() {
+				before := heap()
+				w := NewWorld(WorldOptions{})
+				for i := range n {
+					ref := lifecycle.PodRef{Namespace: "bench", Name: fmt.Sprintf("pod-%d", i), UID: fmt.Sprint(i)}
+					sb := w.Do(t0, ref, lifecycle.Action{Type: lifecycle.RunSandbox})[0]
+					w.Happen(sb)
+					for c := range ctrs {
+						id := w.Do(t0, ref, lifecycle.Action{Type: lifecycle.CreateContainer, Container: fmt.Sprint("c", c), SandboxID: sb.SandboxID})[0].ContainerID
+						w.Do(t0, ref, lifecycle.Action{Type: lifecycle.StartContainer, ContainerID: id})
+					}
+				}
+				per = float64(heap()-before) / n
+				runtime.KeepAlive(w)
 			}
-			per = float64(heap()-before) / n
-			runtime.KeepAlive(w)
-		}
-		b.ReportMetric(per, "B/pod")
-	})
+			b.ReportMetric(per, "B/pod")
+		})
+	}
 	b.Run("sim", func(b *testing.B) {
 		var per float64
 		for b.Loop() {

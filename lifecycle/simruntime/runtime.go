@@ -108,8 +108,9 @@ func (r *Runtime) StopSandbox(_ context.Context, sandboxID string) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.catchUp(r.clock.Now())
-	r.w.Do(r.clock.Now(), lifecycle.PodRef{}, lifecycle.Action{Type: lifecycle.StopSandbox, SandboxID: sandboxID})
+	now := r.clock.Now()
+	r.catchUp(now)
+	r.w.Do(now, lifecycle.PodRef{}, lifecycle.Action{Type: lifecycle.StopSandbox, SandboxID: sandboxID})
 	return nil
 }
 

@@ -112,8 +112,8 @@ func NewWorld(opts WorldOptions) *World {
 }
 
 // Script sets the script of one container of one pod, overriding the script by name and the
-// default. It may be called before the pod exists or while it runs; instances created later use
-// it.
+// default. It may be called before the pod exists or while it runs; an instance keeps the script
+// it was created with, so instances created later use it.
 func (w *World) Script(ref lifecycle.PodRef, container string, s Script) {
 	ov := w.override(ref)
 	if ov.ctrs == nil {
@@ -166,6 +166,9 @@ func (w *World) Pods() int { return len(w.pods) }
 // Actions that name a container or sandbox ID find the pod from the ID; pod may then be the
 // zero PodRef. A PullImage for the zero PodRef (or without a container name) uses the
 // image-level script (WorldOptions.ImagePulls).
+//
+// A RunSandbox for a sandbox that exists answers with it again (SandboxReady) once it is ready,
+// and with nothing while it is still being created: its first SandboxReady answers both.
 //
 // Bad input is answered, never panicked on: an unknown container ID gives ContainerStartFailed,
 // a failed HookResult or ProbeResult; CreateContainer in an unknown or lost sandbox gives
@@ -570,7 +573,8 @@ func (w *World) start(now time.Time, a lifecycle.Action) {
 }
 
 // stop sends the stop signal now and SIGKILL after a.Timeout. A second stop of a stopping
-// container keeps the first signal's time and can only bring the exit forward.
+// container keeps the first signal's time and can only bring the exit forward. A created
+// container that never started goes at once (137, as a killed task).
 func (w *World) stop(now time.Time, a lifecycle.Action) {
 	_, c := w.findContainer(a.ContainerID)
 	if c == nil || c.state == lifecycle.ContainerStateExited {
