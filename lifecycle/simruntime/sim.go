@@ -142,7 +142,8 @@ func (s *Sim) AddPod(ref lifecycle.PodRef, spec podlife.PodSpec, opts lifecycle.
 }
 
 // At schedules an outside event (DeleteRequested, SpecUpdated, ...) for pod at t; ev.At is set
-// to t. t may not be before Now.
+// to t. t may not be before Now. Like every event it passes World.Happen first, so an injected
+// container exit or sandbox loss the world does not expect is dropped as superseded.
 func (s *Sim) At(t time.Time, pod lifecycle.PodRef, ev lifecycle.Event) error {
 	i, ok := s.index[pod]
 	if !ok {
