@@ -80,7 +80,7 @@ func scopeName(tb testing.TB) string {
 // harness is one agent on the real containerd, with a memory store, a local pod setup under a
 // temporary directory, container logs kept, and a fast crash-loop curve (1 s doubling).
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	rt     *containerd.Runtime
 	store  *memstore.Store
 	client lifecycle.Client
@@ -92,6 +92,7 @@ type harness struct {
 
 	mu       sync.Mutex
 	timeline map[string][]observed // by pod name: every status the machine handed out
+	changed  chan struct{}         // signalled after each status
 }
 
 // observed is a status as the machine handed it out, with the wall time.
@@ -100,10 +101,11 @@ type observed struct {
 	status phase.PodStatus
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	log := zaptest.NewLogger(t, zaptest.Level(zapcore.InfoLevel))
-	h := &harness{t: t, store: memstore.New(), node: "node-1", logs: t.TempDir(), timeline: map[string][]observed{}, done: make(chan error, 1)}
+	h := &harness{t: t, store: memstore.New(), node: "node-1", logs: t.TempDir(), timeline: map[string][]observed{}, done: make(chan error, 1),
+		changed: make(chan struct{}, 1)}
 	setup, err := localsetup.New(localsetup.Config{Root: t.TempDir(), Logger: log})
 	require.NoError(t, err)
 	h.setup = setup
@@ -124,6 +126,10 @@ func newHarness(t *testing.T) *harness {
 			h.mu.Lock()
 			h.timeline[ref.Name] = append(h.timeline[ref.Name], observed{at: time.Now(), status: *rd.Status})
 			h.mu.Unlock()
+			select {
+			case h.changed <- struct{}{}:
+			default:
+			}
 		},
 	})
 	require.NoError(t, err)
@@ -155,7 +161,7 @@ func (h *harness) stop() {
 	}
 }
 
-func assertNoErr(t *testing.T, err error) {
+func assertNoErr(t testing.TB, err error) {
 	if err != nil {
 		t.Errorf("agent: %v", err)
 	}
