@@ -421,9 +421,11 @@ func (m *Machine) specUpdated(ev Event) error {
 	}
 	m.now = ev.At
 	for _, c := range m.ctrs {
-		src := &next.Containers[c.index]
+		var src *podlife.Container
 		if c.init {
 			src = &next.InitContainers[c.index]
+		} else {
+			src = &next.Containers[c.index]
 		}
 		if src.Image == c.spec.Image {
 			continue

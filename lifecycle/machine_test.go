@@ -161,3 +161,26 @@ func TestNewRejectsInvalidSpec(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, podlife.ErrInvalid)
 }
+
+// Found by the simulated runtime's tests: an image change of an init container whose index is
+// not an app container's index panicked.
+func TestSpecUpdatedForAnInitContainerBeyondTheAppContainers(t *testing.T) {
+	spec := podlife.PodSpec{InitContainers: []podlife.Container{{Name: "a", Image: "busybox:1"}, {Name: "b", Image: "busybox:1"}},
+		Containers: []podlife.Container{{Name: "app", Image: "app:1"}}}
+	m, err := New(PodRef{Namespace: "default", Name: "p"}, spec, t0, Options{})
+	require.NoError(t, err)
+	next := spec
+	next.InitContainers = []podlife.Container{{Name: "a", Image: "busybox:1"}, {Name: "b", Image: "busybox:2"}}
+	require.NoError(t, m.Step(Event{Type: SpecUpdated, At: t0, Spec: &next}))
+	assert.Equal(t, "busybox:2", m.Spec().InitContainers[1].Image)
+}
+
+// A shorter second delete at the very instant the first one's stop signal went out still
+// reaches the runtime with the new timeout.
+func TestShorterDeleteAtTheSameInstantRestopsWithTheNewTimeout(t *testing.T) {
+	d := newDriver(t, podlife.PodSpec{TerminationGracePeriodSeconds: int64p(5), Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}})
+	d.runs["app"] = []run{{IgnoreTerm: true}}
+	d.runUntil(sec(20), Event{Type: DeleteRequested, At: sec(10)}, Event{Type: DeleteRequested, At: sec(10), GracePeriodSeconds: int64p(0)})
+	assert.Equal(t, []string{"  10s StopContainer container=app id=app-0 timeout=5s", "  10s StopContainer container=app id=app-0 timeout=2s"},
+		d.lines("StopContainer"))
+}

@@ -116,7 +116,9 @@ func (m *Machine) restopSignalled(sent []termination.Action) {
 			continue
 		}
 		m.record(Normal, "Killing", c.name, "Stopping container "+c.name)
-		if !p.StopSignalSent || !p.StopSignalAt.Before(m.now) || slices.ContainsFunc(sent, func(a termination.Action) bool {
+		// A stop signal already sent, even a moment ago at this same instant, went out with the
+		// old timeout: send it again with the new one (unless Shorten just did).
+		if !p.StopSignalSent || slices.ContainsFunc(sent, func(a termination.Action) bool {
 			return a.Kind == termination.SendStopSignal && a.Container == c.name
 		}) {
 			continue
