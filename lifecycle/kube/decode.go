@@ -85,7 +85,7 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 			return
 		}
 		if _, err := strconv.ParseInt(n.String(), 10, t.Bits()); err != nil {
-			*errs = append(*errs, field.TypeInvalid(p, n.String(), fmt.Sprintf("must be an integer that fits in %s", t.Kind())))
+			*errs = append(*errs, field.TypeInvalid(p, n.String(), numberMsg(err, "an integer", t)))
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		n, ok := v.(json.Number)
@@ -94,7 +94,7 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 			return
 		}
 		if _, err := strconv.ParseUint(n.String(), 10, t.Bits()); err != nil {
-			*errs = append(*errs, field.TypeInvalid(p, n.String(), fmt.Sprintf("must be an integer that fits in %s", t.Kind())))
+			*errs = append(*errs, field.TypeInvalid(p, n.String(), numberMsg(err, "an integer", t)))
 		}
 	case reflect.Float32, reflect.Float64:
 		n, ok := v.(json.Number)
@@ -103,11 +103,19 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 			return
 		}
 		if _, err := strconv.ParseFloat(n.String(), t.Bits()); err != nil {
-			*errs = append(*errs, field.TypeInvalid(p, n.String(), fmt.Sprintf("must be a number that fits in %s", t.Kind())))
+			*errs = append(*errs, field.TypeInvalid(p, n.String(), numberMsg(err, "a number", t)))
 		}
 	default:
 		*errs = append(*errs, field.TypeInvalid(p, field.OmitValueType{}, fmt.Sprintf("cannot be decoded into %s", t)))
 	}
+}
+
+// numberMsg says whether a number is out of range or of the wrong form (1.5 for an integer).
+func numberMsg(err error, want string, t reflect.Type) string {
+	if errors.Is(err, strconv.ErrRange) {
+		return fmt.Sprintf("must be %s that fits in %s", want, t.Kind())
+	}
+	return "must be " + want
 }
 
 func implementsUnmarshaler(t reflect.Type) bool {

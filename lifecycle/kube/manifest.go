@@ -2,6 +2,7 @@ package kube
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -168,11 +169,9 @@ func LoadFile(path string) ([]Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kube: %w", err)
 	}
-	ms, err := parseManifests(data, path)
-	if err != nil {
-		return nil, err
-	}
-	if err := validateManifests(ms, path); err != nil {
+	ms, perr := parseManifests(data, path)
+	// The documents that parsed are validated too, so that every problem shows at once.
+	if err := errors.Join(perr, validateManifests(ms, path)); err != nil {
 		return nil, err
 	}
 	return ms, nil
@@ -202,7 +201,7 @@ func parseManifests(data []byte, file string) ([]Manifest, error) {
 		j, err := yaml.YAMLToJSONStrict(d.data)
 		if err != nil {
 			n++
-			msg := shiftLines(err.Error(), d.line-1)
+			msg := shiftLines(strings.Join(strings.Fields(err.Error()), " "), d.line-1)
 			errs = append(errs, &DocumentError{File: file, Index: n, Line: line, ErrLine: lineIn(msg),
 				Err: fmt.Errorf("%w: %s", ErrSyntax, msg)})
 			continue
@@ -437,6 +436,13 @@ func shiftLines(msg string, offset int) string {
 	}
 }
 
+func lineOr(line, def int) int {
+	if line == 0 {
+		return def
+	}
+	return line
+}
+
 // lineIn finds the first "line N" in a parser's message.
 func lineIn(msg string) int {
 	i := strings.Index(msg, "line ")
@@ -496,12 +502,22 @@ func (e *DocumentError) Error() string {
 		}
 		return "line " + strconv.Itoa(line)
 	}
-	var lines []string
+	type row struct {
+		line int
+		text string
+	}
+	var rows []row
 	if e.Err != nil {
-		lines = append(lines, at(e.ErrLine)+": "+what+": "+e.Err.Error())
+		rows = append(rows, row{e.ErrLine, e.Err.Error()})
 	}
 	for i, fe := range e.Fields {
-		lines = append(lines, at(e.Lines[i])+": "+what+": "+fe.Error())
+		rows = append(rows, row{e.Lines[i], fe.Error()})
+	}
+	// In file order, as an editor lists them; problems on one line keep their field order.
+	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(lineOr(a.line, e.Line), lineOr(b.line, e.Line)) })
+	lines := make([]string, len(rows))
+	for i, r := range rows {
+		lines[i] = at(r.line) + ": " + what + ": " + r.text
 	}
 	return strings.Join(lines, "\n")
 }

@@ -62,7 +62,7 @@ func fullV1Spec() v1.PodSpec {
 			{
 				Name: "worker", Image: "worker:2",
 				ReadinessProbe: &v1.Probe{ProbeHandler: v1.ProbeHandler{TCPSocket: &v1.TCPSocketAction{Port: intstr.FromInt32(7000)}}},
-				Lifecycle: &v1.Lifecycle{PreStop: &v1.LifecycleHandler{HTTPGet: &v1.HTTPGetAction{Path: "/drain", Port: intstr.FromInt32(7000)}}},
+				Lifecycle:      &v1.Lifecycle{PreStop: &v1.LifecycleHandler{HTTPGet: &v1.HTTPGetAction{Path: "/drain", Port: intstr.FromInt32(7000)}}},
 			},
 		},
 		RestartPolicy:                 v1.RestartPolicyOnFailure,
@@ -434,7 +434,7 @@ func genPodlifeSpec(t *rapid.T) podlife.PodSpec {
 			Args:            rapid.SliceOfN(str, 0, 2).Draw(t, "args"),
 			Env: rapid.SliceOfN(rapid.Custom(func(t *rapid.T) podlife.EnvVar {
 				return podlife.EnvVar{Name: str.Draw(t, "name"), Value: str.Draw(t, "value"),
-					SecretKeyRef: rapid.OneOf(rapid.Just[*podlife.KeyRef](nil), keyRef).Draw(t, "secret"),
+					SecretKeyRef:    rapid.OneOf(rapid.Just[*podlife.KeyRef](nil), keyRef).Draw(t, "secret"),
 					ConfigMapKeyRef: rapid.OneOf(rapid.Just[*podlife.KeyRef](nil), keyRef).Draw(t, "configMap")}
 			}), 0, 3).Draw(t, "env"),
 			Ports: rapid.SliceOfN(rapid.Custom(func(t *rapid.T) podlife.Port {

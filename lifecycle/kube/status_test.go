@@ -45,7 +45,7 @@ func genStatus(t *rapid.T, wholeSeconds bool) phase.PodStatus {
 	})
 	cs := rapid.Custom(func(t *rapid.T) phase.ContainerStatus {
 		return phase.ContainerStatus{
-			Name: rapid.SampledFrom([]string{"app", "init", "sidecar"}).Draw(t, "name"),
+			Name:  rapid.SampledFrom([]string{"app", "init", "sidecar"}).Draw(t, "name"),
 			State: state.Draw(t, "state"), LastTerminationState: state.Draw(t, "lastState"),
 			Ready: rapid.Bool().Draw(t, "ready"), Started: rapid.Ptr(rapid.Bool(), true).Draw(t, "started"),
 			RestartCount: rapid.Int32Range(0, 1000).Draw(t, "restarts"),

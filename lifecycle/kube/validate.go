@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"reflect"
@@ -168,7 +169,10 @@ func lostRules(s *v1.PodSpec, p *field.Path) field.ErrorList {
 		vp := p.Child("volumes").Index(i)
 		kinds := 0
 		vs := reflect.ValueOf(&s.Volumes[i].VolumeSource).Elem()
-		for _, f := range jsonFields(vs.Type()) {
+		fields := jsonFields(vs.Type())
+		// Upstream counts emptyDir first, then the rest in declaration order.
+		slices.SortStableFunc(fields, func(a, b jsonField) int { return cmp.Compare(b2i(a.name != "emptyDir"), b2i(b.name != "emptyDir")) })
+		for _, f := range fields {
 			if fv := vs.FieldByIndex(f.index); fv.Kind() == reflect.Pointer && !fv.IsNil() {
 				kinds++
 				if kinds > 1 {
@@ -191,6 +195,13 @@ func lostRules(s *v1.PodSpec, p *field.Path) field.ErrorList {
 	containers(s.InitContainers, p.Child("initContainers"))
 	containers(s.Containers, p.Child("containers"))
 	return errs
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // envRules checks valueFrom where a source podlife drops is involved (fieldRef,
