@@ -59,19 +59,19 @@ func demoSpec() podlife.PodSpec {
 // socket appears 4 s after it starts (two startup probe failures); web exits 1 after 20 s three
 // times (its database is not up yet), so the crash-loop back-off of 0 s, 10 s and 20 s shows,
 // then keeps running; from 60 s to 90 s into that instance its readiness probe fails; on the stop
-// signal web takes 2 s to exit and the sidecar 1 s.
+// signal web takes 2 s to drain and exit 0, the sidecar 1 s: the deleted pod ends Succeeded.
 func demoScript() simruntime.PodScript {
 	crash := simruntime.Run{For: 20 * time.Second, ExitCode: 1}
 	return simruntime.PodScript{Containers: map[string]simruntime.Script{
 		"migrate": {Runs: []simruntime.Run{{For: 3 * time.Second}}},
 		"log-shipper": {
-			Runs: []simruntime.Run{{TermDelay: time.Second}},
+			Runs: []simruntime.Run{{TermDelay: time.Second, GracefulExit: true}},
 			Probes: map[probe.Kind]simruntime.ProbeScript{
 				probe.Startup: {Fail: true, FailUntil: 4 * time.Second, Message: "no socket yet"},
 			},
 		},
 		"web": {
-			Runs: []simruntime.Run{crash, crash, crash, {TermDelay: 2 * time.Second}},
+			Runs: []simruntime.Run{crash, crash, crash, {TermDelay: 2 * time.Second, GracefulExit: true}},
 			Probes: map[probe.Kind]simruntime.ProbeScript{
 				probe.Readiness: {Fail: true, FailFrom: 60 * time.Second, FailUntil: 90 * time.Second,
 					Message: "db pool exhausted"},

@@ -61,7 +61,7 @@
 //	  "containers": {
 //	    "migrate": {"runs": [{"for": "3s", "exitCode": 0}]},
 //	    "log-shipper": {
-//	      "runs": [{"termDelay": "1s"}],
+//	      "runs": [{"termDelay": "1s", "gracefulExit": true}],
 //	      "probes": {"startup": {"fail": true, "failUntil": "4s", "message": "no socket yet"}}
 //	    },
 //	    "web": {
@@ -69,7 +69,7 @@
 //	      "runs": [
 //	        {"for": "20s", "exitCode": 1},
 //	        {"for": "20s", "exitCode": 1},
-//	        {"termDelay": "2s"}
+//	        {"termDelay": "2s", "gracefulExit": true}
 //	      ],
 //	      "preStop": {"took": "5s"},
 //	      "probes": {"readiness": {"fail": true, "failFrom": "1m", "failUntil": "90s", "message": "db pool exhausted"}}
@@ -80,8 +80,8 @@
 // Pod level: setupDelay, setupFails (FailedMount before the first success), sandboxDelay,
 // sandboxFails, sandboxLostAt (lose the first sandbox that long after it became ready).
 // Per container: runs (runs[i] is instance i, the last one repeats; each has for, exitCode, oom,
-// ignoreTerm, termDelay, startFails; a run without "for" runs until it is stopped and exits 143
-// on SIGTERM after termDelay), pull (delay, failures, failsAlways), createFails and
+// ignoreTerm, termDelay, gracefulExit, startFails; a run without "for" runs until it is stopped
+// and exits 143 on SIGTERM after termDelay, or 0 with gracefulExit), pull (delay, failures, failsAlways), createFails and
 // createFailReason (CreateContainerError or CreateContainerConfigError), postStart and preStop
 // (took, fail; a sleep hook takes its seconds by default), probes (fail, failFrom, failUntil,
 // took, message; a run that takes longer than the probe's timeoutSeconds fails).

@@ -188,9 +188,9 @@ func TestDemoDeletion(t *testing.T) {
 		{300, "Killing web: Stopping container web"},
 		{300, "web preStop hook: sleep 5s"},
 		{305, "stop web: SIGTERM now, SIGKILL after 25s"},
-		{307, "web exited 143 (SIGTERM)"},
+		{307, "web exited 0 (Completed)"},
 		{307, "stop log-shipper: SIGTERM now, SIGKILL after 23s"},
-		{308, "log-shipper exited 143 (SIGTERM)"},
+		{308, "log-shipper exited 0 (Completed)"},
 		{308, "sandbox stopped"},
 	} {
 		r := find(t, rows, sec(300), want.event)
@@ -215,8 +215,8 @@ func TestDemoDeletion(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "1/2", webExit.Ready, "web is no longer ready once it exited")
-	assert.Equal(t, row{At: sec(308), Phase: "Failed", Status: "Error", Ready: "0/2", Restarts: "3 (3m51s ago)", Event: "sandbox stopped"}, last,
-		"a deleted pod ends in a terminal phase by its exit codes: 143 is a failure")
+	assert.Equal(t, row{At: sec(308), Phase: "Succeeded", Status: "Completed", Ready: "0/2", Restarts: "3 (3m51s ago)", Event: "sandbox stopped"}, last,
+		"a deleted pod ends in a terminal phase by its exit codes: both drained and exited 0")
 	assert.True(t, res.stopped)
 	assert.Equal(t, sec(308), res.end)
 }
@@ -241,9 +241,9 @@ func TestDemoOutputReads(t *testing.T) {
 		}
 	}
 	require.Equal(t, len(demoRows(t).rows), n)
-	require.Contains(t, out, "\n1m17s  Running  CrashLoopBackOff  1/2    2 (0s ago)     web exited 1 (Error)\n")
-	require.Contains(t, out, "\n5m     Running  Terminating       2/2    3 (3m43s ago)  DeleteRequested")
-	require.True(t, strings.HasSuffix(out, "\nThe pod stopped at 5m8s in phase Failed; nothing more will happen to it.\n"), out)
+	require.Contains(t, out, "\n1m17s  Running    CrashLoopBackOff  1/2    2 (0s ago)     web exited 1 (Error)\n")
+	require.Contains(t, out, "\n5m     Running    Terminating       2/2    3 (3m43s ago)  DeleteRequested")
+	require.True(t, strings.HasSuffix(out, "\nThe pod stopped at 5m8s in phase Succeeded; nothing more will happen to it.\n"), out)
 }
 
 func TestGraceFlag(t *testing.T) {

@@ -44,7 +44,9 @@ type runJSON struct {
 	OOM        bool   `json:"oom,omitempty"`
 	IgnoreTerm bool   `json:"ignoreTerm,omitempty"`
 	TermDelay  string `json:"termDelay,omitempty"`
-	StartFails bool   `json:"startFails,omitempty"`
+	// GracefulExit: exit 0 on SIGTERM (after termDelay) instead of 143.
+	GracefulExit bool `json:"gracefulExit,omitempty"`
+	StartFails   bool `json:"startFails,omitempty"`
 }
 
 type pullJSON struct {
@@ -209,12 +211,13 @@ func (s *scriptJSON) toScript(path string, c *podlife.Container, errs *fieldErro
 	for i, r := range s.Runs {
 		rp := fmt.Sprintf("%s.runs[%d]", path, i)
 		run := simruntime.Run{
-			For:        errs.duration(rp+".for", r.For),
-			ExitCode:   r.ExitCode,
-			OOM:        r.OOM,
-			IgnoreTerm: r.IgnoreTerm,
-			TermDelay:  errs.duration(rp+".termDelay", r.TermDelay),
-			StartFails: r.StartFails,
+			For:          errs.duration(rp+".for", r.For),
+			ExitCode:     r.ExitCode,
+			OOM:          r.OOM,
+			IgnoreTerm:   r.IgnoreTerm,
+			TermDelay:    errs.duration(rp+".termDelay", r.TermDelay),
+			GracefulExit: r.GracefulExit,
+			StartFails:   r.StartFails,
 		}
 		if r.ExitCode < 0 || r.ExitCode > 255 {
 			errs.add(rp+".exitCode", "%d is not from 0 to 255", r.ExitCode)
@@ -313,7 +316,7 @@ func scriptToJSON(ps simruntime.PodScript) podScriptJSON {
 		cs := scriptJSON{CreateFails: s.CreateFails, CreateFailReason: s.CreateFailReason}
 		for _, r := range s.Runs {
 			cs.Runs = append(cs.Runs, runJSON{For: jsonDur(r.For), ExitCode: r.ExitCode, OOM: r.OOM,
-				IgnoreTerm: r.IgnoreTerm, TermDelay: jsonDur(r.TermDelay), StartFails: r.StartFails})
+				IgnoreTerm: r.IgnoreTerm, TermDelay: jsonDur(r.TermDelay), GracefulExit: r.GracefulExit, StartFails: r.StartFails})
 		}
 		if s.Pull != (simruntime.Pull{}) {
 			cs.Pull = &pullJSON{Delay: jsonDur(s.Pull.Delay), Failures: s.Pull.Failures, FailsAlways: s.Pull.FailsAlways}

@@ -127,7 +127,7 @@ func TestSVGIsWellFormedWithOneRowPerContainer(t *testing.T) {
 			failed++
 		}
 	}
-	assert.Equal(t, 3, failed, "two back-offs and the final exit")
+	assert.Equal(t, 2, failed, "two back-offs (the final exit after SIGTERM is 0)")
 	assert.Len(t, web.all("rect", "after-stop"), 1)
 
 	require.Len(t, root.all("g", "deletion"), 1)
@@ -172,7 +172,7 @@ func TestSVGTracks(t *testing.T) {
 	}
 	assert.Equal(t, []seg{
 		{0, 7, "waiting"}, {7, 27, "ready"}, {27, 47, "ready"}, {47, 57, "failed"}, {57, 77, "ready"},
-		{77, 97, "failed"}, {97, 167, "ready"}, {167, 187, "running"}, {187, 307, "ready"}, {307, 308, "failed"},
+		{77, 97, "failed"}, {97, 167, "ready"}, {167, 187, "running"}, {187, 307, "ready"}, {307, 308, "done"},
 	}, got)
 	assert.Equal(t, []restartMark{{sec(27), 1}, {sec(57), 2}, {sec(97), 3}}, web.restarts)
 	assert.Equal(t, []time.Duration{sec(305)}, web.stopSignals)

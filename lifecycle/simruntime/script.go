@@ -22,6 +22,9 @@ type Run struct {
 	// TermDelay is how long the instance takes to exit (143, signal 15) after the stop signal.
 	// When the stop timeout runs out first it is killed instead (137, signal 9).
 	TermDelay time.Duration
+	// GracefulExit makes the instance exit 0 (Completed) after TermDelay on the stop signal, as a
+	// server that drains and quits, instead of 143.
+	GracefulExit bool
 	// StartFails makes StartContainer fail (RunContainerError, exit 128, reason StartError).
 	StartFails bool
 }

@@ -595,9 +595,12 @@ func (w *World) stop(now time.Time, a lifecycle.Action) {
 		if term.Before(now) {
 			term = now
 		}
-		if term.After(kill) {
+		switch {
+		case term.After(kill):
 			ev.At = kill
-		} else {
+		case r.GracefulExit:
+			ev.At, ev.ExitCode, ev.Signal, ev.Reason = term, 0, 0, phase.ReasonCompleted
+		default:
 			ev.At, ev.ExitCode, ev.Signal = term, 143, 15
 		}
 	}
