@@ -204,7 +204,7 @@ func podKey(ref PodRef) string { return ref.Namespace + "/" + ref.Name }
 
 // start runs a worker for the pod.
 func (a *Agent) start(ctx context.Context, rec PodRecord, m *Machine, seq uint64) {
-	w := newWorker(a, rec, m, seq)
+	w := newWorker(ctx, a, rec, m, seq)
 	a.mu.Lock()
 	a.workers[podKey(rec.Pod)] = w
 	a.mu.Unlock()

@@ -367,3 +367,24 @@ func TestAgentSupersedesAnotherWritersStatus(t *testing.T) {
 		assert.Equal(t, int32(1), st.Status.ContainerStatuses[0].RestartCount)
 	})
 }
+
+func TestAgentRemovesTheRecordOfAFinishedPodWhenItIsDeleted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{Scripts: map[string]simruntime.Script{
+			"app": {Runs: []simruntime.Run{{For: 5 * time.Second}}}}})
+		r.run()
+		defer r.stop()
+		spec := appSpec()
+		spec.RestartPolicy = podlife.RestartNever
+		r.bind(spec)
+		r.sleepUntil(10 * time.Second)
+		assert.Equal(t, phase.Succeeded, r.status().Status.Phase)
+		_, _, err := r.client.Pod(t.Context(), node, podRef)
+		require.NoError(t, err, "a finished pod stays until it is deleted")
+		require.NoError(t, r.client.Delete(t.Context(), node, podRef, nil, time.Now()))
+		synctest.Wait()
+		_, _, err = r.client.Pod(t.Context(), node, podRef)
+		assert.ErrorIs(t, err, lifecycle.ErrKeyNotFound)
+		assert.Equal(t, phase.Succeeded, r.status().Status.Phase, "its last status stays")
+	})
+}

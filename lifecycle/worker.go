@@ -28,6 +28,8 @@ type worker struct {
 	deletion *Deletion // the last deletion handed to the machine
 	spec     podlife.PodSpec
 	gone     bool // the pod record was removed
+	finished bool // the machine stopped: a deletion now only removes the record
+	ctx      context.Context
 
 	// starting holds the IDs whose StartContainer is in flight; exits for them wait until the
 	// start's result, so a container that exits at once is still seen running first.
@@ -37,8 +39,8 @@ type worker struct {
 	status *statusWriter
 }
 
-func newWorker(a *Agent, rec PodRecord, m *Machine, seq uint64) *worker {
-	w := &worker{a: a, ref: rec.Pod, m: m, log: a.log.With(zap.Stringer("pod", rec.Pod)),
+func newWorker(ctx context.Context, a *Agent, rec PodRecord, m *Machine, seq uint64) *worker {
+	w := &worker{ctx: ctx, a: a, ref: rec.Pod, m: m, log: a.log.With(zap.Stringer("pod", rec.Pod)),
 		wake: make(chan struct{}, 1), spec: rec.Spec, starting: map[string]bool{}}
 	w.status = &statusWriter{w: w, seq: seq, wake: make(chan struct{}, 1), flushed: make(chan struct{}, 1)}
 	return w
@@ -84,6 +86,13 @@ func (w *worker) recordChanged(rec PodRecord) {
 
 func (w *worker) deleteRequested(d *Deletion) {
 	w.mu.Lock()
+	if w.finished {
+		// A finished pod (a job that succeeded) is deleted: nothing runs, only the record goes.
+		w.deletion = d
+		w.mu.Unlock()
+		w.removeRecord()
+		return
+	}
 	prev := w.deletion
 	if prev != nil && (d.GracePeriodSeconds == nil || (prev.GracePeriodSeconds != nil && *prev.GracePeriodSeconds <= *d.GracePeriodSeconds)) {
 		w.mu.Unlock()
@@ -217,16 +226,29 @@ func (w *worker) finish(ctx context.Context) {
 		w.a.call(ctx, w.a.cfg.CallTimeout, func(ctx context.Context) error { return w.a.cfg.Setup.Teardown(ctx, w.ref) })
 	}
 	w.mu.Lock()
-	deleted := w.deletion != nil && !w.gone
+	w.finished = true
+	deleted := w.deletion != nil
 	w.mu.Unlock()
 	if deleted {
-		err := w.a.cfg.Store.Delete(ctx, w.a.cfg.Keys.Pod(w.a.cfg.Node, w.ref), AnyRevision)
-		if err != nil && ctx.Err() == nil {
-			w.log.Warn("removing the deleted pod's record failed", zap.Error(err))
-		}
+		w.removeRecord()
 	}
 	w.log.Info("pod stopped", zap.String("phase", string(w.m.Status().Phase)))
 	// The worker stays registered, so a later change of the record does not start the pod again.
+}
+
+// removeRecord deletes the pod's record once the pod is stopped and deleted; its last status
+// stays for whoever wants to read how it ended.
+func (w *worker) removeRecord() {
+	w.mu.Lock()
+	gone := w.gone
+	w.mu.Unlock()
+	if gone {
+		return
+	}
+	err := w.a.cfg.Store.Delete(w.ctx, w.a.cfg.Keys.Pod(w.a.cfg.Node, w.ref), AnyRevision)
+	if err != nil && w.ctx.Err() == nil {
+		w.log.Warn("removing the deleted pod's record failed", zap.Error(err))
+	}
 }
 
 func (w *worker) logRecord(r Record) {
