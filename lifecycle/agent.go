@@ -221,17 +221,40 @@ func (a *Agent) worker(ref PodRef) *worker {
 	return a.workers[podKey(ref)]
 }
 
-// runtimeEvents routes the runtime's container exits and sandbox losses to their pods.
+// runtimeEvents routes the runtime's container exits and sandbox losses to their pods. When the
+// stream breaks (the runtime restarted), a relist after it is back catches the exits it missed;
+// the machines drop those they already had as stale.
 func (a *Agent) runtimeEvents(ctx context.Context) {
-	for ctx.Err() == nil {
+	for broken := false; ctx.Err() == nil; broken = true {
 		evs, err := a.cfg.Runtime.Events(ctx)
 		if err != nil {
 			a.log.Warn("runtime event stream failed", zap.Error(err))
 			a.sleep(ctx, a.cfg.RetryPeriod)
 			continue
 		}
+		if broken {
+			a.relistExits(ctx)
+		}
 		for ev := range evs {
 			a.route(ev)
+		}
+		if ctx.Err() == nil {
+			a.log.Warn("runtime event stream ended; reconnecting")
+			a.sleep(ctx, a.cfg.RetryPeriod)
+		}
+	}
+}
+
+// relistExits reports every exited container the runtime lists.
+func (a *Agent) relistExits(ctx context.Context) {
+	cs, err := a.cfg.Runtime.ListContainers(ctx)
+	if err != nil {
+		a.log.Warn("relisting containers failed", zap.Error(err))
+		return
+	}
+	for _, c := range cs {
+		if c.State == ContainerStateExited {
+			a.route(RuntimeEvent{Type: RuntimeContainerExited, Container: c})
 		}
 	}
 }

@@ -388,3 +388,62 @@ func TestAgentRemovesTheRecordOfAFinishedPodWhenItIsDeleted(t *testing.T) {
 		assert.Equal(t, phase.Succeeded, r.status().Status.Phase, "its last status stays")
 	})
 }
+
+// lossyEvents is a runtime whose first event stream loses every event and breaks at 15 s, as a
+// runtime restart would.
+type lossyEvents struct {
+	*simruntime.Runtime
+	mu    sync.Mutex
+	calls int
+}
+
+func (l *lossyEvents) Events(ctx context.Context) (<-chan lifecycle.RuntimeEvent, error) {
+	l.mu.Lock()
+	l.calls++
+	first := l.calls == 1
+	l.mu.Unlock()
+	if !first {
+		return l.Runtime.Events(ctx)
+	}
+	in, err := l.Runtime.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan lifecycle.RuntimeEvent)
+	go func() {
+		defer close(out)
+		end := time.After(15 * time.Second)
+		for {
+			select {
+			case <-in: // lost
+			case <-end:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func TestAgentRelistsAfterTheRuntimeEventStreamBroke(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{Scripts: map[string]simruntime.Script{
+			"app": {Runs: []simruntime.Run{{For: 10 * time.Second, ExitCode: 1}, {}}}}})
+		lossy := &lossyEvents{Runtime: r.rt}
+		ag, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Runtime: lossy, Store: r.store, Setup: r.rt})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = ag.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		r.bind(appSpec())
+		r.sleepUntil(14 * time.Second)
+		assert.NotNil(t, r.status().Status.ContainerStatuses[0].State.Running, "the exit at 10 s was lost with the stream")
+		r.sleepUntil(20 * time.Second)
+		cs := r.status().Status.ContainerStatuses[0]
+		assert.Equal(t, int32(1), cs.RestartCount, "the relist after the stream came back found the exit")
+		require.NotNil(t, cs.LastTerminationState.Terminated)
+		assert.Equal(t, int32(1), cs.LastTerminationState.Terminated.ExitCode)
+	})
+}
