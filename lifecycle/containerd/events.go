@@ -3,6 +3,7 @@ package containerd
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"go.uber.org/zap"
@@ -22,8 +23,8 @@ type subscriber struct {
 
 // detectEvents finds out whether containerd implements GetContainerEvents: containerd 1.6 opens
 // the stream and fails the first Recv with Unimplemented at once; a runtime that implements it
-// sends nothing until something happens, so a stream still open after a short wait counts as
-// implemented.
+// sends nothing until something happens, so a stream still open after a short wait (200 ms, once
+// per Connect) counts as implemented.
 func (r *Runtime) detectEvents(ctx context.Context) EventSource {
 	ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
@@ -32,7 +33,8 @@ func (r *Runtime) detectEvents(ctx context.Context) EventSource {
 		return EventsRelist
 	}
 	_, err = st.Recv()
-	if err == nil || status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) {
+	// A stream that ended cleanly (EOF) or with our deadline was open: only an error says no.
+	if err == nil || errors.Is(err, io.EOF) || status.Code(err) == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) {
 		return EventsStream
 	}
 	r.log.Debug("no CRI event stream; relisting", zap.Error(err))

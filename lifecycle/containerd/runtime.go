@@ -383,13 +383,20 @@ func (r *Runtime) StopSandbox(ctx context.Context, sandboxID string) error {
 	r.mu.Unlock()
 	ctx, cancel := r.callCtx(ctx)
 	defer cancel()
-	err := r.retry(ctx, func(ctx context.Context) error {
+	stop := func(ctx context.Context) error {
 		_, err := r.rt.StopPodSandbox(ctx, &runtimeapi.StopPodSandboxRequest{PodSandboxId: sandboxID})
 		if err == nil || isNotFound(err) {
 			_, err = r.rt.RemovePodSandbox(ctx, &runtimeapi.RemovePodSandboxRequest{PodSandboxId: sandboxID})
 		}
 		return err
-	})
+	}
+	err := r.retry(ctx, stop)
+	// A stop that races a dying shim fails once ("ttrpc: closed"); the next one finds it dead.
+	for try := 0; try < 3 && err != nil && !isNotFound(err) && ctx.Err() == nil; try++ {
+		r.log.Debug("stopping the sandbox failed; again", zap.String("id", sandboxID), zap.Error(err))
+		time.Sleep(100 * time.Millisecond)
+		err = r.retry(ctx, stop)
+	}
 	if err != nil && !isNotFound(err) {
 		return fail("StopSandbox", sandboxID, nil, err)
 	}
