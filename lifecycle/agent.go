@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -313,27 +314,28 @@ func (a *Agent) relist(ctx context.Context) (int64, error) {
 		a.podChanged(ctx, WatchEvent{Type: WatchPut, KV: kv})
 	}
 	a.mu.Lock()
-	var gone []*worker
-	for _, w := range a.workers {
+	var gone []string
+	for k, w := range a.workers {
 		if !seen[a.cfg.Keys.Pod(a.cfg.Node, w.ref)] {
-			gone = append(gone, w)
+			gone = append(gone, k)
 		}
 	}
 	a.mu.Unlock()
-	for _, w := range gone {
-		w.removed()
+	for _, k := range gone {
+		a.podChanged(ctx, WatchEvent{Type: WatchDelete, KV: KV{Key: a.cfg.Keys.Pods(a.cfg.Node) + k}})
 	}
 	return rev, nil
 }
 
 func (a *Agent) podChanged(ctx context.Context, ev WatchEvent) {
 	if ev.Type == WatchDelete {
+		// The key is <pods prefix><namespace>/<name>, which is the workers' map key.
+		k := strings.TrimPrefix(ev.KV.Key, a.cfg.Keys.Pods(a.cfg.Node))
 		a.mu.Lock()
-		var w *worker
-		for _, x := range a.workers {
-			if a.cfg.Keys.Pod(a.cfg.Node, x.ref) == ev.KV.Key {
-				w = x
-			}
+		w := a.workers[k]
+		if w != nil && w.isFinished() {
+			delete(a.workers, k) // nothing runs and the record is gone: forget the pod
+			w = nil
 		}
 		a.mu.Unlock()
 		if w != nil {

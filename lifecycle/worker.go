@@ -236,6 +236,12 @@ func (w *worker) finish(ctx context.Context) {
 	// The worker stays registered, so a later change of the record does not start the pod again.
 }
 
+func (w *worker) isFinished() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.finished
+}
+
 // removeRecord deletes the pod's record once the pod is stopped and deleted; its last status
 // stays for whoever wants to read how it ended.
 func (w *worker) removeRecord() {
