@@ -55,7 +55,7 @@ type proxy struct {
 	conns  map[net.Conn]struct{}
 }
 
-func newProxy(t *testing.T, target string) *proxy {
+func newProxy(t testing.TB, target string) *proxy {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -123,13 +123,13 @@ func (p *proxy) cut(down bool) {
 }
 
 type cluster struct {
-	t       *testing.T
+	t       testing.TB
 	members []*member
 }
 
 // freePort asks the kernel for a free loopback port. Another process could take it before etcd
 // binds it; that is unlikely enough for tests, and StartEtcd then fails loudly.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -137,7 +137,7 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startCluster(t *testing.T, opts clusterOptions) *cluster {
+func startCluster(t testing.TB, opts clusterOptions) *cluster {
 	t.Helper()
 	n := max(opts.members, 1)
 	c := &cluster{t: t}
@@ -229,13 +229,17 @@ func (c *cluster) endpoints() []string {
 	return eps
 }
 
-// leader is the index of the member that leads.
+// leader is the index of the member that leads, waiting for an election if one is going on.
 func (c *cluster) leader() int {
 	c.t.Helper()
-	for i, m := range c.members {
-		if m.e != nil && m.e.Server.Leader() == m.e.Server.MemberID() {
-			return i
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for i, m := range c.members {
+			if m.e != nil && m.e.Server.Leader() == m.e.Server.MemberID() {
+				return i
+			}
 		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	require.FailNow(c.t, "no leader")
 	return -1
@@ -293,14 +297,14 @@ func eventually(t *testing.T, d time.Duration, f func() bool, msg string, args .
 	}
 }
 
-func background(t *testing.T) context.Context {
+func background(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // serverLogger shows a member's errors in the test log, less the ones every shutdown logs.
-func serverLogger(t *testing.T) *zap.Logger {
+func serverLogger(t testing.TB) *zap.Logger {
 	return zaptest.NewLogger(t, zaptest.Level(zap.ErrorLevel),
 		zaptest.WrapOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return quietCore{c} })))
 }

@@ -157,7 +157,7 @@ func (l *Lease) run(ctx context.Context, ka <-chan *clientv3.LeaseKeepAliveRespo
 	for {
 		for range ka { // the client warns about renewals nobody reads
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || l.cli.Ctx().Err() != nil { // ended, or the client was closed
 			return
 		}
 		l.log.Warn("node lease lost; taking a new one", zap.String("key", l.key), zap.Int64("lease", int64(l.ID())))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,4 +153,36 @@ func TestCanceledWatchCloses(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		require.FailNow(t, "watch of a closed client not ended")
 	}
+}
+
+// watchGoroutines counts the goroutines Watch started that still run.
+func watchGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return strings.Count(string(buf[:n]), "created by github.com/podlife/podlife/lifecycle/etcdstore.(*Store).Watch")
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// TestWatchCancelLeavesNoGoroutine is not parallel, so that no other test's watch is counted.
+func TestWatchCancelLeavesNoGoroutine(t *testing.T) {
+	c := startCluster(t, clusterOptions{})
+	s := c.store(etcdstore.Config{})
+	eventually(t, 5*time.Second, func() bool { return watchGoroutines() == 0 }, "watches of earlier tests still running")
+	_, err := s.Put(t.Context(), "k", []byte("v"), 0)
+	require.NoError(t, err)
+	var cancels []context.CancelFunc
+	for i := range 10 {
+		ctx, cancel := context.WithCancel(t.Context())
+		cancels = append(cancels, cancel)
+		s.Watch(ctx, "", int64(1+i%3)) // some with an event pending that nobody reads
+	}
+	assert.Equal(t, 10, watchGoroutines(), "one goroutine per watch")
+	for _, cancel := range cancels {
+		cancel()
+	}
+	eventually(t, 5*time.Second, func() bool { return watchGoroutines() == 0 }, "watch goroutines still running after cancel: %d", watchGoroutines())
 }

@@ -38,7 +38,9 @@ type SupervisorConfig struct {
 // the lease keys of every node and, when one disappears (the lease expired or was revoked), marks
 // each pod of that node whose phase is not terminal Unknown with reason NodeLost and Ready False.
 // See the package documentation for why Unknown. A node that has status records but no lease when
-// the supervisor starts (or lists again after a lost watch) is lost too.
+// the supervisor starts (or lists again after a lost watch) is lost too. etcd watches by prefix,
+// not by suffix, so the supervisor watches all of <prefix>/nodes/, pod and status writes
+// included, and looks only at the lease keys.
 //
 // The marks are compare-and-swap writes of the pod's status record with Seq one above the stored
 // one and Writer SupervisorWriter, keeping the checkpoint, so that a returning agent restores from
