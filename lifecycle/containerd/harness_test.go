@@ -82,6 +82,7 @@ func scopeName(tb testing.TB) string {
 type harness struct {
 	t      testing.TB
 	rt     *containerd.Runtime
+	tap    *tap // the agent's Runtime: rt, watched
 	store  *memstore.Store
 	client lifecycle.Client
 	setup  *localsetup.Setup
@@ -113,10 +114,11 @@ func newHarness(t testing.TB) *harness {
 		c.VolumePath = setup.VolumePath
 		c.LogDir = h.logs
 	})
+	h.tap = &tap{Runtime: h.rt}
 	h.client = lifecycle.Client{Store: h.store}
 	crash := restart.Backoff{Initial: time.Second, Max: 4 * time.Second, ResetAfter: 10 * time.Minute}
 	agent, err := lifecycle.NewAgent(lifecycle.AgentConfig{
-		Node: h.node, Runtime: h.rt, Store: h.store, Setup: setup, Logger: log,
+		Node: h.node, Runtime: h.tap, Store: h.store, Setup: setup, Logger: log,
 		Machine:     lifecycle.Options{CrashLoop: &crash},
 		RetryPeriod: 100 * time.Millisecond,
 		Observe: func(ref lifecycle.PodRef, _ time.Time, rd lifecycle.Ready) {
@@ -138,6 +140,75 @@ func newHarness(t testing.TB) *harness {
 	go func() { h.done <- agent.Run(ctx) }()
 	t.Cleanup(h.stop)
 	return h
+}
+
+// tap is the adapter with a record of the stops the agent asked for and the exits it was told of.
+type tap struct {
+	*containerd.Runtime
+	mu    sync.Mutex
+	stops []stopCall
+	exits []lifecycle.ContainerInfo
+}
+
+type stopCall struct {
+	id      string
+	timeout time.Duration
+	at      time.Time
+}
+
+func (t *tap) StopContainer(ctx context.Context, id string, timeout time.Duration) error {
+	t.mu.Lock()
+	t.stops = append(t.stops, stopCall{id: id, timeout: timeout, at: time.Now()})
+	t.mu.Unlock()
+	return t.Runtime.StopContainer(ctx, id, timeout)
+}
+
+func (t *tap) Events(ctx context.Context) (<-chan lifecycle.RuntimeEvent, error) {
+	in, err := t.Runtime.Events(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan lifecycle.RuntimeEvent)
+	go func() {
+		defer close(out)
+		for ev := range in {
+			if ev.Type == lifecycle.RuntimeContainerExited {
+				t.mu.Lock()
+				t.exits = append(t.exits, ev.Container)
+				t.mu.Unlock()
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	return out, nil
+}
+
+// exit is the first exit of container id streamed to the agent.
+func (t *tap) exit(id string) (lifecycle.ContainerInfo, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, c := range t.exits {
+		if c.ID == id {
+			return c, true
+		}
+	}
+	return lifecycle.ContainerInfo{}, false
+}
+
+// stopsOf are the StopContainer calls for container id.
+func (t *tap) stopsOf(id string) []stopCall {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []stopCall
+	for _, s := range t.stops {
+		if s.id == id {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // stop ends the agent and removes whatever the test left in its scope.

@@ -190,25 +190,31 @@ func TestIgnoredSIGTERMKilledAtGrace(t *testing.T) {
 	id := cs.ContainerID
 
 	asked := h.delete(ref, nil)
-	var exited time.Time
-	var term *phase.TerminatedState
-	deadline := time.Now().Add(15 * time.Second)
-	for term == nil && time.Now().Before(deadline) {
-		for _, o := range h.observedStatuses(ref.Name) {
-			if c, ok := container(o.status, "app"); ok && c.State.Terminated != nil && o.at.After(asked) {
-				exited, term = o.at, c.State.Terminated
-				break
-			}
+	var exit lifecycle.ContainerInfo
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var ok bool
+		if exit, ok = h.tap.exit(id); ok {
+			break
 		}
-		time.Sleep(10 * time.Millisecond)
+		require.True(t, time.Now().Before(deadline), "the container did not end: %s", describe(h.status(ref)))
 	}
-	require.NotNil(t, term, "the container did not end")
-	took := exited.Sub(asked)
-	t.Logf("container %s: deletion with grace 2 s, exit %d (%s) seen by the agent after %v; containerd's finish time %v after",
-		id, term.ExitCode, term.Reason, took.Round(time.Millisecond), term.FinishedAt.Sub(asked).Round(time.Millisecond))
-	assert.Equal(t, int32(137), term.ExitCode, "SIGKILL")
-	assert.GreaterOrEqual(t, took, 2*time.Second, "killed before the grace period ran out")
-	assert.Less(t, took, 3*time.Second, "not killed within 1 s of the grace period")
+	seen := time.Now()
+	stops := h.tap.stopsOf(id)
+	require.NotEmpty(t, stops, "no StopContainer")
+	killed := exit.FinishedAt.Sub(asked)
+	t.Logf("grace 2 s: StopContainer(timeout %v) %v after the deletion; containerd's exit %d (%s) at %v after it; the agent was told %v after it",
+		stops[0].timeout, stops[0].at.Sub(asked).Round(time.Millisecond), exit.ExitCode, exit.Reason,
+		killed.Round(time.Millisecond), seen.Sub(asked).Round(time.Millisecond))
+	assert.Equal(t, int32(137), exit.ExitCode, "SIGKILL")
+	assert.Equal(t, phase.ReasonError, exit.Reason)
+	assert.GreaterOrEqual(t, killed, 2*time.Second, "killed before the grace period ran out")
+	assert.Less(t, killed, 3*time.Second, "not killed within 1 s of the grace period")
+	st = h.waitFor(ref, 10*time.Second, "the exit in the status", func(st phase.PodStatus) bool {
+		cs, _ := container(st, "app")
+		return cs.State.Terminated != nil
+	})
+	cs, _ = container(st, "app")
+	assert.Equal(t, int32(137), cs.State.Terminated.ExitCode)
 	h.waitGone(ref, 10*time.Second)
 }
 
