@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -65,7 +66,9 @@ type Manifest struct {
 }
 
 // Ref names the pod for a lifecycle.Machine: the object's name and namespace ("default" when
-// the manifest has none), and its UID if set.
+// the manifest has none), and its UID if set. An object with only metadata.generateName gets
+// that prefix and "00000", where the API server would add five random characters, so that a
+// run is reproducible.
 func (m *Manifest) Ref() lifecycle.PodRef {
 	ref := lifecycle.PodRef{Namespace: m.Namespace, Name: m.Name}
 	if ref.Namespace == "" {
@@ -73,6 +76,9 @@ func (m *Manifest) Ref() lifecycle.PodRef {
 	}
 	if o, ok := m.Object.(metav1.Object); ok {
 		ref.UID = string(o.GetUID())
+		if ref.Name == "" && o.GetGenerateName() != "" {
+			ref.Name = o.GetGenerateName() + "00000"
+		}
 	}
 	return ref
 }
@@ -135,16 +141,13 @@ func cronJobName(name string, prefix bool) []string {
 	return msgs
 }
 
-// supportedKinds lists the kinds for error messages, List included.
-func supportedKinds() []string {
-	out := slices.Sorted(func(yield func(string) bool) {
-		for k := range kinds {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	return append(out, "List")
+// supportedKinds lists the kinds for error messages; a List may hold any of them but a List.
+func supportedKinds(withList bool) []string {
+	out := slices.Sorted(maps.Keys(kinds))
+	if withList {
+		out = append(out, "List")
+	}
+	return out
 }
 
 // ParseManifests reads YAML or JSON (sigs.k8s.io/yaml, as kubectl does), one or more documents
@@ -157,7 +160,9 @@ func supportedKinds() []string {
 // read and all their problems are returned at once, joined, each a *DocumentError naming the
 // document, its line and the field paths (errors.Is matches ErrSyntax, ErrUnknownKind,
 // ErrInvalid). The manifests of the good documents are returned beside the error.
-// ParseManifests does not validate: see Manifest.Validate, ValidateManifests and LoadFile.
+// Of the metadata, only name, namespace and uid are read (Ref); labels, annotations and the
+// rest are the object's identity, not its lifecycle, and give no warning. ParseManifests does
+// not validate: see Manifest.Validate, ValidateManifests and LoadFile.
 func ParseManifests(data []byte) ([]Manifest, error) { return parseManifests(data, "") }
 
 // LoadFile reads a manifest file with ParseManifests and validates every manifest
@@ -279,7 +284,7 @@ func (p *parser) document(v any) ([]Manifest, *DocumentError) {
 			continue
 		}
 		if k, _ := io["kind"].(string); k == "List" {
-			errs = append(errs, field.NotSupported(root.Child("kind"), k, supportedKinds()[:len(kinds)]))
+			errs = append(errs, field.NotSupported(root.Child("kind"), k, supportedKinds(false)))
 			continue
 		}
 		m, ierrs := p.object(io, root)
@@ -309,7 +314,7 @@ func (p *parser) object(obj map[string]any, root *field.Path) (Manifest, field.E
 	apiVersion, avOK := obj["apiVersion"].(string)
 	switch {
 	case obj["kind"] == nil:
-		errs = append(errs, field.Required(kindPath, "must be one of "+strings.Join(supportedKinds(), ", ")))
+		errs = append(errs, field.Required(kindPath, "must be one of "+strings.Join(supportedKinds(true), ", ")))
 	case !kindOK:
 		errs = append(errs, field.TypeInvalid(kindPath, shortValue(obj["kind"]), "must be a string"))
 	}
@@ -321,7 +326,7 @@ func (p *parser) object(obj map[string]any, root *field.Path) (Manifest, field.E
 	}
 	k, known := kinds[kindName]
 	if kindOK && !known {
-		errs = append(errs, field.NotSupported(kindPath, kindName, supportedKinds()))
+		errs = append(errs, field.NotSupported(kindPath, kindName, supportedKinds(true)))
 	}
 	if known && avOK && apiVersion != k.apiVersion {
 		errs = append(errs, field.NotSupported(avPath, apiVersion, []string{k.apiVersion}))

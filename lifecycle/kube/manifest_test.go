@@ -261,6 +261,11 @@ items:
 	assert.Equal(t, 12, ms[0].LineOf("spec.template.spec.containers[0].livenessProbe"), "a missing field is at its parent")
 	require.NoError(t, ValidateManifests(ms))
 
+	ms, err = ParseManifests([]byte("apiVersion: v1\nkind: Pod\nmetadata: {generateName: batch-}\nspec: {containers: [{name: a, image: a:1}]}\n"))
+	require.NoError(t, err)
+	require.NoError(t, ValidateManifests(ms), "generateName stands in for name")
+	assert.Equal(t, "batch-00000", ms[0].Ref().Name)
+
 	ms, err = ParseManifests([]byte("\n# nothing but comments\n---\n\n"))
 	require.NoError(t, err)
 	assert.Empty(t, ms)

@@ -263,12 +263,15 @@ func tcpHookRules(h *v1.LifecycleHandler, p *field.Path) field.ErrorList {
 func (m *Manifest) Validate() field.ErrorList {
 	k, ok := kinds[m.Kind]
 	if !ok {
-		return field.ErrorList{field.NotSupported(child(m.root, "kind"), m.Kind, supportedKinds())}
+		return field.ErrorList{field.NotSupported(child(m.root, "kind"), m.Kind, supportedKinds(true))}
 	}
 	var errs field.ErrorList
 	if meta, ok := objectMeta(m.Object); ok {
 		if meta.Namespace == "" {
 			meta.Namespace = metav1.NamespaceDefault // kubectl fills it in from the context
+		}
+		if meta.Name == "" && meta.GenerateName != "" {
+			meta.Name = m.Ref().Name // the API server generates the name before it validates
 		}
 		errs = append(errs, apivalidation.ValidateObjectMeta(&meta, true, k.name, child(m.root, "metadata"))...)
 	}
