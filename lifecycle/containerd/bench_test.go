@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/podlife/podlife/lifecycle"
@@ -17,31 +18,37 @@ import (
 // one-container pod to the agent seeing it Running (store watch, pod setup, RunSandbox,
 // ImageStatus, CreateContainer, StartContainer through the adapter) with the raw CRI calls for
 // the same pod: RunPodSandbox, CreateContainer, StartContainer, then ContainerStatus until
-// RUNNING. The two alternate, and each pod is torn down outside the timer. It reports the median
-// of each (agent-ms, raw-ms) and their ratio; the goal is a ratio under 1.05.
+// RUNNING. The two alternate, so that each agent start has a raw one next to it in time, and
+// each pod is torn down outside the timer. It reports the median of each (agent-ms, raw-ms) and
+// the median of the ratios of neighbouring pairs (ratio), which the machine's other load moves
+// far less than either median; the goal is a ratio under 1.05. The agent logs nothing here.
 //
 //	./scripts/containerd up /tmp/ctr &&
 //	PODLIFE_CONTAINERD_SOCKET=/tmp/ctr/containerd.sock go test -run '^$' -bench StartToRunning -benchtime 30x ./lifecycle/containerd/
 func BenchmarkStartToRunning(b *testing.B) {
-	h := newHarness(b)
+	h := newHarnessLog(b, zap.NewNop())
 	cri := dialCRI(b)
 	var agent, raw []time.Duration
+	var ratios []float64
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		var a, r time.Duration
 		if i%2 == 0 {
-			agent = append(agent, h.agentStart(b, i))
-			raw = append(raw, rawStart(b, cri, i))
+			a = h.agentStart(b, i)
+			r = rawStart(b, cri, i)
 		} else {
-			raw = append(raw, rawStart(b, cri, i))
-			agent = append(agent, h.agentStart(b, i))
+			r = rawStart(b, cri, i)
+			a = h.agentStart(b, i)
 		}
+		agent, raw = append(agent, a), append(raw, r)
+		ratios = append(ratios, float64(a)/float64(r))
 	}
 	b.StopTimer()
-	a, r := median(agent), median(raw)
-	b.ReportMetric(ms(a), "agent-ms")
-	b.ReportMetric(ms(r), "raw-ms")
-	b.ReportMetric(float64(a)/float64(r), "ratio")
+	slices.Sort(ratios)
+	b.ReportMetric(ms(median(agent)), "agent-ms")
+	b.ReportMetric(ms(median(raw)), "raw-ms")
+	b.ReportMetric(ratios[len(ratios)/2], "ratio")
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

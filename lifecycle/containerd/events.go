@@ -168,11 +168,7 @@ func (r *Runtime) relist(ctx context.Context) {
 	var fetch []exited
 	now := time.Now()
 	r.mu.Lock()
-	for id, at := range r.removed {
-		if now.Sub(at) > removedTTL {
-			delete(r.removed, id)
-		}
-	}
+	r.forgetRemoved(now)
 	listed := make(map[string]bool, len(cs.Containers))
 	for _, c := range cs.Containers {
 		listed[c.Id] = true
@@ -244,6 +240,15 @@ func (r *Runtime) relist(ctx context.Context) {
 			continue // the next relist tries again: the state was not recorded
 		}
 		r.observe(info)
+	}
+}
+
+// forgetRemoved drops the removals older than removedTTL. r.mu is held.
+func (r *Runtime) forgetRemoved(now time.Time) {
+	for id, at := range r.removed {
+		if now.Sub(at) > removedTTL {
+			delete(r.removed, id)
+		}
 	}
 }
 

@@ -104,7 +104,11 @@ type observed struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	log := zaptest.NewLogger(t, zaptest.Level(zapcore.InfoLevel))
+	return newHarnessLog(t, zaptest.NewLogger(t, zaptest.Level(zapcore.InfoLevel)))
+}
+
+func newHarnessLog(t testing.TB, log *zap.Logger) *harness {
+	t.Helper()
 	h := &harness{t: t, store: memstore.New(), node: "node-1", logs: t.TempDir(), timeline: map[string][]observed{}, done: make(chan error, 1),
 		changed: make(chan struct{}, 1)}
 	setup, err := localsetup.New(localsetup.Config{Root: t.TempDir(), Logger: log})

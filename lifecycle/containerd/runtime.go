@@ -662,6 +662,7 @@ func (r *Runtime) StopContainer(ctx context.Context, containerID string, timeout
 // RemoveContainer removes a container (a running one is killed first); it is idempotent.
 func (r *Runtime) RemoveContainer(ctx context.Context, containerID string) error {
 	r.mu.Lock()
+	r.forgetRemoved(time.Now())
 	r.removed[containerID] = time.Now()
 	r.mu.Unlock()
 	ctx, cancel := r.callCtx(ctx)
