@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -51,4 +52,82 @@ func BenchmarkMachineStepProbeResult(b *testing.B) {
 		}
 		m.Advance()
 	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*b.N), "ns/event")
+}
+
+// stepper steps m at increasing times and fails the benchmark on an error.
+func stepper(b *testing.B, m *Machine) func(ev Event) {
+	return func(ev Event) {
+		if err := m.Step(ev); err != nil {
+			b.Fatal(err)
+		}
+		m.Advance()
+	}
+}
+
+// BenchmarkMachineStepExitBackoff is a crash loop at its cap: the container exits 1 after a
+// minute (BackOff, CrashLoopBackOff), the Tick at the end of the back-off asks for the pull,
+// and the pull, create and start bring the next instance up with a new readiness tracker: five
+// events per op, the exit being the one that decides the back-off.
+func BenchmarkMachineStepExitBackoff(b *testing.B) {
+	m, id := benchMachine(b)
+	step := stepper(b, m)
+	ids := make([]string, 16) // more than the 8 old IDs a container remembers
+	for i := range ids {
+		ids[i] = fmt.Sprintf("c%d", i+2)
+	}
+	at := t0
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		at = at.Add(time.Minute)
+		step(Event{Type: ContainerExited, At: at, ContainerID: id, ExitCode: 1})
+		if d := m.Ready().Deadline; !d.IsZero() { // zero after the first exit, which restarts at once
+			at = d
+		}
+		step(Event{Type: Tick, At: at})
+		step(Event{Type: ImagePulled, At: at, Container: "app"})
+		id = ids[n%len(ids)]
+		n++
+		step(Event{Type: ContainerCreated, At: at, Container: "app", Attempt: m.ctrs[0].attempt, ContainerID: id})
+		step(Event{Type: ContainerStarted, At: at, ContainerID: id})
+	}
+	if st := m.Status().ContainerStatuses[0]; st.State.Running == nil || st.RestartCount != int32(n) {
+		b.Fatalf("after %d restarts: %+v", n, st)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(5*b.N), "ns/event")
+}
+
+// BenchmarkMachineStepReadinessFlip is a readiness probe with failureThreshold 1 that fails and
+// succeeds in turn: every result flips Ready, so every one makes a new pod status (container
+// ready, ContainersReady, Ready). Four events per op: two Ticks and two results.
+func BenchmarkMachineStepReadinessFlip(b *testing.B) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1",
+		ReadinessProbe: &podlife.Probe{ProbeHandler: podlife.ProbeHandler{Exec: &podlife.ExecAction{Command: []string{"true"}}}, FailureThreshold: 1}}}}
+	m, err := New(PodRef{Namespace: "default", Name: "pod", UID: "u"}, spec, t0, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Advance()
+	step := stepper(b, m)
+	step(Event{Type: SetupDone, At: t0})
+	step(Event{Type: SandboxReady, At: t0, SandboxID: "sb", IP: "10.0.0.1"})
+	step(Event{Type: ImagePulled, At: t0, Container: "app"})
+	step(Event{Type: ContainerCreated, At: t0, Container: "app", ContainerID: "c1"})
+	step(Event{Type: ContainerStarted, At: t0, ContainerID: "c1"})
+	step(Event{Type: ProbeResult, At: t0, ContainerID: "c1", Probe: probe.Readiness, Outcome: probe.SuccessOutcome("")})
+	at := t0
+	ok, bad := probe.SuccessOutcome(""), probe.FailureOutcome("not yet")
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, o := range [2]probe.Outcome{bad, ok} {
+			at = at.Add(10 * time.Second)
+			step(Event{Type: Tick, At: at})
+			step(Event{Type: ProbeResult, At: at, ContainerID: "c1", Probe: probe.Readiness, Outcome: o})
+		}
+	}
+	if !m.Status().ContainerStatuses[0].Ready {
+		b.Fatal("not ready after a success")
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(4*b.N), "ns/event")
 }

@@ -1,13 +1,17 @@
 package simruntime
 
 import (
+	"context"
 	"fmt"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/lifecycle"
+	"github.com/podlife/podlife/lifecycle/memstore"
+	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
 )
 
@@ -123,4 +127,133 @@ func BenchmarkMemory(b *testing.B) {
 		}
 		b.ReportMetric(per, "B/pod")
 	})
+}
+
+// agentBenchSpec is the pod of BenchmarkAgent: one app container with a readiness probe, whose
+// script exits 0 on the stop signal at once.
+func agentBenchSpec() podlife.PodSpec {
+	return podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "app:1", ReadinessProbe: execProbe(10)}}}
+}
+
+func agentBenchWorld() *World {
+	return NewWorld(WorldOptions{Scripts: map[string]Script{"app": {Runs: []Run{{GracefulExit: true}}}}})
+}
+
+func agentBenchRef(i int) lifecycle.PodRef {
+	return lifecycle.PodRef{Namespace: "bench", Name: fmt.Sprintf("pod-%d", i), UID: fmt.Sprint(i)}
+}
+
+// BenchmarkAgent measures the concurrent lifecycle.Agent on the Runtime and memstore, in events
+// per second of wall time, against the single-goroutine Sim on the same pods in the same run.
+// Each op binds n pods, waits until every one is Ready, deletes them all and waits until every
+// one is terminal: setup, sandbox, pull, create, start, the first readiness run, the deletion, the
+// exit on the stop signal, and the pod's end.
+//
+// The agent runs on a lifecycle.FakeClock that stays at t0. A synctest bubble would be the other
+// way to give it virtual time, but synctest.Test needs a *testing.T, and a benchmark has only a
+// *testing.B. A FakeClock that is never stepped needs no driver that guesses when the agent is
+// idle: every scripted step takes no time, so the whole life happens at t0, and the timers the
+// agent sets for later (the next probe run, the end of the grace period) never fire. What is
+// measured is the agent's own cost per event: goroutines, channels, locks, the store's
+// compare-and-swap writes of JSON status records and its watch.
+func BenchmarkAgent(b *testing.B) {
+	const n = 1000
+	b.Run(fmt.Sprint("agent/pods=", n), func(b *testing.B) {
+		b.ReportAllocs()
+		var events uint64
+		for b.Loop() {
+			events += runAgentBench(b, n)
+		}
+		b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(events)/float64(b.N*n), "events/pod")
+	})
+	b.Run(fmt.Sprint("sim/pods=", n), func(b *testing.B) {
+		b.ReportAllocs()
+		var events uint64
+		for b.Loop() {
+			s := NewSim(agentBenchWorld(), t0)
+			s.OnError = func(pod lifecycle.PodRef, ev lifecycle.Event, err error) { b.Fatalf("%s: %s: %v", pod, ev, err) }
+			for i := range n {
+				if _, err := s.AddPod(agentBenchRef(i), agentBenchSpec(), lifecycle.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.RunUntil(t0)
+			for i := range n {
+				if err := s.At(t0, agentBenchRef(i), lifecycle.Event{Type: lifecycle.DeleteRequested}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.Run()
+			if s.Live() != 0 {
+				b.Fatalf("%d pods still live", s.Live())
+			}
+			events += s.Stats().Events
+		}
+		b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+		b.ReportMetric(float64(events)/float64(b.N*n), "events/pod")
+	})
+}
+
+// runAgentBench is one op of BenchmarkAgent; it returns how many events the machines stepped.
+func runAgentBench(b *testing.B, n int) uint64 {
+	clock := lifecycle.NewFakeClock(t0)
+	rt := NewRuntime(agentBenchWorld(), clock)
+	store := memstore.New()
+	var mu sync.Mutex
+	var observed uint64
+	readyPods, donePods := map[string]bool{}, map[string]bool{}
+	allReady, allDone := make(chan struct{}), make(chan struct{})
+	agent, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: "node-1", Runtime: rt, Store: store, Setup: rt, Clock: clock,
+		Observe: func(ref lifecycle.PodRef, _ time.Time, rd lifecycle.Ready) {
+			mu.Lock()
+			defer mu.Unlock()
+			observed++
+			switch st := rd.Status; {
+			case st == nil:
+			case st.Phase.IsTerminal() && !donePods[ref.Name]:
+				donePods[ref.Name] = true
+				if len(donePods) == n {
+					close(allDone)
+				}
+			case phase.IsConditionTrue(st.Conditions, phase.PodReady) && !readyPods[ref.Name]:
+				readyPods[ref.Name] = true
+				if len(readyPods) == n {
+					close(allReady)
+				}
+			}
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- agent.Run(ctx) }()
+	client := lifecycle.Client{Store: store}
+	wait := func(ch <-chan struct{}, what string) {
+		select {
+		case <-ch:
+		case <-time.After(time.Minute):
+			b.Fatalf("not every pod is %s after a minute", what)
+		}
+	}
+	for i := range n {
+		if err := client.Bind(ctx, "node-1", agentBenchRef(i), agentBenchSpec()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wait(allReady, "Ready")
+	for i := range n {
+		if err := client.Delete(ctx, "node-1", agentBenchRef(i), nil, t0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	wait(allDone, "terminal")
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return observed - uint64(n) // every pod's first Ready comes before any event
 }
