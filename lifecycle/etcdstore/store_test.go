@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/etcdstore"
@@ -185,4 +186,38 @@ func TestWatchCancelLeavesNoGoroutine(t *testing.T) {
 		cancel()
 	}
 	eventually(t, 5*time.Second, func() bool { return watchGoroutines() == 0 }, "watch goroutines still running after cancel: %d", watchGoroutines())
+}
+
+// TestListReadsPagesOfOneSnapshot lists more keys than one page (500) holds.
+func TestListReadsPagesOfOneSnapshot(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, clusterOptions{})
+	s := c.store(etcdstore.Config{})
+	ctx := t.Context()
+	const n = 1234
+	var want []string
+	for i := 0; i < n; i += 100 {
+		var ops []clientv3.Op
+		for j := i; j < min(i+100, n); j++ {
+			k := fmt.Sprintf("/p/%05d", j)
+			want = append(want, k)
+			ops = append(ops, clientv3.OpPut(k, k))
+		}
+		_, err := s.Client().Txn(ctx).Then(ops...).Commit()
+		require.NoError(t, err)
+	}
+	_, err := s.Put(ctx, "/q", nil, 0) // outside the prefix
+	require.NoError(t, err)
+	kvs, rev, err := s.List(ctx, "/p/")
+	require.NoError(t, err)
+	var got []string
+	for _, kv := range kvs {
+		got = append(got, kv.Key)
+		require.Equal(t, kv.Key, string(kv.Value))
+		require.LessOrEqual(t, kv.Revision, rev)
+	}
+	assert.Equal(t, want, got, "every key once, in order")
+	_, latest, err := s.List(ctx, "/none")
+	require.NoError(t, err)
+	assert.Equal(t, latest, rev, "the store's revision")
 }

@@ -18,6 +18,8 @@ import (
 // r and watches from r+1, because an etcd watch is set up asynchronously and a write right after
 // Watch returns could otherwise come before it (memstore's watch is registered at once). That
 // read is also where an unreachable cluster shows, as a response with an *UnavailableError.
+// From a given revision there is no read first: while the cluster cannot be reached the watch
+// waits, and goes on from where it was once the cluster answers again.
 //
 // The client resumes a broken stream on its own (on another member if need be) from the last
 // revision it delivered, so a member going away costs no event and repeats none. The watch asks
