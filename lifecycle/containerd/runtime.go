@@ -204,7 +204,7 @@ func (r *Runtime) EventSource() EventSource { return r.source }
 // restart containerd answers "server is not initialized yet" for a while; NetworkReady is not
 // waited for (host-network pods need no CNI).
 func (r *Runtime) WaitReady(ctx context.Context) error {
-	var last error
+	var last error // the last answer; a call cut short by ctx says nothing
 	for {
 		resp, err := r.rt.Status(ctx, &runtimeapi.StatusRequest{})
 		if err == nil {
@@ -224,12 +224,19 @@ func (r *Runtime) WaitReady(ctx context.Context) error {
 				err = errors.New("no RuntimeReady condition")
 			}
 		}
-		last = err
+		if ctx.Err() == nil {
+			last = err
+		}
 		t := time.NewTimer(50 * time.Millisecond)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return &lifecycle.RuntimeError{Op: "WaitReady", ID: r.cfg.Socket, Err: wrapCRI(lifecycle.ErrRuntimeUnavailable, errors.Join(ctx.Err(), last))}
+			said := "no answer"
+			if last != nil {
+				said = "last answer: " + message(last)
+			}
+			return &lifecycle.RuntimeError{Op: "WaitReady", ID: r.cfg.Socket,
+				Err: fmt.Errorf("%w: not ready: %w (%s)", lifecycle.ErrRuntimeUnavailable, ctx.Err(), said)}
 		case <-t.C:
 		}
 	}

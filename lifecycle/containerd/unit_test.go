@@ -71,7 +71,7 @@ func TestConnectWaitsForRuntimeReady(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
 
 	f.setFail("Status", status.Error(codes.Unknown, "server is not initialized yet"))
-	_, err = Connect(context.Background(), Config{Socket: sock, Timeout: 300 * time.Millisecond})
+	_, err = Connect(context.Background(), Config{Socket: sock, Timeout: time.Second})
 	assert.ErrorIs(t, err, lifecycle.ErrRuntimeUnavailable)
 	assert.ErrorContains(t, err, "not initialized")
 }
