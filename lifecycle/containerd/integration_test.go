@@ -81,7 +81,7 @@ func TestLivenessFailureRestartsWithBackOff(t *testing.T) {
 	wait := cs.State.Running.StartedAt.Sub(last.FinishedAt)
 	t.Logf("second restart came %v after the exit (back-off 1 s)", wait)
 	assert.GreaterOrEqual(t, wait, 900*time.Millisecond, "the second restart did not wait for the back-off")
-	assert.Less(t, wait, 3*time.Second)
+	assert.Less(t, wait, 4*time.Second)
 
 	sawBackOff := false
 	for _, o := range h.observedStatuses(ref.Name) {
