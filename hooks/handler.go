@@ -3,6 +3,7 @@ package hooks
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -76,10 +77,14 @@ func setKinds(h *podlife.LifecycleHandler) (set [3]Kind, n int) {
 }
 
 // SleepDuration is how long a sleep handler pauses: its seconds. A nil action or a negative value
-// (which validation rejects) is 0, a sleep that returns at once.
+// (which validation rejects) is 0, a sleep that returns at once. Seconds beyond what a
+// time.Duration holds (about 292 years) give the longest Duration rather than overflowing.
 func SleepDuration(a *podlife.SleepAction) time.Duration {
 	if a == nil || a.Seconds <= 0 {
 		return 0
+	}
+	if a.Seconds > int64(math.MaxInt64/time.Second) {
+		return math.MaxInt64
 	}
 	return time.Duration(a.Seconds) * time.Second
 }

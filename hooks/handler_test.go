@@ -2,6 +2,7 @@ package hooks_test
 
 import (
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -69,6 +70,8 @@ func TestSleepDuration(t *testing.T) {
 		{"a zero sleep returns at once (allowed since 1.34)", &podlife.SleepAction{}, 0},
 		{"a negative sleep (invalid) returns at once", &podlife.SleepAction{Seconds: -3}, 0},
 		{"no sleep action returns at once", nil, 0},
+		{"a sleep beyond what a Duration holds is the longest Duration, not an overflow",
+			&podlife.SleepAction{Seconds: math.MaxInt64}, time.Duration(math.MaxInt64)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
