@@ -32,6 +32,9 @@ func FuzzManifest(f *testing.F) {
 	}
 	f.Add([]byte("apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: List}]\n"))
 	f.Add([]byte("---\n---\n- 1\n---\n\"x\"\n---\nnull\n"))
+	// A sleep preStop of math.MaxInt64 seconds with the same grace once overflowed hooks.SleepDuration.
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  terminationGracePeriodSeconds: 9223372036854775807\n" +
+		"  containers:\n  - name: c\n    image: busybox:1\n    lifecycle: {preStop: {sleep: {seconds: 9223372036854775807}}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 64<<10 {
 			t.Skip("large inputs only slow the fuzzer down")
