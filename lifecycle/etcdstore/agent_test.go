@@ -255,3 +255,40 @@ func TestNodeLostAndBack(t *testing.T) {
 	_, err = s.Get(t.Context(), etcdstore.LeaseKey(lifecycle.Keys{}, node))
 	require.NoError(t, err, "the new agent holds the lease")
 }
+
+// TestAgentWithNodeCredentials: with authentication on, an agent logged in as GrantNode's user
+// runs its pods (list, watch, status writes, lease all inside its prefix), and a scheduler with
+// GrantSupervisor's user binds pods and supervises every node.
+func TestAgentWithNodeCredentials(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, clusterOptions{})
+	ctx := background(t)
+	require.NoError(t, etcdstore.EnableAuth(ctx, c.client(), "rootpw"))
+	root := c.store(etcdstore.Config{Username: "root", Password: "rootpw"})
+	keys := lifecycle.Keys{}
+	user, err := etcdstore.GrantNode(ctx, root.Client(), keys, node, "nodepw")
+	require.NoError(t, err)
+	require.NoError(t, etcdstore.GrantSupervisor(ctx, root.Client(), keys, "scheduler", "schedpw"))
+
+	agentStore := c.store(etcdstore.Config{Username: user, Password: "nodepw"})
+	sched := c.store(etcdstore.Config{Username: "scheduler", Password: "schedpw"})
+	r := newAgentRig(t, agentStore, simruntime.WorldOptions{})
+	r.client = lifecycle.Client{Store: sched} // the scheduler binds and reads
+	sup, err := etcdstore.NewSupervisor(etcdstore.SupervisorConfig{Store: sched})
+	require.NoError(t, err)
+	sctx, cancel := context.WithCancel(ctx)
+	supDone := make(chan error, 1)
+	go func() { supDone <- sup.Run(sctx) }()
+	defer func() { cancel(); assert.NoError(t, <-supDone) }()
+
+	_, logs := r.run(5 * time.Second)
+	r.bind("web", appSpec())
+	st := r.waitStatus("web", 10*time.Second, "running", running)
+	assert.Empty(t, st.Writer)
+	assert.Empty(t, logs.FilterMessage("writing the status failed; will retry").All())
+	assert.Empty(t, logs.FilterMessage("pod watch ended").All())
+
+	// The agent's credentials reach nothing of another node.
+	_, err = agentStore.Put(ctx, keys.Pod("node-2", lifecycle.PodRef{Namespace: "default", Name: "web"}), []byte("{}"), 0)
+	require.ErrorIs(t, err, etcdstore.ErrPermissionDenied)
+}
