@@ -64,7 +64,8 @@ type Lease struct {
 }
 
 // HoldLease takes a lease of opts.TTL for node, writes the node's lease key under it and keeps it
-// alive (clientv3's KeepAlive) until ctx ends. Ending ctx stops the renewals only: the key goes
+// alive (clientv3's KeepAlive) until ctx ends: run it beside the node's lifecycle.Agent, with the
+// agent's context. Ending ctx stops the renewals only: the key goes
 // when the lease expires, as it would for an agent that crashed. Revoke ends it at once.
 func HoldLease(ctx context.Context, cli *clientv3.Client, keys lifecycle.Keys, node string, opts LeaseOptions) (*Lease, error) {
 	if err := checkNode(node); err != nil {
