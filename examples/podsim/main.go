@@ -32,6 +32,11 @@
 //
 //	-svg FILE            also draw the run as an SVG picture: one row per container coloured
 //	                     by state over time, restarts, probe failures, stop signals, the deletion
+//	-f FILE              simulate the pod of a Kubernetes manifest (YAML or JSON; a Pod or the
+//	                     pod template of a Deployment, Job, StatefulSet, DaemonSet, CronJob,
+//	                     ...; read by lifecycle/kube, whose warnings name every field podlife
+//	                     does not model, with its line); e.g. -f examples/manifests/job.yaml
+//	-name NAME           with -f, the object to run when the file holds several
 //	-spec FILE           simulate this pod instead of the demo: a podlife.PodSpec as JSON
 //	                     (the field names of k8s.io/api/core/v1's PodSpec)
 //	-script FILE         what the simulated node does with the pod: a simruntime.PodScript as
@@ -99,8 +104,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/podlife/podlife/lifecycle/kube"
 	"github.com/podlife/podlife/lifecycle/simruntime"
 )
 
@@ -125,6 +133,7 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 // options are the parsed flags.
 type options struct {
 	svg, spec, script string
+	manifest, pod     string
 	deleteAt, until   time.Duration
 	grace             int64
 }
@@ -142,6 +151,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sc, err := load(opts)
 	if err != nil {
 		return report(stderr, err)
+	}
+	for _, n := range sc.notes {
+		fmt.Fprintln(stderr, n)
 	}
 	res, simErr := simulate(sc)
 	if res == nil {
@@ -177,6 +189,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.svg, "svg", "", "also write the run as an SVG picture to `FILE`")
 	fs.StringVar(&o.spec, "spec", "", "simulate the pod spec in `FILE` (a podlife.PodSpec as JSON) instead of the demo")
+	fs.StringVar(&o.manifest, "f", "", "simulate the pod of the Kubernetes manifest in `FILE` (YAML or JSON: a Pod, or the pod template of a Deployment, Job, StatefulSet, DaemonSet, ...)")
+	fs.StringVar(&o.pod, "name", "", "with -f: the object to run when the file holds several (default: the first)")
 	fs.StringVar(&o.script, "script", "", "script the simulated node with `FILE` (a simruntime.PodScript as JSON; `go doc ./examples/podsim` shows the shape)")
 	fs.DurationVar(&o.deleteAt, "delete-at", demoDeleteAt, "delete the pod this long after it was bound (0 = never)")
 	fs.Int64Var(&o.grace, "grace", -1, "the delete request's grace period in `SECONDS` (-1 = the spec's terminationGracePeriodSeconds)")
@@ -208,7 +222,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, usagef("-grace %d: want -1 (the spec's) or a number of seconds from 0", o.grace)
 	case o.grace >= 0 && o.deleteAt == 0:
 		return o, usagef("-grace %d needs a deletion: -delete-at is 0 (never)", o.grace)
-	case o.svg != "" && o.svg == o.spec, o.svg != "" && o.svg == o.script:
+	case o.manifest != "" && o.spec != "":
+		return o, usagef("-f and -spec both give the pod: use one")
+	case o.pod != "" && o.manifest == "":
+		return o, usagef("-name %s needs -f", o.pod)
+	case o.svg != "" && (o.svg == o.spec || o.svg == o.script || o.svg == o.manifest):
 		return o, usagef("-svg %s would overwrite an input file", o.svg)
 	}
 	return o, nil
@@ -232,6 +250,25 @@ func load(o options) (scenario, error) {
 		}
 		sc.ref.Name, sc.spec, sc.script = userPodName, spec, simruntime.PodScript{}
 	}
+	if o.manifest != "" {
+		ms, err := kube.LoadFile(o.manifest)
+		if err != nil {
+			return sc, usagef("-f %s:\n%v", o.manifest, err)
+		}
+		m, err := pick(ms, o.pod)
+		if err != nil {
+			return sc, usagef("-f %s: %v", o.manifest, err)
+		}
+		sc.ref, sc.spec, sc.script = m.Ref(), m.Spec, simruntime.PodScript{}
+		ws := slices.Clone(m.Warnings)
+		slices.SortStableFunc(ws, func(a, b kube.Warning) int { return a.Line - b.Line })
+		for _, w := range ws {
+			sc.notes = append(sc.notes, fmt.Sprintf("%s:%d: warning: %s", o.manifest, w.Line, w))
+		}
+		if len(ms) > 1 && o.pod == "" {
+			sc.notes = append(sc.notes, fmt.Sprintf("%s: %d objects; running the first, %s %s (pick another with -name)", o.manifest, len(ms), m.Kind, m.Name))
+		}
+	}
 	if o.script != "" {
 		data, err := os.ReadFile(o.script)
 		if err != nil {
@@ -244,6 +281,21 @@ func load(o options) (scenario, error) {
 		sc.script = ps
 	}
 	return sc, nil
+}
+
+// pick is the manifest named name, or the first when name is empty.
+func pick(ms []kube.Manifest, name string) (*kube.Manifest, error) {
+	var names []string
+	for i := range ms {
+		if name == "" || ms[i].Name == name {
+			return &ms[i], nil
+		}
+		names = append(names, ms[i].Kind+" "+ms[i].Name)
+	}
+	if len(ms) == 0 {
+		return nil, errors.New("no object with a pod spec in it")
+	}
+	return nil, fmt.Errorf("no object named %q; the file has %s", name, strings.Join(names, ", "))
 }
 
 // writeSVGFile writes the picture to path, leaving no half-written file behind.
@@ -270,6 +322,10 @@ func writeSVGFile(path string, res *result, podName string) (err error) {
 func describe(o options) string {
 	what := "the built-in demo pod"
 	switch {
+	case o.manifest != "" && o.script != "":
+		what = "manifest " + o.manifest + ", script " + o.script
+	case o.manifest != "":
+		what = "manifest " + o.manifest + ", no script: containers run until stopped"
 	case o.spec != "" && o.script != "":
 		what = "spec " + o.spec + ", script " + o.script
 	case o.spec != "":

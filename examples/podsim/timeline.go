@@ -27,6 +27,9 @@ type scenario struct {
 	grace *int64
 	// until is the end of virtual time.
 	until time.Duration
+	// notes are said on stderr before the run: warnings about what a manifest sets and podlife
+	// does not model.
+	notes []string
 }
 
 // row is one line of the timeline.
