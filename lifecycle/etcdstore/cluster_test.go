@@ -25,7 +25,8 @@ type ack struct {
 
 // TestThreeMembersOneStoppedLosesNoStatusWrite streams status writes from three writers (one pod
 // each, compare-and-swap on the previous revision, as the agent's status writer) while the leader
-// of a three-member cluster is stopped, then checks the history: every acknowledged write is
+// of a three-member cluster crashes (stops without handing over its leadership), then checks the
+// history: every acknowledged write is
 // there at its revision, each pod's sequence is 1..n without a gap, a repeat or a reordering, and
 // the stopped member, started again, catches up.
 func TestThreeMembersOneStoppedLosesNoStatusWrite(t *testing.T) {
@@ -37,6 +38,43 @@ func TestThreeMembersOneStoppedLosesNoStatusWrite(t *testing.T) {
 	const node, writers, n, stopAt = "node-1", 3, 60, 20
 	_, startRev, err := s.List(ctx, keys.Statuses(node))
 	require.NoError(t, err)
+
+	// A watcher follows the stream live across the stop, as the agent follows its pods: when its
+	// watch ends (the member it was on went, or lost its leader) it watches again from the last
+	// revision it saw + 1.
+	type seen struct {
+		key string
+		seq uint64
+		rev int64
+	}
+	var live []seen
+	resumes := 0
+	liveDone := make(chan struct{})
+	wctx, stopWatching := context.WithCancel(ctx)
+	go func() {
+		defer close(liveDone)
+		from := startRev + 1
+		for len(live) < writers*n && wctx.Err() == nil {
+			for resp := range s.Watch(wctx, keys.Statuses(node), from) {
+				if resp.Err != nil {
+					resumes++
+					break
+				}
+				for _, ev := range resp.Events {
+					rec, err := lifecycle.DecodeStatus(ev.KV.Value)
+					if !assert.NoError(t, err) {
+						return
+					}
+					live = append(live, seen{ev.KV.Key, rec.Seq, ev.KV.Revision})
+					from = ev.KV.Revision + 1
+				}
+				if len(live) >= writers*n {
+					return
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
 
 	leader := c.leader()
 	stopped := make(chan struct{})
@@ -53,7 +91,12 @@ func TestThreeMembersOneStoppedLosesNoStatusWrite(t *testing.T) {
 			var prev int64
 			for seq := uint64(1); seq <= n; seq++ {
 				if w == 0 && seq == stopAt {
-					once.Do(func() { c.stop(leader); close(stopped) })
+					once.Do(func() {
+						began := time.Now()
+						c.crash(leader)
+						t.Logf("leader m%d crashed in %v", leader, time.Since(began).Round(time.Millisecond))
+						close(stopped)
+					})
 				}
 				b, err := lifecycle.EncodeStatus(lifecycle.StatusRecord{Pod: pod, Node: node, Seq: seq,
 					Status: phase.PodStatus{Phase: phase.Running, Message: fmt.Sprint("write ", seq)}})
@@ -79,17 +122,36 @@ func TestThreeMembersOneStoppedLosesNoStatusWrite(t *testing.T) {
 	require.Len(t, acks, writers*n)
 	newLeader := c.leader()
 	assert.NotEqual(t, leader, newLeader, "another member leads")
-	t.Logf("%d writes, leader m%d stopped after %d; slowest write %v; %d retries after an error; m%d leads now",
+	t.Logf("%d writes, leader m%d crashed after %d; slowest write %v; %d retries after an error; m%d leads now",
 		len(acks), leader, stopAt, slowest.Round(time.Millisecond), retried, newLeader)
 
-	// The history, from a watch: every write once, in order, at its acknowledged revision.
+	// The live watcher saw every acknowledged write once, in revision order.
+	select {
+	case <-liveDone:
+	case <-time.After(10 * time.Second):
+		stopWatching()
+		<-liveDone
+	}
+	stopWatching()
+	require.Len(t, live, writers*n, "the live watcher saw every write")
+	liveSeq := map[string]uint64{}
+	for i, e := range live {
+		if i > 0 {
+			require.Greater(t, e.rev, live[i-1].rev, "no duplicate, in order")
+		}
+		require.Equal(t, liveSeq[e.key]+1, e.seq, "%s: no gap across the stop", e.key)
+		liveSeq[e.key] = e.seq
+	}
+	t.Logf("the live watch was resumed %d times by the watcher (the client resumes a broken stream by itself)", resumes)
+
+	// The history, from a new watch: every write once, in order, at its acknowledged revision.
 	want := map[int64]ack{}
 	for _, a := range acks {
 		want[a.rev] = a
 	}
-	wctx, cancel := context.WithCancel(ctx)
+	hctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w := s.Watch(wctx, keys.Statuses(node), startRev+1)
+	w := s.Watch(hctx, keys.Statuses(node), startRev+1)
 	lastSeq := map[string]uint64{}
 	var lastRev int64
 	for seen := 0; seen < writers*n; {

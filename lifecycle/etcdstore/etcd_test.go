@@ -201,6 +201,16 @@ func (c *cluster) waitReady(i int) {
 	}
 }
 
+// crash stops member i as a crash would: without handing its leadership over first (which a
+// graceful stop does, so that no write notices), its clients' connections dropped at once.
+func (c *cluster) crash(i int) {
+	if m := c.members[i]; m.e != nil {
+		m.proxy.cut(true)
+		m.e.Server.HardStop()
+		c.stop(i)
+	}
+}
+
 // stop stops member i and waits for it: its clients' connections drop at once.
 func (c *cluster) stop(i int) {
 	if m := c.members[i]; m.e != nil {
