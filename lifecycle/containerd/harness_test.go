@@ -104,10 +104,11 @@ type observed struct {
 
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	return newHarnessLog(t, zaptest.NewLogger(t, zaptest.Level(zapcore.InfoLevel)))
+	return newHarnessLog(t, zaptest.NewLogger(t, zaptest.Level(zapcore.InfoLevel)), true)
 }
 
-func newHarnessLog(t testing.TB, log *zap.Logger) *harness {
+// newHarnessLog is a harness that logs to log and, with keepLogs, keeps container output.
+func newHarnessLog(t testing.TB, log *zap.Logger, keepLogs bool) *harness {
 	t.Helper()
 	h := &harness{t: t, store: memstore.New(), node: "node-1", logs: t.TempDir(), timeline: map[string][]observed{}, done: make(chan error, 1),
 		changed: make(chan struct{}, 1)}
@@ -116,7 +117,9 @@ func newHarnessLog(t testing.TB, log *zap.Logger) *harness {
 	h.setup = setup
 	h.rt = connect(t, log, func(c *containerd.Config) {
 		c.VolumePath = setup.VolumePath
-		c.LogDir = h.logs
+		if keepLogs {
+			c.LogDir = h.logs
+		}
 	})
 	h.tap = &tap{Runtime: h.rt}
 	h.client = lifecycle.Client{Store: h.store}
@@ -152,6 +155,43 @@ type tap struct {
 	mu    sync.Mutex
 	stops []stopCall
 	exits []lifecycle.ContainerInfo
+	busy  time.Duration // the time spent in the calls that start a pod, for the benchmark
+}
+
+// timed adds the time since start to busy.
+func (t *tap) timed(start time.Time) {
+	t.mu.Lock()
+	t.busy += time.Since(start)
+	t.mu.Unlock()
+}
+
+// takeBusy returns busy and sets it to zero.
+func (t *tap) takeBusy() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.busy
+	t.busy = 0
+	return b
+}
+
+func (t *tap) RunSandbox(ctx context.Context, pod lifecycle.PodRef, spec *podlife.PodSpec, attempt int32) (lifecycle.Sandbox, error) {
+	defer t.timed(time.Now())
+	return t.Runtime.RunSandbox(ctx, pod, spec, attempt)
+}
+
+func (t *tap) PullImage(ctx context.Context, image string, policy podlife.PullPolicy) error {
+	defer t.timed(time.Now())
+	return t.Runtime.PullImage(ctx, image, policy)
+}
+
+func (t *tap) CreateContainer(ctx context.Context, sandboxID string, pod lifecycle.PodRef, c *podlife.Container, attempt int32) (string, error) {
+	defer t.timed(time.Now())
+	return t.Runtime.CreateContainer(ctx, sandboxID, pod, c, attempt)
+}
+
+func (t *tap) StartContainer(ctx context.Context, id string) error {
+	defer t.timed(time.Now())
+	return t.Runtime.StartContainer(ctx, id)
 }
 
 type stopCall struct {
