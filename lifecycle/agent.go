@@ -90,9 +90,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.wg.Add(2)
+	a.wg.Add(3)
 	go func() { defer a.wg.Done(); a.runtimeEvents(ctx) }()
 	go func() { defer a.wg.Done(); a.watchPods(ctx, rev) }()
+	go func() { defer a.wg.Done(); a.watchStatuses(ctx) }()
 	<-ctx.Done()
 	a.wg.Wait()
 	return nil
@@ -298,6 +299,35 @@ func (a *Agent) watchPods(ctx context.Context, rev int64) {
 		if r, err := a.relist(ctx); err == nil {
 			rev = r
 		}
+	}
+}
+
+// watchStatuses answers another writer's word on a pod this agent runs (a supervisor that took
+// the node for lost while the agent ran on, cut off from the store) by reporting the pod's true
+// status again at once, rather than at its next change.
+func (a *Agent) watchStatuses(ctx context.Context) {
+	prefix := a.cfg.Keys.Statuses(a.cfg.Node)
+	for ctx.Err() == nil {
+		// From now on (0): after a break, what came meanwhile is superseded by newer writes.
+		for resp := range a.cfg.Store.Watch(ctx, prefix, 0) {
+			if resp.Err != nil {
+				break
+			}
+			for _, ev := range resp.Events {
+				if ev.Type != WatchPut {
+					continue
+				}
+				rec, err := DecodeStatus(ev.KV.Value)
+				if err != nil || rec.Writer == "" {
+					continue // our own writes; corrupt records are reported where pods are read
+				}
+				if w := a.worker(rec.Pod); w != nil && !w.isFinished() {
+					a.log.Info("another writer reported the pod; reporting its true status", zap.Stringer("pod", rec.Pod), zap.String("writer", rec.Writer))
+					w.status.reassert()
+				}
+			}
+		}
+		a.sleep(ctx, a.cfg.RetryPeriod)
 	}
 }
 

@@ -19,6 +19,7 @@ const APIVersion = "podlife/v1"
 //
 //	<Prefix>/nodes/<node>/pods/<namespace>/<name>     PodRecord: the spec bound to the node, and its deletion
 //	<Prefix>/nodes/<node>/status/<namespace>/<name>   StatusRecord: the status the agent reports
+//	<Prefix>/nodes/<node>/lease                        the node's liveness, under a store lease
 //
 // The zero Keys uses the prefix "/podlife".
 type Keys struct {
@@ -45,6 +46,10 @@ func (k Keys) Statuses(node string) string { return k.Node(node) + "status/" }
 func (k Keys) Pod(node string, ref PodRef) string {
 	return k.Pods(node) + ref.Namespace + "/" + ref.Name
 }
+
+// Lease is the key a node's agent keeps alive under a lease (lifecycle/etcdstore's HoldLease);
+// when it is gone, a supervisor takes the node as lost.
+func (k Keys) Lease(node string) string { return k.Node(node) + "lease" }
 
 // Status is the key of a pod's status record.
 func (k Keys) Status(node string, ref PodRef) string {

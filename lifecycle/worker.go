@@ -386,7 +386,8 @@ type statusWriter struct {
 	mu      sync.Mutex
 	seq     uint64
 	pending *StatusRecord
-	rev     int64 // the key's revision after our last write; 0 unknown
+	last    *StatusRecord // the last record written
+	rev     int64         // the key's revision after our last write; 0 unknown
 	wake    chan struct{}
 	flushed chan struct{}
 }
@@ -420,6 +421,22 @@ func (s *statusWriter) run(ctx context.Context) {
 		case s.flushed <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// reassert writes the last status again, above whatever another writer put in its place.
+func (s *statusWriter) reassert() {
+	s.mu.Lock()
+	if s.pending == nil && s.last != nil {
+		s.seq++
+		rec := *s.last
+		rec.Seq = s.seq
+		s.pending = &rec
+	}
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -459,6 +476,9 @@ func (s *statusWriter) writePending(ctx context.Context) bool {
 		rev, err := store.Put(ctx, key, b, s.rev)
 		if err == nil {
 			s.rev = rev
+			s.mu.Lock()
+			s.last = rec
+			s.mu.Unlock()
 			s.done(rec)
 			return true
 		}
