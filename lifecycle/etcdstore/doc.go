@@ -36,8 +36,8 @@
 // state of the pod could not be obtained, typically due to an error in communicating with the
 // node", while upstream Kubernetes today leaves the phase, marks such pods Ready=False and evicts
 // them after the default 300 s toleration. When the agent comes back it reports the true status,
-// which supersedes the supervisor's (lifecycle.StatusRecord.Writer): a restarted agent at once,
-// as it recovers; an agent that kept running while its lease lapsed (the cluster unreachable for
-// longer than the TTL) with its pod's next status change, since the agent does not watch its
-// status records.
+// which supersedes the supervisor's (lifecycle.StatusRecord.Writer): a restarted agent as it
+// recovers; an agent that kept running while its lease lapsed (the cluster unreachable for
+// longer than the TTL) as soon as it sees the supervisor's record, since it watches its status
+// records for other writers.
 package etcdstore

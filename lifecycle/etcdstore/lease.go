@@ -22,7 +22,7 @@ const DefaultLeaseTTL = 10 * time.Second
 
 // LeaseKey is node's lease key, <prefix>/nodes/<node>/lease: inside the node's prefix, so that the
 // role GrantNode makes covers it.
-func LeaseKey(keys lifecycle.Keys, node string) string { return keys.Node(node) + "lease" }
+func LeaseKey(keys lifecycle.Keys, node string) string { return keys.Lease(node) }
 
 // LeaseRecord is the value of a lease key. It is for people reading the store: what counts is
 // only that the key exists, which etcd ends with the lease.
