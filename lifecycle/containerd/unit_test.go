@@ -17,7 +17,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -480,4 +483,31 @@ func TestTCPProbe(t *testing.T) {
 	out := r.RunProbe(ctx, target, probe.Liveness, tcp)
 	assert.Equal(t, probe.Failure, out.Result)
 	assert.Contains(t, out.Message, "connection refused")
+}
+
+func TestGRPCProbe(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := grpc.NewServer()
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(srv, hs)
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Stop()
+	hs.SetServingStatus("db", healthpb.HealthCheckResponse_NOT_SERVING)
+
+	r := &Runtime{cfg: Config{NodeIP: "127.0.0.1"}, sandboxes: map[string]*sandboxState{}}
+	target := lifecycle.Target{Pod: testPod, PodIP: "127.0.0.1", Container: &podlife.Container{Name: "app"}}
+	run := func(port int, service *string) probe.Outcome {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return r.RunProbe(ctx, target, probe.Liveness, &podlife.Probe{ProbeHandler: podlife.ProbeHandler{
+			GRPC: &podlife.GRPCAction{Port: int32(port), Service: service}}})
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	assert.Equal(t, probe.SuccessOutcome("service healthy"), run(port, nil), "the server's overall health is SERVING")
+	db := "db"
+	assert.Equal(t, probe.FailureOutcome(`service unhealthy (responded with "NOT_SERVING")`), run(port, &db))
+	srv.Stop()
+	assert.Equal(t, probe.Failure, run(port, nil).Result, "no server")
+	assert.Equal(t, probe.Unknown, run(0, nil).Result, "port 0 is not counted")
 }
