@@ -122,10 +122,10 @@ func (w *worker) removed() {
 func (w *worker) run(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Add(1)
-	go func() { defer wg.Done(); w.status.run(ctx) }()
+	var writer, actions sync.WaitGroup
+	defer writer.Wait()
+	defer actions.Wait()
+	writer.Go(func() { w.status.run(ctx) })
 	for {
 		rd := w.m.Ready()
 		if w.a.cfg.Observe != nil {
@@ -138,10 +138,13 @@ func (w *worker) run(ctx context.Context) {
 			w.status.set(*rd.Status, w.m.Checkpoint(), w.m.Now())
 		}
 		for _, act := range rd.Actions {
-			w.perform(ctx, &wg, act)
+			w.perform(ctx, &actions, act)
 		}
 		w.m.Advance()
 		if w.m.Stopped() {
+			// The last actions (the sandbox's stop) end before the record goes, so an agent
+			// stopped now leaves nothing behind that no record names.
+			actions.Wait()
 			w.finish(ctx)
 			return
 		}
