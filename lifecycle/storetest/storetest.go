@@ -9,15 +9,17 @@
 // newStore must return an empty store (or an empty namespace of a shared one: revisions are
 // checked relative to the store's revision when newStore returns, so other keys may have
 // written before, but nothing else may write while a subtest runs). A store that can compact its
-// history (a Compact(ctx, rev) method, see Compactor) is also checked for compaction.
+// history (a Compact(ctx, rev) method, see Compactor) is also checked for compaction. Options
+// check what a store promises beyond lifecycle.Store (its error messages, its sentinel for caller
+// bugs) and raise the load checks for a store that is fast enough.
 package storetest
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"pgregory.net/rapid"
 
 	"github.com/podlife/podlife/lifecycle"
 )
@@ -38,8 +41,43 @@ type Compactor interface {
 // timeout bounds every wait for a watch response.
 const timeout = 10 * time.Second
 
-// Run runs every conformance check as a subtest, each on a store of its own from newStore.
-func Run(t *testing.T, newStore func(t *testing.T) lifecycle.Store) {
+// Option adds to Run's checks.
+type Option func(*config)
+
+type config struct {
+	errPrefix       string // every error message begins with it
+	invalidArgument error  // nil: not checked
+	load            int    // at least 1
+}
+
+// ErrorPrefix checks that the messages of the store's errors (for a done context and for
+// invalid arguments) begin with prefix, as "memstore: ".
+func ErrorPrefix(prefix string) Option { return func(c *config) { c.errPrefix = prefix } }
+
+// InvalidArgument checks that the errors for an empty key or a negative prevRevision other than
+// AnyRevision wrap sentinel, the store's own error for a caller bug.
+func InvalidArgument(sentinel error) Option { return func(c *config) { c.invalidArgument = sentinel } }
+
+// Load multiplies the writes of the load checks (SlowWatcherBlocksNoWriter, ConcurrentIncrements)
+// by n, for a store fast enough to take more than a networked one (n < 1 counts as 1).
+func Load(n int) Option { return func(c *config) { c.load = max(n, 1) } }
+
+// checkPrefix checks that err's message begins with the ErrorPrefix and then op, if there is an
+// ErrorPrefix.
+func (c config) checkPrefix(t *testing.T, err error, op string) {
+	t.Helper()
+	if c.errPrefix != "" {
+		assert.True(t, strings.HasPrefix(err.Error(), c.errPrefix+op), "%q begins with %q", err, c.errPrefix+op)
+	}
+}
+
+// Run runs every conformance check as a subtest, each on a store of its own from newStore, with
+// the checks opts add.
+func Run(t *testing.T, newStore func(t *testing.T) lifecycle.Store, opts ...Option) {
+	cfg := config{load: 1}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	tests := []struct {
 		name string
 		f    func(*testing.T, *rig)
@@ -61,7 +99,7 @@ func Run(t *testing.T, newStore func(t *testing.T) lifecycle.Store) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.f(t, newRig(t, newStore))
+			tt.f(t, newRig(t, newStore, cfg))
 		})
 	}
 }
@@ -70,24 +108,31 @@ func Run(t *testing.T, newStore func(t *testing.T) lifecycle.Store) {
 type rig struct {
 	s    lifecycle.Store
 	base int64
+	cfg  config
 	// newStore makes another rig, for the cases of a table after the first.
 	newStore func(t *testing.T) *rig
 }
 
 // newRig makes a store for one subtest (tables make one per case).
-func newRig(t *testing.T, newStore func(t *testing.T) lifecycle.Store) *rig {
+func newRig(t *testing.T, newStore func(t *testing.T) lifecycle.Store, cfg config) *rig {
 	t.Helper()
 	s := newStore(t)
-	r := &rig{s: s}
+	r := &rig{s: s, cfg: cfg}
 	r.base = r.revision(t)
 	r.newStore = func(t *testing.T) *rig {
-		return newRig(t, newStore)
+		return newRig(t, newStore, cfg)
 	}
 	return r
 }
 
+// tester is what the helpers need: *testing.T and *rapid.T both have it.
+type tester interface {
+	require.TestingT
+	Helper()
+}
+
 // revision is the store's revision, from a List.
-func (r *rig) revision(t *testing.T) int64 {
+func (r *rig) revision(t tester) int64 {
 	t.Helper()
 	_, rev, err := r.s.List(context.Background(), "")
 	require.NoError(t, err)
@@ -98,7 +143,7 @@ func (r *rig) revision(t *testing.T) int64 {
 func (r *rig) rev(n int64) int64 { return r.base + n }
 
 // put writes unconditionally and fails the test on error.
-func (r *rig) put(t *testing.T, key, value string) int64 {
+func (r *rig) put(t tester, key, value string) int64 {
 	t.Helper()
 	rev, err := r.s.Put(context.Background(), key, []byte(value), lifecycle.AnyRevision)
 	require.NoError(t, err)
@@ -106,7 +151,7 @@ func (r *rig) put(t *testing.T, key, value string) int64 {
 }
 
 // next reads one response, failing the test if none comes or the channel is closed.
-func next(t *testing.T, ch <-chan lifecycle.WatchResponse) lifecycle.WatchResponse {
+func next(t tester, ch <-chan lifecycle.WatchResponse) lifecycle.WatchResponse {
 	t.Helper()
 	select {
 	case resp, ok := <-ch:
@@ -119,7 +164,7 @@ func next(t *testing.T, ch <-chan lifecycle.WatchResponse) lifecycle.WatchRespon
 }
 
 // events reads responses until it has n events; any Err fails the test.
-func events(t *testing.T, ch <-chan lifecycle.WatchResponse, n int) []lifecycle.WatchEvent {
+func events(t tester, ch <-chan lifecycle.WatchResponse, n int) []lifecycle.WatchEvent {
 	t.Helper()
 	var evs []lifecycle.WatchEvent
 	for len(evs) < n {
@@ -133,7 +178,7 @@ func events(t *testing.T, ch <-chan lifecycle.WatchResponse, n int) []lifecycle.
 }
 
 // quiet checks that no response arrives for a short while.
-func quiet(t *testing.T, ch <-chan lifecycle.WatchResponse) {
+func quiet(t tester, ch <-chan lifecycle.WatchResponse) {
 	t.Helper()
 	select {
 	case resp, ok := <-ch:
@@ -143,7 +188,7 @@ func quiet(t *testing.T, ch <-chan lifecycle.WatchResponse) {
 }
 
 // closed checks that ch is closed now or soon, with nothing left in it.
-func closed(t *testing.T, ch <-chan lifecycle.WatchResponse) {
+func closed(t tester, ch <-chan lifecycle.WatchResponse) {
 	t.Helper()
 	select {
 	case resp, ok := <-ch:
@@ -375,6 +420,10 @@ func testInvalidArguments(t *testing.T, r *rig) {
 			assert.NotErrorIs(t, err, lifecycle.ErrConflict)
 			assert.NotErrorIs(t, err, lifecycle.ErrKeyNotFound)
 			assert.NotErrorIs(t, err, lifecycle.ErrStoreUnavailable)
+			if r.cfg.invalidArgument != nil {
+				assert.ErrorIs(t, err, r.cfg.invalidArgument)
+			}
+			r.cfg.checkPrefix(t, err, "")
 			assert.Contains(t, err.Error(), tt.want)
 			assert.Equal(t, r.rev(1), r.revision(t), "nothing written")
 		})
@@ -480,6 +529,7 @@ func testDoneContext(t *testing.T, r *rig) {
 				err := call()
 				require.ErrorIs(t, err, want)
 				assert.Contains(t, err.Error(), op, "the message names the operation")
+				r.cfg.checkPrefix(t, err, op)
 			})
 		}
 	}
@@ -681,7 +731,7 @@ func testSlowWatcher(t *testing.T, r *rig) {
 	defer cancel()
 	s := r.s
 	w := s.Watch(ctx, "", r.rev(1))
-	const n = 300
+	n := 300 * r.cfg.load
 
 	done := make(chan error, 1)
 	go func() {
@@ -706,86 +756,103 @@ func testSlowWatcher(t *testing.T, r *rig) {
 	}
 }
 
-// testModel runs a fixed random sequence of writes against a map and checks every result, the
-// final contents, and that a watch from the first revision sees exactly the successful writes.
+// testModel runs rapid's random sequences of writes (-rapid.checks of them, each on keys of its
+// own) against a map and checks every result and the store's revision after it, the final
+// contents, and that a watch from the sequence's first revision sees exactly the successful
+// writes.
 func testModel(t *testing.T, r *rig) {
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
 	s := r.s
-	w := s.Watch(ctx, "", r.rev(1))
-
-	type mkv struct {
-		value string
-		rev   int64
-	}
-	model := map[string]mkv{}
-	rev := r.base
-	var want []lifecycle.WatchEvent
-	rnd := rand.New(rand.NewPCG(1, 2))
-	keys := []string{"a", "b", "c", "a/x"}
-	for i := range 200 {
-		k := keys[rnd.IntN(len(keys))]
-		cur, exists := model[k]
-		var prev int64
-		switch rnd.IntN(4) {
-		case 0:
-			prev = lifecycle.AnyRevision
-		case 1:
-			prev = 0
-		case 2:
-			prev = cur.rev // right (or 0 for a missing key)
-		case 3:
-			prev = r.base + 1 + rnd.Int64N(rev-r.base+2)
+	testCtx := t.Context()
+	runs := 0
+	rapid.Check(t, func(t *rapid.T) {
+		ctx, cancel := context.WithCancel(testCtx)
+		defer cancel()
+		runs++
+		prefix := fmt.Sprintf("model%d/", runs) // fresh keys, also when rapid shrinks
+		revision := func() int64 {
+			_, rev, err := s.List(ctx, prefix)
+			require.NoError(t, err)
+			return rev
 		}
-		ok := prev == lifecycle.AnyRevision || prev == cur.rev
-		conflict := lifecycle.ConflictError{Key: k, Expected: prev, Actual: cur.rev}
-		if rnd.IntN(2) == 0 {
-			v := fmt.Sprint(i)
-			got, err := s.Put(ctx, k, []byte(v), prev)
-			if !ok {
-				requireConflict(t, conflict, err)
-				continue
-			}
-			require.NoError(t, err, "op %d", i)
-			require.Greater(t, got, rev, "revisions strictly increase")
-			rev = got
-			model[k] = mkv{v, rev}
-			want = append(want, putEv(k, v, rev))
-		} else {
-			err := s.Delete(ctx, k, prev)
-			if !ok {
-				requireConflict(t, conflict, err)
-				continue
-			}
-			require.NoError(t, err, "op %d", i)
-			if exists {
-				rev++
-				delete(model, k)
-				want = append(want, delEv(k, rev))
-			}
-		}
-	}
+		base := revision()
+		w := s.Watch(ctx, prefix, base+1)
 
-	kvs, listRev, err := s.List(ctx, "")
-	require.NoError(t, err)
-	require.Equal(t, rev, listRev)
-	got := map[string]mkv{}
-	for _, kv := range kvs {
-		got[kv.Key] = mkv{string(kv.Value), kv.Revision}
-	}
-	require.Equal(t, model, got)
-	for k, m := range model {
-		kv, err := s.Get(ctx, k)
+		type mkv struct {
+			value string
+			rev   int64
+		}
+		model := map[string]mkv{}
+		rev := base
+		var want []lifecycle.WatchEvent
+
+		key := rapid.SampledFrom([]string{"a", "b", "c", "a/x"})
+		n := rapid.IntRange(0, 60).Draw(t, "ops")
+		for i := range n {
+			k := prefix + key.Draw(t, "key")
+			cur, exists := model[k]
+			var prev int64
+			switch rapid.IntRange(0, 3).Draw(t, "prevKind") {
+			case 0:
+				prev = lifecycle.AnyRevision
+			case 1:
+				prev = 0
+			case 2:
+				prev = cur.rev // right (or 0 for a missing key)
+			case 3:
+				prev = base + rapid.Int64Range(1, rev-base+2).Draw(t, "prev")
+			}
+			ok := prev == lifecycle.AnyRevision || prev == cur.rev
+			conflict := lifecycle.ConflictError{Key: k, Expected: prev, Actual: cur.rev}
+
+			if rapid.Bool().Draw(t, "put") {
+				v := fmt.Sprint(i)
+				got, err := s.Put(ctx, k, []byte(v), prev)
+				if !ok {
+					requireConflict(t, conflict, err)
+				} else {
+					require.NoError(t, err, "op %d", i)
+					require.Greater(t, got, rev, "revisions strictly increase")
+					rev = got
+					model[k] = mkv{v, rev}
+					want = append(want, putEv(k, v, rev))
+				}
+			} else {
+				err := s.Delete(ctx, k, prev)
+				if !ok {
+					requireConflict(t, conflict, err)
+				} else {
+					require.NoError(t, err, "op %d", i)
+					if exists {
+						rev++
+						delete(model, k)
+						want = append(want, delEv(k, rev))
+					}
+				}
+			}
+			require.Equal(t, rev, revision(), "the store's revision after op %d", i)
+		}
+
+		kvs, listRev, err := s.List(ctx, prefix)
 		require.NoError(t, err)
-		require.Equal(t, m, mkv{string(kv.Value), kv.Revision})
-	}
-	evs := events(t, w, len(want))
-	if diff := cmp.Diff(want, evs); diff != "" {
-		t.Fatalf("watch (-want +got):\n%s", diff)
-	}
+		require.Equal(t, rev, listRev)
+		got := map[string]mkv{}
+		for _, kv := range kvs {
+			got[kv.Key] = mkv{string(kv.Value), kv.Revision}
+		}
+		require.Equal(t, model, got)
+		for k, m := range model {
+			kv, err := s.Get(ctx, k)
+			require.NoError(t, err)
+			require.Equal(t, m, mkv{string(kv.Value), kv.Revision})
+		}
+		evs := events(t, w, len(want))
+		if diff := cmp.Diff(want, evs); diff != "" {
+			t.Fatalf("watch (-want +got):\n%s", diff)
+		}
+	})
 }
 
-func requireConflict(t *testing.T, want lifecycle.ConflictError, err error) {
+func requireConflict(t tester, want lifecycle.ConflictError, err error) {
 	t.Helper()
 	var ce *lifecycle.ConflictError
 	require.ErrorAs(t, err, &ce)
@@ -795,7 +862,8 @@ func requireConflict(t *testing.T, want lifecycle.ConflictError, err error) {
 // testConcurrentIncrements is a CAS counter under contention, with a watcher checking that every
 // increment is seen once, in order.
 func testConcurrentIncrements(t *testing.T, r *rig) {
-	const workers, perWorker = 4, 40
+	const workers = 8
+	perWorker := 20 * r.cfg.load
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	s := r.s
@@ -840,7 +908,7 @@ func testConcurrentIncrements(t *testing.T, r *rig) {
 	kv, err := s.Get(ctx, "n")
 	require.NoError(t, err)
 	assert.Equal(t, strconv.Itoa(workers*perWorker), string(kv.Value))
-	assert.Equal(t, rev0+workers*perWorker, r.revision(t), "one revision per increment: a lost CAS writes nothing")
+	assert.Equal(t, rev0+int64(workers*perWorker), r.revision(t), "one revision per increment: a lost CAS writes nothing")
 	for i, ev := range events(t, w, workers*perWorker) {
 		require.Equal(t, rev0+1+int64(i), ev.KV.Revision)
 		require.Equal(t, strconv.Itoa(i+1), string(ev.KV.Value), "each increment seen once, in order")
