@@ -32,7 +32,7 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 			return nil
 		}
 		m.setup = setupNone
-		m.setupAt = ev.At.Add(retryPeriod)
+		m.moreOf().setupAt = ev.At.Add(retryPeriod)
 		m.record(Warning, "FailedMount", "", ev.Message)
 	case SandboxReady, SandboxFailed:
 		if !m.sandbox.creating {
@@ -42,12 +42,12 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 		m.sandbox.creating = false
 		if ev.Type == SandboxFailed {
 			m.sandbox.failures++
-			m.setupAt = ev.At.Add(m.crashBackoff().Delay(m.sandbox.failures))
+			m.moreOf().setupAt = ev.At.Add(m.crashBackoff().Delay(int(m.sandbox.failures)))
 			m.record(Warning, "FailedCreatePodSandBox", "", ev.Message)
 			return nil
 		}
 		m.sandbox.id, m.sandbox.ip, m.sandbox.ready, m.sandbox.failures = ev.SandboxID, ev.IP, true, 0
-		m.status.PodIP = ev.IP
+		m.podIP = ev.IP
 		m.dirty = true
 	case SandboxLost:
 		if !m.sandbox.ready || (ev.SandboxID != "" && ev.SandboxID != m.sandbox.id) {
@@ -81,7 +81,7 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 		m.exited(c, terminated(ev, c))
 	case ProbeResult:
 		if !ev.Probe.Valid() || !c.hasProbe[ev.Probe] {
-			return fmt.Errorf("%w: %s for %s, which has no %s probe", ErrBadEvent, ev.Type, c.name, ev.Probe)
+			return fmt.Errorf("%w: %s for %s, which has no %s probe", ErrBadEvent, ev.Type, c.spec.Name, ev.Probe)
 		}
 		if !c.inflight[ev.Probe] {
 			return m.stale(ev)
@@ -109,8 +109,8 @@ func (m *Machine) stale(ev Event) error {
 func (m *Machine) pulled(c *ctr, ev Event) {
 	if ev.Type == ImagePulled {
 		c.stage = creating
-		m.record(Normal, "Pulled", c.name, fmt.Sprintf("Container image %q present", c.spec.Image))
-		m.emit(Action{Type: CreateContainer, Container: c.name, Attempt: c.attempt, SandboxID: m.sandbox.id, Spec: c.spec})
+		m.record(Normal, "Pulled", c.spec.Name, m.pulledText(c))
+		m.emit(Action{Type: CreateContainer, Container: c.spec.Name, Attempt: c.attempt, SandboxID: m.sandbox.id, Spec: c.spec})
 		return
 	}
 	c.stage = idle
@@ -119,13 +119,17 @@ func (m *Machine) pulled(c *ctr, ev Event) {
 		reason = phase.ReasonErrImagePull
 	}
 	if reason == phase.ReasonErrImagePull {
-		pb := m.pulls[c.spec.Image].Failed(m.pullBackoff(), ev.At)
-		m.pulls[c.spec.Image] = pb
-		c.retryAt = pb.NextAttempt()
+		mm := m.moreOf()
+		pb := mm.pulls[c.spec.Image].Failed(m.pullBackoff(), ev.At)
+		if mm.pulls == nil {
+			mm.pulls = map[string]restart.PullBackoff{}
+		}
+		mm.pulls[c.spec.Image] = pb
+		c.more().retryAt = pb.NextAttempt()
 	} else {
-		c.retryAt = ev.At.Add(retryPeriod)
+		c.more().retryAt = ev.At.Add(retryPeriod)
 	}
-	m.record(Warning, "Failed", c.name, ev.Message)
+	m.record(Warning, "Failed", c.spec.Name, ev.Message)
 	m.setWaiting(c, reason, ev.Message)
 }
 
@@ -134,7 +138,7 @@ func (m *Machine) created(c *ctr, ev Event) error {
 		if ev.Type == ContainerCreated && ev.ContainerID != "" && ev.Attempt <= c.attempt && ev.ContainerID != c.id {
 			// An instance the machine gave up on (the pod is stopping): remove it.
 			m.now = ev.At
-			m.emit(Action{Type: RemoveContainer, Container: c.name, ContainerID: ev.ContainerID})
+			m.emit(Action{Type: RemoveContainer, Container: c.spec.Name, ContainerID: ev.ContainerID})
 			return nil
 		}
 		return m.stale(ev)
@@ -146,8 +150,8 @@ func (m *Machine) created(c *ctr, ev Event) error {
 			reason = phase.ReasonCreateContainerError
 		}
 		c.stage = idle
-		c.retryAt = ev.At.Add(retryPeriod)
-		m.record(Warning, "Failed", c.name, ev.Message)
+		c.more().retryAt = ev.At.Add(retryPeriod)
+		m.record(Warning, "Failed", c.spec.Name, ev.Message)
 		m.setWaiting(c, reason, ev.Message)
 		return nil
 	}
@@ -156,7 +160,9 @@ func (m *Machine) created(c *ctr, ev Event) error {
 	}
 	c.stage = starting
 	c.id = ev.ContainerID
-	c.waitReason, c.waitMessage = "", ""
+	if r := c.rare; r != nil {
+		r.waitReason, r.waitMessage = "", ""
+	}
 	st := c.status
 	if c.exit != nil {
 		st.LastTerminationState = phase.State{Terminated: c.exit}
@@ -167,8 +173,8 @@ func (m *Machine) created(c *ctr, ev Event) error {
 	st.ContainerID = ev.ContainerID
 	st.Image = c.spec.Image
 	m.setStatus(c, st)
-	m.record(Normal, "Created", c.name, "Created container: "+c.name)
-	m.emit(Action{Type: StartContainer, Container: c.name, ContainerID: c.id})
+	m.record(Normal, "Created", c.spec.Name, m.createdText(c))
+	m.emit(Action{Type: StartContainer, Container: c.spec.Name, ContainerID: c.id})
 	return nil
 }
 
@@ -178,16 +184,16 @@ func (m *Machine) startedEv(c *ctr, ev Event) {
 		if code == 0 {
 			code = 128
 		}
-		m.record(Warning, "Failed", c.name, "Error: "+ev.Message)
+		m.record(Warning, "Failed", c.spec.Name, "Error: "+ev.Message)
 		m.exited(c, phase.TerminatedState{ExitCode: code, Reason: phase.ReasonStartError, Message: ev.Message,
 			StartedAt: ev.At, FinishedAt: ev.At, ContainerID: c.id})
 		return
 	}
 	c.hookAt = ev.At
-	m.record(Normal, "Started", c.name, "Started container "+c.name)
+	m.record(Normal, "Started", c.spec.Name, m.startedText(c))
 	if c.spec.Lifecycle != nil && c.spec.Lifecycle.PostStart != nil {
 		c.stage = postStart
-		m.emit(Action{Type: RunHook, Container: c.name, ContainerID: c.id, Hook: PostStart, Handler: c.spec.Lifecycle.PostStart})
+		m.emit(Action{Type: RunHook, Container: c.spec.Name, ContainerID: c.id, Hook: PostStart, Handler: c.spec.Lifecycle.PostStart})
 		return
 	}
 	m.running(c, ev.At)
@@ -200,7 +206,7 @@ func (m *Machine) running(c *ctr, startedAt time.Time) {
 	st.ContainerID = c.id
 	for _, k := range probeKinds {
 		if c.hasProbe[k] {
-			c.probes[k] = probe.NewTracker(k, probe.For(c.spec, k), c.id, startedAt)
+			*c.tracker(k) = probe.NewTracker(k, probe.For(c.spec, k), c.id, startedAt)
 		}
 	}
 	if !c.hasProbe[probe.Startup] {
@@ -214,11 +220,11 @@ func (m *Machine) running(c *ctr, startedAt time.Time) {
 func (m *Machine) markStarted(c *ctr, st *phase.ContainerStatus) {
 	t := true
 	st.Started = &t
-	for k := range c.probes {
-		c.probes[k].MarkStarted(m.now)
+	for i := range c.probes {
+		c.probes[i].MarkStarted(m.now)
 	}
 	// A regular init container is ready only once it exited 0 (see exited), not while it runs.
-	st.Ready = !c.regularInit() && (!c.hasProbe[probe.Readiness] || c.probes[probe.Readiness].Result() == probe.Success)
+	st.Ready = !c.regularInit() && (!c.hasProbe[probe.Readiness] || c.tracker(probe.Readiness).Result() == probe.Success)
 }
 
 func terminated(ev Event, c *ctr) phase.TerminatedState {
@@ -241,36 +247,38 @@ func terminated(ev Event, c *ctr) phase.TerminatedState {
 
 // exited records the end of c's current instance and decides what follows.
 func (m *Machine) exited(c *ctr, t phase.TerminatedState) {
-	if c.kill != nil {
-		_, _ = c.kill.Exited(m.now)
-		c.kill = nil
+	if k := c.killing(); k != nil {
+		_, _ = k.Exited(m.now)
+		c.rare.kill = nil
 	}
 	if m.stop != nil {
-		acts, err := m.stop.plan.Exited(c.name, m.now)
+		acts, err := m.stop.plan.Exited(c.spec.Name, m.now)
 		if err == nil {
 			m.stopActions(acts)
 		}
 	}
 	c.stage = idle
-	c.retire()
+	m.retire(c)
 	if m.restartingAll {
 		t.Reason = phase.ReasonRestartingAllContainers
 	}
-	c.exit = &t
 	st := phase.Exited(c.status, t)
+	c.exit = st.State.Terminated // one copy for the status and the restart decision
 	c.succeeded = c.regularInit() && t.ExitCode == 0
 	st.Ready = c.succeeded // kubelet: a regular init container is ready when it exited 0
-	cause := c.killCause
-	c.killCause = ""
+	var cause string
+	if r := c.rare; r != nil {
+		cause, r.killCause = r.killCause, ""
+	}
 	switch {
 	case m.deleted || (m.stop != nil && m.stop.purpose != purposeSandbox):
 		c.final = true
 	case m.restartingAll: // killed for an in-place restart of the pod: everything runs again
-		c.restartAt = time.Time{}
+		c.restartNow()
 		c.succeeded = false
 	case c.succeeded:
 	case m.stop != nil: // the sandbox is being replaced: everything runs again
-		c.restartAt = time.Time{}
+		c.restartNow()
 	default:
 		m.decideRestart(c, &st, cause)
 	}
@@ -290,19 +298,20 @@ func (m *Machine) decideRestart(c *ctr, st *phase.ContainerStatus, cause string)
 		c.final = true
 		return
 	}
-	c.restartAt = c.crash.NextStart(m.crashBackoff(), t.FinishedAt)
+	r := c.more()
+	r.restartAt = r.crash.NextStart(m.crashBackoff(), t.FinishedAt)
 	// The kill's cause (PostStartHookError) shows until an immediate restart; a restart held
 	// back shows CrashLoopBackOff, as kubelet's next sync reports it.
-	if cause != "" && !c.restartAt.After(m.now) {
+	if cause != "" && !r.restartAt.After(m.now) {
 		*st = phase.BackingOff(*st, "")
-		st.State.Waiting.Reason, st.State.Waiting.Message = cause, c.waitMessage
+		st.State.Waiting.Reason, st.State.Waiting.Message = cause, r.waitMessage
 		return
 	}
-	if c.restartAt.After(m.now) {
-		delay := c.crash.Delay(m.crashBackoff(), t.FinishedAt)
-		msg := fmt.Sprintf("back-off %v restarting failed container=%s pod=%s", delay, c.name, m.ref)
+	if r.restartAt.After(m.now) {
+		delay := r.crash.Delay(m.crashBackoff(), t.FinishedAt)
+		msg := fmt.Sprintf("back-off %v restarting failed container=%s pod=%s", delay, c.spec.Name, m.ref)
 		*st = phase.BackingOff(*st, msg)
-		m.record(Warning, "BackOff", c.name, "Back-off restarting failed container "+c.name+" in pod "+m.ref.String())
+		m.record(Warning, "BackOff", c.spec.Name, "Back-off restarting failed container "+c.spec.Name+" in pod "+m.ref.String())
 	}
 }
 
@@ -312,9 +321,9 @@ func (m *Machine) probed(c *ctr, ev Event) {
 	// Unhealthy for a failure or an agent-side error (not counted), ProbeWarning for a success
 	// with a warning, as kubelet's prober records them.
 	if reason, msg := ev.Outcome.Event(k); reason != "" {
-		m.record(Warning, reason, c.name, msg)
+		m.record(Warning, reason, c.spec.Name, msg)
 	}
-	eff := c.probes[k].Observe(ev.Outcome, ev.At)
+	eff := c.tracker(k).Observe(ev.Outcome, ev.At)
 	if c.stage != running {
 		return
 	}
@@ -338,7 +347,7 @@ func (m *Machine) probed(c *ctr, ev Event) {
 		if p := probe.For(c.spec, k); p != nil {
 			grace = p.TerminationGracePeriodSeconds
 		}
-		m.killContainer(c, fmt.Sprintf("Container %s failed %s probe, will be restarted", c.name, what), "", grace)
+		m.killContainer(c, fmt.Sprintf("Container %s failed %s probe, will be restarted", c.spec.Name, what), "", grace)
 	}
 }
 
@@ -354,18 +363,18 @@ func (m *Machine) hooked(c *ctr, ev Event) error {
 			m.running(c, c.hookAt)
 			return nil
 		}
-		m.record(Warning, eff.Event.Reason, c.name, eff.Event.Message)
-		c.waitMessage = eff.WaitingMessage
+		m.record(Warning, eff.Event.Reason, c.spec.Name, eff.Event.Message)
+		c.more().waitMessage = eff.WaitingMessage
 		m.killContainer(c, eff.KillEvent.Message, eff.WaitingReason, nil)
 		return nil
 	case PreStop:
 		var acts []termination.Action
 		var err error
 		switch {
-		case c.kill != nil:
-			acts, err = c.kill.PreStopDone(ev.At)
+		case c.killing() != nil:
+			acts, err = c.killing().PreStopDone(ev.At)
 		case m.stop != nil:
-			acts, err = m.stop.plan.PreStopDone(c.name, ev.At)
+			acts, err = m.stop.plan.PreStopDone(c.spec.Name, ev.At)
 		default:
 			return m.stale(ev)
 		}
@@ -376,9 +385,9 @@ func (m *Machine) hooked(c *ctr, ev Event) error {
 		// A preStop still running when the grace ran out is not waited for any longer, and its
 		// being cut short is no failure: kubelet's executePreStopHook only logs "PreStop hook not
 		// completed in grace period"; FailedPreStopHook is for a handler that failed in time.
-		inTime := ev.At.Before(c.preStopUntil)
+		inTime := c.rare != nil && ev.At.Before(c.rare.preStopUntil)
 		if eff := hooks.EffectOf(hooks.PreStop, ev.HookOutcome); eff.Event.Reason != "" && inTime {
-			m.record(Warning, eff.Event.Reason, c.name, eff.Event.Message)
+			m.record(Warning, eff.Event.Reason, c.spec.Name, eff.Event.Message)
 		}
 		m.stopActions(acts)
 		return nil
@@ -416,7 +425,7 @@ func (m *Machine) specUpdated(ev Event) error {
 			(*dst)[j].ImagePullPolicy = m.spec.Containers[j].ImagePullPolicy
 		}
 	}
-	if !reflect.DeepEqual(same, m.spec) {
+	if !reflect.DeepEqual(same, *m.spec) {
 		return fmt.Errorf("%w: %s: only container images may change", ErrBadEvent, ev.Type)
 	}
 	m.now = ev.At
@@ -430,16 +439,17 @@ func (m *Machine) specUpdated(ev Event) error {
 		if src.Image == c.spec.Image {
 			continue
 		}
+		m.ownSpec()
 		c.spec.Image, c.spec.ImagePullPolicy = src.Image, src.ImagePullPolicy
 		if c.regularInit() && c.succeeded {
 			continue // completed init containers are not re-run for an image change
 		}
-		c.crash = restart.CrashLoop{}
+		c.setCrashLoop(restart.CrashLoop{})
 		if c.alive() && c.stage != stopping {
 			c.forced = true
-			m.killContainer(c, fmt.Sprintf("Container %s definition changed, will be restarted", c.name), "", nil)
+			m.killContainer(c, fmt.Sprintf("Container %s definition changed, will be restarted", c.spec.Name), "", nil)
 		} else if c.exit != nil && !c.final {
-			c.restartAt = time.Time{}
+			c.restartNow()
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -130,4 +131,74 @@ func BenchmarkMachineStepReadinessFlip(b *testing.B) {
 		b.Fatal("not ready after a success")
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(4*b.N), "ns/event")
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// BenchmarkIdleMachineMemory reports the heap held by one idle Machine: a running pod with one
+// app container and a readiness probe, after its start and its first readiness success, with
+// its Ready handed out and acknowledged. It is the marginal cost of a machine, spec included.
+// "new" makes each machine with New (its own defaulted spec), "template" from one Template.
+func BenchmarkIdleMachineMemory(b *testing.B) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1",
+		ReadinessProbe: &podlife.Probe{ProbeHandler: podlife.ProbeHandler{Exec: &podlife.ExecAction{Command: []string{"true"}}}}}}}
+	tmpl, err := NewTemplate(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("new", func(b *testing.B) {
+		idleMachines(b, func(ref PodRef) (*Machine, error) { return New(ref, spec, t0, Options{}) })
+	})
+	b.Run("template", func(b *testing.B) {
+		idleMachines(b, func(ref PodRef) (*Machine, error) { return tmpl.New(ref, t0, Options{}), nil })
+	})
+}
+
+func idleMachines(b *testing.B, newMachine func(PodRef) (*Machine, error)) {
+	const n = 10000
+	names, ids := make([]string, n), make([]string, n)
+	for i := range n {
+		names[i], ids[i] = fmt.Sprint("pod-", i), fmt.Sprint("c-", i)
+	}
+	ok := probe.SuccessOutcome("")
+	var per, allocs float64
+	for b.Loop() {
+		ms := make([]*Machine, n)
+		var before runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range ms {
+			m, err := newMachine(PodRef{Namespace: "default", Name: names[i]})
+			if err != nil {
+				b.Fatal(err)
+			}
+			m.Advance()
+			step := stepper(b, m)
+			step(Event{Type: SetupDone, At: t0})
+			step(Event{Type: SandboxReady, At: t0, SandboxID: "sb", IP: "10.0.0.1"})
+			step(Event{Type: ImagePulled, At: t0, Container: "app"})
+			step(Event{Type: ContainerCreated, At: t0, Container: "app", ContainerID: ids[i]})
+			step(Event{Type: ContainerStarted, At: t0, ContainerID: ids[i]})
+			step(Event{Type: ProbeResult, At: t0, ContainerID: ids[i], Probe: probe.Readiness, Outcome: ok})
+			ms[i] = m
+		}
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		allocs = float64(after.Mallocs-before.Mallocs) / n
+		per = float64(liveHeap()-before.HeapAlloc) / n
+		for _, m := range ms {
+			if !m.Status().ContainerStatuses[0].Ready {
+				b.Fatal("not ready")
+			}
+		}
+		runtime.KeepAlive(ms)
+	}
+	b.ReportMetric(per, "B/machine")
+	b.ReportMetric(allocs, "allocs/machine")
 }

@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"slices"
 	"time"
 
 	"github.com/podlife/podlife"
@@ -26,48 +27,135 @@ const (
 
 // ctr is the machine's record of one container.
 type ctr struct {
-	spec    *podlife.Container
-	name    string
-	init    bool
-	sidecar bool
-	index   int
+	spec   *podlife.Container // its Name is the container's; SpecUpdated changes only images
+	id     string
+	status phase.ContainerStatus
 
-	stage   stage
-	id      string
-	oldIDs  []string
-	attempt int32 // the number of the next instance to create (its restartCount)
-	status  phase.ContainerStatus
+	exit   *phase.TerminatedState // how the last instance ended; nil while none ended
+	hookAt time.Time
 
-	exit      *phase.TerminatedState // how the last instance ended; nil while none ended
-	succeeded bool                   // a regular init container exited 0 in this sandbox run
-	final     bool                   // it will not run again in this pod
+	// probes holds a tracker for each probe the container has, at probeAt[kind]: a container
+	// without probes carries none, one with only a readiness probe carries one.
+	probes []probe.Tracker
+
+	// rare holds what only some containers ever need (see ctrRare); nil until then, so that an
+	// idle container stays small.
+	rare *ctrRare
+
+	attempt   int32 // the number of the next instance to create (its restartCount)
+	index     int32 // in the spec's InitContainers or Containers
+	probeAt   [3]int8
+	hasProbe  [3]bool
+	inflight  [3]bool
+	stage     stage
+	init      bool
+	sidecar   bool
+	succeeded bool // a regular init container exited 0 in this sandbox run
+	final     bool // it will not run again in this pod
+	forced    bool // the next restart happens whatever the policy says (image changed)
+}
+
+// ctrRare is the part of a container's record for a restart, a failed pull or create, a kill of
+// the container alone and a preStop hook.
+type ctrRare struct {
 	// restartAt is when the next instance may start after an exit; zero means at once.
 	restartAt time.Time
-	forced    bool // the next restart happens whatever the policy says (image changed)
 	crash     restart.CrashLoop
 	// waitReason is a waiting reason set by a failed pull or create, until the next attempt.
 	waitReason, waitMessage string
 	waitSince               time.Time
 	retryAt                 time.Time // when a failed pull or create is tried again
 
-	probes   [3]probe.Tracker
-	hasProbe [3]bool
-	inflight [3]bool
-
-	kill       *termination.Stop // a stop of this container alone
-	killReason string
-	killCause  string // the waiting reason to show after the kill (PostStartHookError)
-	hookAt     time.Time
+	kill      *termination.Stop // a stop of this container alone
+	killCause string            // the waiting reason to show after the kill (PostStartHookError)
 	// preStopUntil is when the grace of the running preStop hook runs out.
 	preStopUntil time.Time
 }
 
+// more is c's rare part, made on first use: for writes.
+func (c *ctr) more() *ctrRare {
+	if c.rare == nil {
+		c.rare = &ctrRare{}
+	}
+	return c.rare
+}
+
+// killing is the stop of c alone under way, or nil.
+func (c *ctr) killing() *termination.Stop {
+	if c.rare == nil {
+		return nil
+	}
+	return c.rare.kill
+}
+
+// restartAt is when the next instance may start after an exit; zero means at once.
+func (c *ctr) restartAt() time.Time {
+	if c.rare == nil {
+		return time.Time{}
+	}
+	return c.rare.restartAt
+}
+
+// restartNow lets the next instance start at once.
+func (c *ctr) restartNow() {
+	if c.rare != nil {
+		c.rare.restartAt = time.Time{}
+	}
+}
+
+// crashLoop is c's place on the crash-loop back-off curve.
+func (c *ctr) crashLoop() restart.CrashLoop {
+	if c.rare == nil {
+		return restart.CrashLoop{}
+	}
+	return c.rare.crash
+}
+
+// setCrashLoop puts c at cl on the crash-loop curve.
+func (c *ctr) setCrashLoop(cl restart.CrashLoop) {
+	if c.rare != nil || cl != (restart.CrashLoop{}) {
+		c.more().crash = cl
+	}
+}
+
+// retryAt is when a failed pull or create is tried again; zero when none failed.
+func (c *ctr) retryAt() time.Time {
+	if c.rare == nil {
+		return time.Time{}
+	}
+	return c.rare.retryAt
+}
+
+// clearRetry forgets a failed pull's or create's retry time.
+func (c *ctr) clearRetry() {
+	if c.rare != nil {
+		c.rare.retryAt = time.Time{}
+	}
+}
+
 func newCtr(spec *podlife.Container, init bool, index int, st phase.ContainerStatus) *ctr {
-	c := &ctr{spec: spec, name: spec.Name, init: init, sidecar: init && spec.IsSidecar(), index: index, status: st}
+	c := &ctr{spec: spec, init: init, sidecar: init && spec.IsSidecar(), index: int32(index), status: st}
+	n := 0
 	for _, k := range probeKinds {
 		c.hasProbe[k] = probe.For(spec, k) != nil
+		c.probeAt[k] = -1
+		if c.hasProbe[k] {
+			c.probeAt[k] = int8(n)
+			n++
+		}
+	}
+	if n > 0 {
+		c.probes = make([]probe.Tracker, n)
 	}
 	return c
+}
+
+// tracker is the tracker of c's probe of kind k; nil when c has no such probe.
+func (c *ctr) tracker(k probe.Kind) *probe.Tracker {
+	if i := c.probeAt[k]; i >= 0 {
+		return &c.probes[i]
+	}
+	return nil
 }
 
 func (c *ctr) regularInit() bool { return c.init && !c.sidecar }
@@ -82,28 +170,39 @@ func (c *ctr) inFlight() bool { return c.stage == pulling || c.stage == creating
 
 func (c *ctr) started() bool { return c.status.IsStarted() }
 
-func (c *ctr) hasOldID(id string) bool {
-	for _, o := range c.oldIDs {
-		if o == id {
-			return true
-		}
-	}
-	return false
-}
-
-// retire forgets the current instance's ID, keeping it to recognise late events.
-func (c *ctr) retire() {
+// retire forgets c's current instance ID, keeping it (the last 8 per container) to recognise
+// late events; the probes of the instance end with it.
+func (m *Machine) retire(c *ctr) {
 	if c.id != "" {
-		c.oldIDs = append(c.oldIDs, c.id)
-		if len(c.oldIDs) > 8 {
-			c.oldIDs = c.oldIDs[len(c.oldIDs)-8:]
+		n, first := 0, -1
+		for i, r := range m.retired {
+			if r.c == c {
+				if first < 0 {
+					first = i
+				}
+				n++
+			}
 		}
+		if n >= maxRetired {
+			m.retired = slices.Delete(m.retired, first, first+1)
+		}
+		m.retired = append(m.retired, retiredID{id: c.id, c: c})
 	}
 	c.id = ""
-	for k := range c.probes {
-		c.probes[k] = probe.Tracker{}
-		c.inflight[k] = false
+	for i := range c.probes {
+		c.probes[i] = probe.Tracker{}
 	}
+	c.inflight = [3]bool{}
+}
+
+// maxRetired is how many earlier instance IDs of one container a machine remembers.
+const maxRetired = 8
+
+// retiredID is an earlier instance ID of container c. The machine keeps them in one list rather
+// than per container: most containers never have one, and one that exited once has one.
+type retiredID struct {
+	id string
+	c  *ctr
 }
 
 // deadline is the container's next timed step.
@@ -115,26 +214,28 @@ func (c *ctr) deadline(now time.Time) time.Time {
 		}
 	}
 	if c.stage == idle && !c.final {
-		if c.exit != nil && !c.restartAt.IsZero() {
-			earliest(c.restartAt)
+		if r := c.rare; c.exit != nil && r != nil && !r.restartAt.IsZero() {
+			earliest(r.restartAt)
 		}
-		earliest(c.retryAt)
-		if c.waitReason == phase.ReasonErrImagePull && c.retryAt.After(c.waitSince.Add(retryPeriod)) && now.Before(c.waitSince.Add(retryPeriod)) {
-			earliest(c.waitSince.Add(retryPeriod)) // the resync that shows ImagePullBackOff
+		if r := c.rare; r != nil {
+			earliest(r.retryAt)
+			if r.waitReason == phase.ReasonErrImagePull && r.retryAt.After(r.waitSince.Add(retryPeriod)) && now.Before(r.waitSince.Add(retryPeriod)) {
+				earliest(r.waitSince.Add(retryPeriod)) // the resync that shows ImagePullBackOff
+			}
 		}
 	}
 	if c.stage == running || c.stage == stopping {
-		for k := range c.probes {
-			if c.inflight[k] {
+		for _, k := range probeKinds {
+			if !c.hasProbe[k] || c.inflight[k] {
 				continue
 			}
-			if t, ok := c.probes[k].NextRun(); ok {
+			if t, ok := c.tracker(k).NextRun(); ok {
 				earliest(t)
 			}
 		}
 	}
-	if c.kill != nil {
-		if t, ok := c.kill.Deadline(); ok {
+	if k := c.killing(); k != nil {
+		if t, ok := k.Deadline(); ok {
 			earliest(t)
 		}
 	}

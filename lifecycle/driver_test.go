@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
@@ -76,6 +78,13 @@ func (d *driver) push(ev Event) { d.queue = append(d.queue, ev) }
 func (d *driver) handle(rd Ready) {
 	if d.observe != nil {
 		d.observe(rd)
+	}
+	// The machine keeps its status in pieces (see Machine.status); put together again, they
+	// must be what it just handed out.
+	if rd.Status != nil {
+		if diff := cmp.Diff(*rd.Status, d.m.Status()); diff != "" {
+			d.t.Fatalf("at %s Status() differs from the status in Ready (-ready +Status):\n%s", d.at(), diff)
+		}
 	}
 	// Records first: they tell what happened, the actions what the machine does about it.
 	for _, r := range rd.Records {

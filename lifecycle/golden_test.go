@@ -112,6 +112,47 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestGoldenFromTemplate plays every golden scenario on a machine made from a Template, beside a
+// sibling machine of the same template: the trace is the golden one, and neither an image change
+// of the first nor anything else reaches the template's spec or the sibling's.
+func TestGoldenFromTemplate(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			header, want, _ := bytes.Cut(data, []byte("\n----\n"))
+			sc, err := parseScenario(header)
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			tmpl, err := NewTemplate(sc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pristine := sc.spec.Defaulted()
+			ref := PodRef{Namespace: "default", Name: "pod", UID: "uid"}
+			sibling := tmpl.New(PodRef{Namespace: "default", Name: "sibling"}, t0, Options{})
+			d := newDriver(t, sc.spec)
+			d.m = tmpl.New(ref, t0, Options{})
+			if diff := cmp.Diff(string(want), sc.playOn(t, d)); diff != "" {
+				t.Errorf("%s: trace from a template differs (-want +got):\n%s", f, diff)
+			}
+			if diff := cmp.Diff(pristine, *tmpl.Spec()); diff != "" {
+				t.Errorf("the template's spec changed (-before +after):\n%s", diff)
+			}
+			if diff := cmp.Diff(pristine, *sibling.Spec()); diff != "" {
+				t.Errorf("the sibling's spec changed (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
 // goldenScenario is a parsed testdata file.
 type goldenScenario struct {
 	spec     podlife.PodSpec
@@ -456,7 +497,11 @@ func probeKind(s string) (probe.Kind, error) {
 
 // play runs the scenario and returns its trace.
 func (sc *goldenScenario) play(t *testing.T) string {
-	d := newDriver(t, sc.spec)
+	return sc.playOn(t, newDriver(t, sc.spec))
+}
+
+// playOn plays the scenario on d, whose machine may come from New or from a Template.
+func (sc *goldenScenario) playOn(t *testing.T, d *driver) string {
 	for k, v := range sc.runs {
 		d.runs[k] = v
 	}

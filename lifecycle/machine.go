@@ -3,6 +3,8 @@ package lifecycle
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/podlife/podlife"
@@ -49,31 +51,86 @@ type Options struct {
 //
 // A Machine is not safe for concurrent use; one goroutine drives it (Agent does this).
 type Machine struct {
-	ref  PodRef
-	spec podlife.PodSpec
+	ref PodRef
+	// spec is the defaulted spec: the machine's own, or a Template's that many machines read.
+	// A shared spec is copied before anything in it changes (ownSpec).
+	spec *podlife.PodSpec
 	opts Options
 	now  time.Time
 
-	setup   setupStage
-	setupAt time.Time // when the setup or sandbox may be retried
 	sandbox sandbox
-	pulls   map[string]restart.PullBackoff // image-pull back-off per image
+	more    *machineMore // what only a pod whose setup, sandbox or pull failed needs
+	ctrs    []*ctr       // init containers, then app containers, in spec order
+	retired []retiredID  // earlier instance IDs of the containers
+
+	nInit    int32    // how many of ctrs are init containers
+	stop     *podStop // a whole-pod stop: deletion, or the pod finished with sidecars left
+	terminal phase.Phase
+
+	// The pod's status is kept in pieces and assembled by Status and refreshStatus, so that an
+	// idle machine keeps each once and small: its phase, IP and start time here, the container
+	// statuses in the containers, the conditions in conds.
+	podPhase  phase.Phase
+	podIP     string
+	startTime time.Time
+	conds     condState
+
+	// Output until Advance: out holds the actions and records (a Template's machine borrows it
+	// from the template's pool while it has output, so an idle machine holds none), outStatus
+	// the status to persist.
+	out       *output
+	outStatus *phase.PodStatus
+	pool      *sync.Pool
+	tmpl      *Template // the machine's template, nil for one made by New
+
+	setup      setupStage
+	sharedSpec bool
 	// initDone says an app container was created in the current sandbox: sidecar restarts no
 	// longer hold app containers back.
 	initDone bool
-	ctrs     []*ctr // init containers, then app containers, in spec order
-	nInit    int
-
-	stop *podStop // a whole-pod stop: deletion, or the pod finished with sidecars left
 	// restartingAll: a RestartAllContainers rule matched; every container is being killed, then
 	// the pod starts again from its first init container in the same sandbox (KEP-5532).
 	restartingAll bool
 	deleted       bool
-	terminal      phase.Phase
+	dirty         bool
+}
 
-	status phase.PodStatus
-	dirty  bool
-	out    Ready
+// machineMore is the part of a machine for failed setups, sandboxes and pulls.
+type machineMore struct {
+	setupAt time.Time                      // when the setup or sandbox may be retried
+	pulls   map[string]restart.PullBackoff // image-pull back-off per image
+}
+
+// moreOf is m's rare part, made on first use: for writes.
+func (m *Machine) moreOf() *machineMore {
+	if m.more == nil {
+		m.more = &machineMore{}
+	}
+	return m.more
+}
+
+// setupAt is when the setup or sandbox may be retried; zero when none failed.
+func (m *Machine) setupAt() time.Time {
+	if m.more == nil {
+		return time.Time{}
+	}
+	return m.more.setupAt
+}
+
+// pulls is the image-pull back-off per image; nil until a pull failed.
+func (m *Machine) pulls() map[string]restart.PullBackoff {
+	if m.more == nil {
+		return nil
+	}
+	return m.more.pulls
+}
+
+// output is what a machine hands out in Ready. A template's machine hands out its status from
+// here too (the machine's own otherwise).
+type output struct {
+	actions []Action
+	records []Record
+	status  phase.PodStatus
 }
 
 type setupStage uint8
@@ -87,10 +144,10 @@ const (
 type sandbox struct {
 	id, ip   string
 	attempt  int32
+	failures int32
 	creating bool
 	ready    bool
 	stopped  bool
-	failures int
 }
 
 // New makes the machine for a pod, validated and with defaults filled in (see
@@ -100,40 +157,156 @@ func New(ref PodRef, spec podlife.PodSpec, now time.Time, opts Options) (*Machin
 	if err := spec.Validate(); err != nil {
 		return nil, fmt.Errorf("lifecycle: pod %s: %w", ref, err)
 	}
-	m := &Machine{ref: ref, spec: spec.Defaulted(), opts: opts, now: now, pulls: map[string]restart.PullBackoff{}}
-	if m.opts.CrashLoop == nil {
-		b := restart.CrashLoopBackoff()
-		m.opts.CrashLoop = &b
+	d := spec.Defaulted()
+	return newMachine(ref, &d, nil, now, opts), nil
+}
+
+// Template is a validated and defaulted pod spec that many machines share, read-only: a node or
+// a simulation running many pods of one spec validates and defaults it once and keeps it once.
+// It is safe for concurrent use.
+type Template struct {
+	spec podlife.PodSpec
+	pool sync.Pool // of *output, lent to the machines while they have output
+	// The initial container statuses (their states are shared: nothing changes a state in
+	// place) and, by position in Machine.ctrs, the texts of the events each start records.
+	initStatuses, statuses []phase.ContainerStatus
+	texts                  []startTexts
+}
+
+// startTexts are the messages of the Pulled, Created and Started events of one container.
+type startTexts struct{ pulled, created, started string }
+
+func newStartTexts(c *podlife.Container) startTexts {
+	return startTexts{pulled: pulledText(c), created: createdText(c), started: startedText(c)}
+}
+
+func pulledText(c *podlife.Container) string {
+	return fmt.Sprintf("Container image %q present", c.Image)
+}
+func createdText(c *podlife.Container) string { return "Created container: " + c.Name }
+func startedText(c *podlife.Container) string { return "Started container " + c.Name }
+
+// NewTemplate validates spec and fills in its defaults, as New does.
+func NewTemplate(spec podlife.PodSpec) (*Template, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("lifecycle: template: %w", err)
 	}
-	if m.opts.ImagePull == nil {
-		b := restart.ImagePullBackoff()
-		m.opts.ImagePull = &b
+	t := &Template{spec: spec.Defaulted()}
+	t.initStatuses, t.statuses = phase.InitialStatuses(&t.spec)
+	for _, list := range [2][]podlife.Container{t.spec.InitContainers, t.spec.Containers} {
+		for i := range list {
+			t.texts = append(t.texts, newStartTexts(&list[i]))
+		}
 	}
-	m.nInit = len(m.spec.InitContainers)
-	initStatuses, statuses := phase.InitialStatuses(&m.spec)
+	return t, nil
+}
+
+// Spec is the template's defaulted spec; do not change it.
+func (t *Template) Spec() *podlife.PodSpec { return &t.spec }
+
+// New makes the machine for a pod of the template's spec, as lifecycle.New does. The machine
+// reads the template's spec and takes a copy of its own only when a SpecUpdated changes an image.
+// The slices of its Ready are lent by the template: after Advance they serve other machines of
+// the template, so read them only until then (every caller of Ready should).
+func (t *Template) New(ref PodRef, now time.Time, opts Options) *Machine {
+	return newMachine(ref, &t.spec, t, now, opts)
+}
+
+// newMachine makes a machine on a defaulted spec: the template's when tmpl is not nil.
+func newMachine(ref PodRef, spec *podlife.PodSpec, tmpl *Template, now time.Time, opts Options) *Machine {
+	m := &Machine{ref: ref, spec: spec, opts: opts, now: now}
+	var initStatuses, statuses []phase.ContainerStatus
+	if tmpl != nil {
+		m.tmpl, m.pool, m.sharedSpec = tmpl, &tmpl.pool, true
+		initStatuses, statuses = tmpl.initStatuses, tmpl.statuses
+	} else {
+		initStatuses, statuses = phase.InitialStatuses(m.spec)
+	}
+	m.nInit = int32(len(m.spec.InitContainers))
 	for i := range m.spec.InitContainers {
 		m.ctrs = append(m.ctrs, newCtr(&m.spec.InitContainers[i], true, i, initStatuses[i]))
 	}
 	for i := range m.spec.Containers {
 		m.ctrs = append(m.ctrs, newCtr(&m.spec.Containers[i], false, i, statuses[i]))
 	}
-	m.status = phase.PodStatus{Phase: phase.Pending, StartTime: now}
+	m.podPhase, m.startTime = phase.Pending, now
 	m.dirty = true
 	m.sync()
-	return m, nil
+	return m
+}
+
+// shared are the template's texts of c's start while the machine has the template's spec.
+func (m *Machine) shared(c *ctr) (startTexts, bool) {
+	if !m.sharedSpec {
+		return startTexts{}, false
+	}
+	i := int(c.index)
+	if !c.init {
+		i += int(m.nInit)
+	}
+	return m.tmpl.texts[i], true
+}
+
+// The messages of c's Pulled, Created and Started events.
+
+func (m *Machine) pulledText(c *ctr) string {
+	if t, ok := m.shared(c); ok {
+		return t.pulled
+	}
+	return pulledText(c.spec)
+}
+
+func (m *Machine) createdText(c *ctr) string {
+	if t, ok := m.shared(c); ok {
+		return t.created
+	}
+	return createdText(c.spec)
+}
+
+func (m *Machine) startedText(c *ctr) string {
+	if t, ok := m.shared(c); ok {
+		return t.started
+	}
+	return startedText(c.spec)
+}
+
+// ownSpec gives the machine its own copy of a shared spec before it changes a container in it.
+// Only container fields change (images), so copying the container lists is enough.
+func (m *Machine) ownSpec() {
+	if !m.sharedSpec {
+		return
+	}
+	own := *m.spec
+	own.InitContainers = slices.Clone(m.spec.InitContainers)
+	own.Containers = slices.Clone(m.spec.Containers)
+	m.spec, m.sharedSpec = &own, false
+	for _, c := range m.ctrs {
+		if c.init {
+			c.spec = &own.InitContainers[c.index]
+		} else {
+			c.spec = &own.Containers[c.index]
+		}
+	}
 }
 
 // Ref is the pod's identity.
 func (m *Machine) Ref() PodRef { return m.ref }
 
 // Spec is the pod's defaulted spec; do not change it.
-func (m *Machine) Spec() *podlife.PodSpec { return &m.spec }
+func (m *Machine) Spec() *podlife.PodSpec { return m.spec }
 
 // Now is the latest time the machine has seen.
 func (m *Machine) Now() time.Time { return m.now }
 
 // Status is the pod's current status.
-func (m *Machine) Status() phase.PodStatus { return m.status }
+func (m *Machine) Status() phase.PodStatus {
+	st := phase.PodStatus{Phase: m.podPhase, PodIP: m.podIP, StartTime: m.startTime}
+	st.InitContainerStatuses, st.ContainerStatuses = m.statusLists()
+	// The input is the last refresh's, so every condition keeps its transition time: these are
+	// the conditions that refresh handed out.
+	st.Conditions = m.conditions(st.InitContainerStatuses, st.ContainerStatuses, m.now)
+	return st
+}
 
 // Terminal reports whether the pod reached Succeeded or Failed, which no event leaves.
 func (m *Machine) Terminal() bool { return m.terminal != "" }
@@ -143,22 +316,47 @@ func (m *Machine) Terminal() bool { return m.terminal != "" }
 func (m *Machine) Stopped() bool { return m.terminal != "" && m.sandbox.stopped }
 
 // HasReady reports whether Ready has something to hand out.
-func (m *Machine) HasReady() bool { return !m.out.IsEmpty() }
+func (m *Machine) HasReady() bool {
+	return m.outStatus != nil || (m.out != nil && (len(m.out.actions) > 0 || len(m.out.records) > 0))
+}
 
 // Ready is what the caller must do now: perform the actions (their results come back as events),
 // show the records, persist the status when it is not nil, and deliver a Tick at Deadline. Call
 // Advance once it is done (or handed on).
 func (m *Machine) Ready() Ready {
-	rd := m.out
-	rd.Deadline = m.deadline()
+	rd := Ready{Status: m.outStatus, Deadline: m.deadline()}
+	if m.out != nil {
+		rd.Actions, rd.Records = m.out.actions, m.out.records
+	}
 	return rd
 }
 
 // Advance acknowledges the last Ready.
 func (m *Machine) Advance() {
-	m.out.Actions = m.out.Actions[:0]
-	m.out.Records = m.out.Records[:0]
-	m.out.Status = nil
+	if o := m.out; o != nil {
+		clear(o.actions) // keep nothing of what was handed out alive
+		clear(o.records)
+		o.actions, o.records = o.actions[:0], o.records[:0]
+		o.status = phase.PodStatus{}
+		if m.pool != nil {
+			m.pool.Put(o)
+			m.out = nil
+		}
+	}
+	m.outStatus = nil
+}
+
+// output is where actions and records go until Advance.
+func (m *Machine) output() *output {
+	if m.out == nil {
+		if m.pool != nil {
+			m.out, _ = m.pool.Get().(*output)
+		}
+		if m.out == nil {
+			m.out = &output{}
+		}
+	}
+	return m.out
 }
 
 // Step applies one event. On error the machine is unchanged and the error says why (see the
@@ -200,9 +398,9 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 				return c, nil
 			}
 		}
-		for _, c := range m.ctrs {
-			if c.hasOldID(ev.ContainerID) {
-				return nil, fmt.Errorf("%w: %s for %s instance %s", ErrStale, ev.Type, c.name, ev.ContainerID)
+		for _, r := range m.retired {
+			if r.id == ev.ContainerID {
+				return nil, fmt.Errorf("%w: %s for %s instance %s", ErrStale, ev.Type, r.c.spec.Name, ev.ContainerID)
 			}
 		}
 		return nil, fmt.Errorf("%w: %s names container ID %q", ErrUnknownContainer, ev.Type, ev.ContainerID)
@@ -214,7 +412,7 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 
 func (m *Machine) byName(name string) *ctr {
 	for _, c := range m.ctrs {
-		if c.name == name {
+		if c.spec.Name == name {
 			return c
 		}
 	}
@@ -229,10 +427,11 @@ func (m *Machine) containerSpec(name string) *podlife.Container {
 	return nil
 }
 
-func (m *Machine) emit(a Action) { m.out.Actions = append(m.out.Actions, a) }
+func (m *Machine) emit(a Action) { o := m.output(); o.actions = append(o.actions, a) }
 
 func (m *Machine) record(kind EventKind, reason, container, message string) {
-	m.out.Records = append(m.out.Records, Record{At: m.now, Kind: kind, Reason: reason, Container: container, Message: message})
+	o := m.output()
+	o.records = append(o.records, Record{At: m.now, Kind: kind, Reason: reason, Container: container, Message: message})
 }
 
 // deadline is the earliest time after now when something is due without an event: a retry
@@ -248,8 +447,8 @@ func (m *Machine) deadline() time.Time {
 	if m.Stopped() {
 		return d
 	}
-	if !m.setupAt.IsZero() && (m.setup == setupNone || (!m.sandbox.ready && !m.sandbox.creating)) {
-		earliest(m.setupAt)
+	if at := m.setupAt(); !at.IsZero() && (m.setup == setupNone || (!m.sandbox.ready && !m.sandbox.creating)) {
+		earliest(at)
 	}
 	for _, c := range m.ctrs {
 		earliest(c.deadline(m.now))
@@ -262,8 +461,21 @@ func (m *Machine) deadline() time.Time {
 	return d
 }
 
-func (m *Machine) crashBackoff() restart.Backoff { return *m.opts.CrashLoop }
-func (m *Machine) pullBackoff() restart.Backoff  { return *m.opts.ImagePull }
+// crashBackoff and pullBackoff are the curves of Options, or kubelet's: a nil option costs an
+// idle machine nothing.
+func (m *Machine) crashBackoff() restart.Backoff {
+	if b := m.opts.CrashLoop; b != nil {
+		return *b
+	}
+	return restart.CrashLoopBackoff()
+}
+
+func (m *Machine) pullBackoff() restart.Backoff {
+	if b := m.opts.ImagePull; b != nil {
+		return *b
+	}
+	return restart.ImagePullBackoff()
+}
 
 // probeKinds in the order probes are considered.
 var probeKinds = [...]probe.Kind{probe.Startup, probe.Liveness, probe.Readiness}

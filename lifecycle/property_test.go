@@ -123,7 +123,7 @@ func play(t *testing.T, s scenario) trace {
 				if !c.init {
 					for _, ic := range d.m.ctrs[:d.m.nInit] {
 						if ic.regularInit() && !ic.succeeded {
-							problem("%s starts before init container %s succeeded", a.Container, ic.name)
+							problem("%s starts before init container %s succeeded", a.Container, ic.spec.Name)
 						}
 					}
 				}
@@ -137,7 +137,7 @@ func play(t *testing.T, s scenario) trace {
 				}
 			case StopContainer:
 				c := d.m.byName(a.Container)
-				if c.sidecar && d.m.stop != nil && c.kill == nil && a.Timeout > 2*time.Second {
+				if c.sidecar && d.m.stop != nil && c.killing() == nil && a.Timeout > 2*time.Second {
 					// A sidecar's stop signal waits for every app container and for the next
 					// sidecar declared after it (kubelet's terminationOrdering: only that one, not
 					// those after it), unless its grace ran out (then it gets the 2 s floor).
@@ -149,8 +149,8 @@ func play(t *testing.T, s scenario) trace {
 						}
 					}
 					for _, o := range d.m.ctrs {
-						if _, runs := running[o.name]; runs && (!o.init || o == next) {
-							problem("sidecar %s stopped while %s still runs", c.name, o.name)
+						if _, runs := running[o.spec.Name]; runs && (!o.init || o == next) {
+							problem("sidecar %s stopped while %s still runs", c.spec.Name, o.spec.Name)
 						}
 					}
 				}

@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
@@ -15,8 +14,8 @@ import (
 // path); the sandbox is kept. Once nothing runs, finishRestartAll starts the pod over.
 func (m *Machine) restartAllContainers(trigger *ctr) {
 	m.restartingAll = true
-	m.record(Normal, "RestartAllContainers", trigger.name,
-		fmt.Sprintf("Container %s exited with code %d, restarting all containers", trigger.name, trigger.exit.ExitCode))
+	m.record(Normal, "RestartAllContainers", trigger.spec.Name,
+		fmt.Sprintf("Container %s exited with code %d, restarting all containers", trigger.spec.Name, trigger.exit.ExitCode))
 	for _, c := range m.ctrs {
 		if c.inFlight() {
 			c.stage = idle // a late ContainerCreated is answered with RemoveContainer
@@ -24,15 +23,16 @@ func (m *Machine) restartAllContainers(trigger *ctr) {
 		if !c.alive() {
 			continue
 		}
-		c.kill = nil
-		c.killCause = ""
+		if r := c.rare; r != nil {
+			r.kill, r.killCause = nil, ""
+		}
 		c.stage = stopping
 		for _, k := range probeKinds {
 			if k != probe.Readiness && c.hasProbe[k] {
-				c.probes[k].StopForDeletion(m.now)
+				c.tracker(k).StopForDeletion(m.now)
 			}
 		}
-		m.emit(Action{Type: StopContainer, Container: c.name, ContainerID: c.id, Reason: "RestartAllContainers"})
+		m.emit(Action{Type: StopContainer, Container: c.spec.Name, ContainerID: c.id, Reason: "RestartAllContainers"})
 	}
 }
 
@@ -56,7 +56,9 @@ func (m *Machine) finishRestartAll() bool {
 	m.restartingAll = false
 	m.initDone = false
 	for _, c := range m.ctrs {
-		c.final, c.forced, c.restartAt, c.retryAt = false, false, time.Time{}, time.Time{}
+		c.final, c.forced = false, false
+		c.restartNow()
+		c.clearRetry()
 		if c.regularInit() {
 			c.succeeded = false
 		}
@@ -65,7 +67,7 @@ func (m *Machine) finishRestartAll() bool {
 			continue // it had not run (or was waiting to run again): nothing to remove
 		}
 		if st.ContainerID != "" {
-			m.emit(Action{Type: RemoveContainer, Container: c.name, ContainerID: st.ContainerID})
+			m.emit(Action{Type: RemoveContainer, Container: c.spec.Name, ContainerID: st.ContainerID})
 		}
 		c.exit = nil // the next instance is the one counted here, not a restart after an exit
 		c.attempt++

@@ -46,12 +46,12 @@ func (m *Machine) Checkpoint() Checkpoint {
 		InitDone: m.initDone,
 		Terminal: m.terminal,
 	}
-	if len(m.pulls) > 0 {
-		cp.Pulls = maps.Clone(m.pulls)
+	if p := m.pulls(); len(p) > 0 {
+		cp.Pulls = maps.Clone(p)
 	}
 	cp.Containers = make([]ContainerCheckpoint, len(m.ctrs))
 	for i, c := range m.ctrs {
-		cp.Containers[i] = ContainerCheckpoint{Name: c.name, Attempt: c.attempt, Crash: c.crash, Final: c.final, Succeeded: c.succeeded}
+		cp.Containers[i] = ContainerCheckpoint{Name: c.spec.Name, Attempt: c.attempt, Crash: c.crashLoop(), Final: c.final, Succeeded: c.succeeded}
 	}
 	return cp
 }
@@ -88,11 +88,11 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	m.Advance() // drop what New asked for: the restored state decides
 	m.setup = setupNone
 	m.now = now
-	m.status.PodIP = status.PodIP
-	m.status.Conditions = status.Conditions
+	m.podIP = status.PodIP
+	m.conds.extra, m.conds.rawPending = status.Conditions, true
 	m.initDone = cp.InitDone
 	if len(cp.Pulls) > 0 {
-		m.pulls = maps.Clone(cp.Pulls)
+		m.moreOf().pulls = maps.Clone(cp.Pulls)
 	}
 	m.sandbox = sandbox{id: cp.Sandbox.ID, ip: cp.Sandbox.IP, attempt: cp.Sandbox.Attempt}
 	for _, sb := range obs.Sandboxes {
@@ -113,13 +113,14 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 		checkpointed[cc.Name] = cc
 	}
 	for _, c := range m.ctrs {
-		if st, ok := persisted[c.name]; ok {
+		if st, ok := persisted[c.spec.Name]; ok {
 			c.status = st
 			c.status.Image = c.spec.Image
 		}
-		cc := checkpointed[c.name]
+		cc := checkpointed[c.spec.Name]
 		c.attempt = max(cc.Attempt, c.status.RestartCount)
-		c.crash, c.final, c.succeeded = cc.Crash, cc.Final, cc.Succeeded
+		c.setCrashLoop(cc.Crash)
+		c.final, c.succeeded = cc.Final, cc.Succeeded
 		c.exit = lastExit(c.status)
 	}
 	if cp.Terminal != "" {
@@ -161,7 +162,7 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo) {
 	var cur *ContainerInfo
 	for i := range all {
 		o := &all[i]
-		if o.Name != c.name || (m.sandbox.ready && o.SandboxID != m.sandbox.id) {
+		if o.Name != c.spec.Name || (m.sandbox.ready && o.SandboxID != m.sandbox.id) {
 			continue
 		}
 		if o.ID == c.status.ContainerID || o.Attempt == c.attempt {
@@ -193,7 +194,7 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo) {
 		st.State = phase.State{Waiting: &phase.WaitingState{}}
 		st.ContainerID, st.RestartCount = cur.ID, cur.Attempt
 		m.setStatus(c, st)
-		m.emit(Action{Type: StartContainer, Container: c.name, ContainerID: c.id})
+		m.emit(Action{Type: StartContainer, Container: c.spec.Name, ContainerID: c.id})
 	case ContainerStateRunning, ContainerStateExited:
 		m.adoptRunning(c, cur)
 		if cur.State == ContainerStateExited {
@@ -220,7 +221,7 @@ func (m *Machine) adoptRunning(c *ctr, o *ContainerInfo) {
 	st.ContainerID = o.ID
 	for _, k := range probeKinds {
 		if c.hasProbe[k] {
-			c.probes[k] = probe.NewTracker(k, probe.For(c.spec, k), c.id, startedAt)
+			*c.tracker(k) = probe.NewTracker(k, probe.For(c.spec, k), c.id, startedAt)
 		}
 	}
 	if st.IsStarted() || !c.hasProbe[probe.Startup] {

@@ -19,7 +19,11 @@ func restored(t *testing.T, d *driver, until, at time.Time, obs Observed) (*Mach
 	d.runUntil(until)
 	m, err := Restore(d.m.Ref(), *d.m.Spec(), d.m.Status(), d.m.Checkpoint(), obs, at, Options{})
 	require.NoError(t, err)
-	return m, m.Ready()
+	rd := m.Ready()
+	if rd.Status != nil {
+		require.Equal(t, *rd.Status, m.Status(), "Status() is the status the restored machine hands out")
+	}
+	return m, rd
 }
 
 func actionTypes(rd Ready) []string {

@@ -44,15 +44,15 @@ func (m *Machine) startPodStop(p purpose, g termination.Grace) {
 			continue
 		}
 		hasPreStop := c.spec.Lifecycle != nil && c.spec.Lifecycle.PreStop != nil
-		if c.kill != nil { // a container stop under way (its preStop already ran) is taken over
+		if c.killing() != nil { // a container stop under way (its preStop already ran) is taken over
 			hasPreStop = false
-			c.kill = nil
+			c.rare.kill = nil
 		}
-		members = append(members, termination.Member{Name: c.name, Kind: kind, Order: c.index, HasPreStop: hasPreStop, Exited: !alive})
+		members = append(members, termination.Member{Name: c.spec.Name, Kind: kind, Order: int(c.index), HasPreStop: hasPreStop, Exited: !alive})
 		if alive {
 			c.stage = stopping
 			// kubelet's killContainer records this for every container it stops, whatever the cause.
-			m.record(Normal, "Killing", c.name, "Stopping container "+c.name)
+			m.record(Normal, "Killing", c.spec.Name, "Stopping container "+c.spec.Name)
 		}
 	}
 	plan, acts, err := termination.NewPodStop(members, g.Period, m.now)
@@ -86,7 +86,7 @@ func (m *Machine) deleteRequested(seconds *int64) {
 		}
 		for _, k := range probeKinds {
 			if k != probe.Readiness && c.hasProbe[k] {
-				c.probes[k].StopForDeletion(m.now)
+				c.tracker(k).StopForDeletion(m.now)
 			}
 		}
 	}
@@ -111,19 +111,19 @@ func (m *Machine) deleteRequested(seconds *int64) {
 // what the shorter grace leaves until SIGKILL; the others get theirs from the plan.
 func (m *Machine) restopSignalled(sent []termination.Action) {
 	for _, c := range m.ctrs {
-		p, ok := m.stop.plan.Plan(c.name)
+		p, ok := m.stop.plan.Plan(c.spec.Name)
 		if !c.alive() || c.id == "" || !ok || p.Exited {
 			continue
 		}
-		m.record(Normal, "Killing", c.name, "Stopping container "+c.name)
+		m.record(Normal, "Killing", c.spec.Name, "Stopping container "+c.spec.Name)
 		// A stop signal already sent, even a moment ago at this same instant, went out with the
 		// old timeout: send it again with the new one (unless Shorten just did).
 		if !p.StopSignalSent || slices.ContainsFunc(sent, func(a termination.Action) bool {
-			return a.Kind == termination.SendStopSignal && a.Container == c.name
+			return a.Kind == termination.SendStopSignal && a.Container == c.spec.Name
 		}) {
 			continue
 		}
-		m.emit(Action{Type: StopContainer, Container: c.name, ContainerID: c.id, Timeout: max(p.KillAt.Sub(m.now), 0)})
+		m.emit(Action{Type: StopContainer, Container: c.spec.Name, ContainerID: c.id, Timeout: max(p.KillAt.Sub(m.now), 0)})
 	}
 }
 
@@ -139,27 +139,28 @@ func (m *Machine) killContainer(c *ctr, message, cause string, probeGrace *int64
 		g = termination.Grace{}
 	}
 	hasPreStop := c.spec.Lifecycle != nil && c.spec.Lifecycle.PreStop != nil
-	stop, acts, err := termination.NewStop(c.name, g.Period, hasPreStop, m.now)
+	stop, acts, err := termination.NewStop(c.spec.Name, g.Period, hasPreStop, m.now)
 	if err != nil {
-		stop, acts, _ = termination.NewStop(c.name, 0, false, m.now)
+		stop, acts, _ = termination.NewStop(c.spec.Name, 0, false, m.now)
 	}
-	c.kill = stop
+	r := c.more()
+	r.kill = stop
 	c.stage = stopping
-	c.killCause = cause
+	r.killCause = cause
 	for _, k := range probeKinds {
 		if k != probe.Readiness && c.hasProbe[k] {
-			c.probes[k].StopForDeletion(m.now)
+			c.tracker(k).StopForDeletion(m.now)
 		}
 	}
-	m.record(Normal, "Killing", c.name, message)
+	m.record(Normal, "Killing", c.spec.Name, message)
 	m.stopActions(acts)
 }
 
 // tickStops lets graceful stops move on with time.
 func (m *Machine) tickStops() {
 	for _, c := range m.ctrs {
-		if c.kill != nil {
-			if acts, err := c.kill.Tick(m.now); err == nil {
+		if k := c.killing(); k != nil {
+			if acts, err := k.Tick(m.now); err == nil {
 				m.stopActions(acts)
 			}
 		}
@@ -181,17 +182,17 @@ func (m *Machine) stopActions(acts []termination.Action) {
 		}
 		switch a.Kind {
 		case termination.RunPreStop:
-			c.preStopUntil = m.now.Add(m.stopGrace(c))
-			m.emit(Action{Type: RunHook, Container: c.name, ContainerID: c.id, Hook: PreStop, Handler: c.spec.Lifecycle.PreStop, Timeout: m.stopGrace(c)})
+			c.more().preStopUntil = m.now.Add(m.stopGrace(c))
+			m.emit(Action{Type: RunHook, Container: c.spec.Name, ContainerID: c.id, Hook: PreStop, Handler: c.spec.Lifecycle.PreStop, Timeout: m.stopGrace(c)})
 		case termination.SendStopSignal:
-			m.emit(Action{Type: StopContainer, Container: c.name, ContainerID: c.id, Timeout: a.Timeout})
+			m.emit(Action{Type: StopContainer, Container: c.spec.Name, ContainerID: c.id, Timeout: a.Timeout})
 		}
 	}
 }
 
 func (m *Machine) stopGrace(c *ctr) time.Duration {
-	if c.kill != nil {
-		return c.kill.Grace()
+	if k := c.killing(); k != nil {
+		return k.Grace()
 	}
 	if m.stop != nil {
 		return m.stop.plan.Grace()
@@ -221,7 +222,7 @@ func (m *Machine) syncStop() {
 // (1.27+) then reports Failed unless every app container succeeded.
 func (m *Machine) becomeTerminal(deleted bool) {
 	init, apps := m.statusLists()
-	ph := phase.ComputeInitialized(&m.spec, init, apps, deleted, m.initDone)
+	ph := phase.ComputeInitialized(m.spec, init, apps, deleted, m.initDone)
 	if !ph.IsTerminal() {
 		ph = phase.Failed
 	}

@@ -1,8 +1,6 @@
 package lifecycle
 
 import (
-	"time"
-
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
@@ -48,7 +46,7 @@ func (m *Machine) prepared() bool {
 	if m.setup == setupDone && m.sandbox.ready {
 		return true
 	}
-	if m.now.Before(m.setupAt) {
+	if m.now.Before(m.setupAt()) {
 		return false
 	}
 	switch {
@@ -126,23 +124,23 @@ func (m *Machine) ensure(c *ctr) {
 	if c.stage != idle || c.final {
 		return
 	}
-	if c.waitReason == phase.ReasonErrImagePull && !m.now.Before(c.waitSince.Add(retryPeriod)) && m.now.Before(c.retryAt) {
+	if r := c.rare; r != nil && r.waitReason == phase.ReasonErrImagePull && !m.now.Before(r.waitSince.Add(retryPeriod)) && m.now.Before(r.retryAt) {
 		m.setWaiting(c, phase.ReasonImagePullBackOff, restart.ImagePullBackOffMessage(c.spec.Image))
 	}
-	if m.now.Before(c.retryAt) || (c.exit != nil && m.now.Before(c.restartAt)) {
+	if m.now.Before(c.retryAt()) || (c.exit != nil && m.now.Before(c.restartAt())) {
 		return
 	}
 	if c.exit != nil && c.status.RestartCount == c.attempt {
 		// A new instance after an exit: the attempt number counts restarts in this pod.
-		c.crash = c.crash.Restarted(m.crashBackoff(), c.exit.FinishedAt, m.now)
+		c.setCrashLoop(c.crashLoop().Restarted(m.crashBackoff(), c.exit.FinishedAt, m.now))
 		c.attempt++
 	}
 	if !c.init {
 		m.initDone = true
 	}
 	c.stage = pulling
-	c.retryAt = time.Time{}
-	m.emit(Action{Type: PullImage, Container: c.name, Image: c.spec.Image, PullPolicy: c.spec.ImagePullPolicy})
+	c.clearRetry()
+	m.emit(Action{Type: PullImage, Container: c.spec.Name, Image: c.spec.Image, PullPolicy: c.spec.ImagePullPolicy})
 }
 
 // syncProbes asks for every probe run that is due.
@@ -155,9 +153,9 @@ func (m *Machine) syncProbes() {
 			if !c.hasProbe[k] || c.inflight[k] {
 				continue
 			}
-			if t, ok := c.probes[k].NextRun(); ok && !t.After(m.now) {
+			if t, ok := c.tracker(k).NextRun(); ok && !t.After(m.now) {
 				c.inflight[k] = true
-				m.emit(Action{Type: RunProbe, Container: c.name, ContainerID: c.id, Probe: k, ProbeSpec: probe.For(c.spec, k)})
+				m.emit(Action{Type: RunProbe, Container: c.spec.Name, ContainerID: c.id, Probe: k, ProbeSpec: probe.For(c.spec, k)})
 			}
 		}
 	}

@@ -279,7 +279,7 @@ func (w *worker) perform(ctx context.Context, wg *sync.WaitGroup, act Action) {
 	ref := w.ref
 	var target Target
 	if act.Type == RunHook || act.Type == RunProbe {
-		target = Target{Pod: ref, SandboxID: w.m.sandbox.id, PodIP: w.m.status.PodIP, Container: w.m.containerSpec(act.Container), ContainerID: act.ContainerID}
+		target = Target{Pod: ref, SandboxID: w.m.sandbox.id, PodIP: w.m.podIP, Container: w.m.containerSpec(act.Container), ContainerID: act.ContainerID}
 	}
 	if act.Type == StartContainer {
 		w.mu.Lock()

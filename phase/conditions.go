@@ -53,10 +53,9 @@ var kubeletConditions = [...]ConditionType{
 
 // IsKubeletCondition reports whether kubelet owns condition type t.
 func IsKubeletCondition(t ConditionType) bool {
-	for _, k := range kubeletConditions {
-		if k == t {
-			return true
-		}
+	switch t {
+	case PodScheduled, PodReadyToStartContainers, PodInitialized, ContainersReady, PodReady, AllContainersRestarting:
+		return true
 	}
 	return false
 }
@@ -68,43 +67,71 @@ func IsKubeletCondition(t ConditionType) bool {
 // lastTransitionTime when its status did not change, else gets now; reason and message always
 // follow the new state. prev is not modified.
 func Conditions(in ConditionInput, prev []Condition, now time.Time) []Condition {
-	gen := Generate(in, prev)
-	out := make([]Condition, 0, len(prev)+len(gen))
-	for _, c := range prev {
-		if !IsKubeletCondition(c.Type) {
-			out = append(out, c)
+	// The generated conditions go to a buffer on the stack and the result gets exactly the room
+	// it needs: one allocation per call, which a Machine keeps for as long as the pod is idle.
+	// Loops go by index: a Condition is 88 bytes, and this runs on every status change.
+	var buf [maxGenerated]Condition
+	gen := generate(buf[:0], in, prev)
+	n := len(gen)
+	for i := range prev {
+		if !IsKubeletCondition(prev[i].Type) {
+			n++
 		}
 	}
-	for _, c := range gen {
+	out := make([]Condition, 0, n)
+	for i := range prev {
+		if !IsKubeletCondition(prev[i].Type) {
+			out = append(out, prev[i])
+		}
+	}
+	for i := range gen {
+		c := &gen[i]
 		c.LastTransitionTime = now
-		if p, ok := FindCondition(prev, c.Type); ok && p.Status == c.Status {
-			c.LastTransitionTime = p.LastTransitionTime
+		if j := findCondition(prev, c.Type); j >= 0 && prev[j].Status == c.Status {
+			c.LastTransitionTime = prev[j].LastTransitionTime
 		}
-		out = append(out, c)
 	}
-	return out
+	return append(out, gen...)
+}
+
+// findCondition is the index of the first condition of type t in conds, -1 when there is none.
+func findCondition(conds []Condition, t ConditionType) int {
+	for i := range conds {
+		if conds[i].Type == t {
+			return i
+		}
+	}
+	return -1
 }
 
 // Generate returns the kubelet-owned conditions for in, without transition times. prev is read
 // for readiness gates missing from in.ReadinessGates and for an Initialized condition that was
 // already True (it stays True while containers restart in place).
 func Generate(in ConditionInput, prev []Condition) []Condition {
-	var spec podlife.PodSpec
-	if in.Spec != nil {
-		spec = *in.Spec
+	return generate(make([]Condition, 0, maxGenerated), in, prev)
+}
+
+// maxGenerated is how many conditions Generate makes at most.
+const maxGenerated = len(kubeletConditions)
+
+// generate appends the kubelet-owned conditions to dst.
+func generate(dst []Condition, in ConditionInput, prev []Condition) []Condition {
+	spec := in.Spec
+	if spec == nil {
+		spec = &podlife.PodSpec{}
 	}
-	ready := containersReady(&spec, in)
-	out := []Condition{
+	ready := containersReady(spec, in)
+	dst = append(dst,
 		readyToStart(in.SandboxReady),
-		initialized(&spec, in, prev),
-		podReady(&spec, in, ready, prev),
+		initialized(spec, in, prev),
+		podReady(spec, in, ready, prev),
 		ready,
 		scheduled(in),
+	)
+	if hasRestartAllRule(spec) {
+		dst = append(dst, allRestarting(in))
 	}
-	if hasRestartAllRule(&spec) {
-		out = append(out, allRestarting(in))
-	}
-	return out
+	return dst
 }
 
 func readyToStart(sandboxReady bool) Condition {
@@ -127,23 +154,17 @@ func containersReady(spec *podlife.PodSpec, in ConditionInput) Condition {
 	if noStatuses(in) {
 		return Condition{Type: ContainersReady, Status: ConditionFalse, Reason: ReasonUnknownContainerStatuses}
 	}
-	var unknown, unready []string
-	check := func(c *podlife.Container) {
-		cs := lookup(c.Name, in.InitStatuses, in.Statuses)
-		switch {
-		case cs == nil:
-			unknown = append(unknown, c.Name)
-		case !cs.Ready:
-			unready = append(unready, c.Name)
-		}
-	}
+	// The name lists live on the stack for any pod of up to 8 containers: this runs on every
+	// status change of every pod.
+	var unknownBuf, unreadyBuf [8]string
+	unknown, unready := unknownBuf[:0], unreadyBuf[:0]
 	for i := range spec.InitContainers {
-		if spec.InitContainers[i].IsSidecar() {
-			check(&spec.InitContainers[i])
+		if c := &spec.InitContainers[i]; c.IsSidecar() {
+			unknown, unready = notReady(c, in, unknown, unready)
 		}
 	}
 	for i := range spec.Containers {
-		check(&spec.Containers[i])
+		unknown, unready = notReady(&spec.Containers[i], in, unknown, unready)
 	}
 	switch {
 	case in.Phase == Succeeded && len(unknown) == 0:
@@ -151,10 +172,21 @@ func containersReady(spec *podlife.PodSpec, in ConditionInput) Condition {
 	case in.Phase == Failed:
 		return Condition{Type: ContainersReady, Status: ConditionFalse, Reason: ReasonPodFailed}
 	}
-	if msg := joinMessages(withNames("containers with unknown status: ", unknown), withNames("containers with unready status: ", unready)); msg != "" {
+	if msg := listMessage("containers with unknown status: ", unknown, "containers with unready status: ", unready); msg != "" {
 		return Condition{Type: ContainersReady, Status: ConditionFalse, Reason: ReasonContainersNotReady, Message: msg}
 	}
 	return Condition{Type: ContainersReady, Status: ConditionTrue}
+}
+
+// notReady adds c's name to unknown when it has no status, to unready when it is not ready.
+func notReady(c *podlife.Container, in ConditionInput, unknown, unready []string) ([]string, []string) {
+	switch cs := lookup(c.Name, in.InitStatuses, in.Statuses); {
+	case cs == nil:
+		unknown = append(unknown, c.Name)
+	case !cs.Ready:
+		unready = append(unready, c.Name)
+	}
+	return unknown, unready
 }
 
 func podReady(spec *podlife.PodSpec, in ConditionInput, containers Condition, prev []Condition) Condition {
@@ -186,7 +218,8 @@ func initialized(spec *podlife.PodSpec, in ConditionInput, prev []Condition) Con
 	if noStatuses(in) && len(spec.InitContainers) > 0 {
 		return Condition{Type: PodInitialized, Status: ConditionFalse, Reason: ReasonUnknownContainerStatuses}
 	}
-	var unknown, incomplete []string
+	var unknownBuf, incompleteBuf [8]string
+	unknown, incomplete := unknownBuf[:0], incompleteBuf[:0]
 	for i := range spec.InitContainers {
 		c := &spec.InitContainers[i]
 		cs := lookup(c.Name, in.InitStatuses, in.Statuses)
@@ -204,14 +237,14 @@ func initialized(spec *podlife.PodSpec, in ConditionInput, prev []Condition) Con
 	if anyAppRanOrRuns(spec, in) {
 		return Condition{Type: PodInitialized, Status: ConditionTrue}
 	}
-	msg := joinMessages(withNames("containers with unknown status: ", unknown), withNames("containers with incomplete status: ", incomplete))
-	if msg == "" {
+	if len(unknown)+len(incomplete) == 0 {
 		return Condition{Type: PodInitialized, Status: ConditionTrue}
 	}
 	// Once initialized, a pod stays so while its containers restart in place.
 	if IsConditionTrue(prev, PodInitialized) {
 		return Condition{Type: PodInitialized, Status: ConditionTrue}
 	}
+	msg := listMessage("containers with unknown status: ", unknown, "containers with incomplete status: ", incomplete)
 	return Condition{Type: PodInitialized, Status: ConditionFalse, Reason: ReasonContainersNotInitialized, Message: msg}
 }
 
@@ -253,22 +286,47 @@ func hasRestartAllRule(spec *podlife.PodSpec) bool {
 	return false
 }
 
-// withNames formats names the way kubelet does with fmt's %s on a []string: "[a b]".
-func withNames(prefix string, names []string) string {
-	if len(names) == 0 {
+// listMessage is kubelet's message for two lists of container names, each formatted as fmt's
+// %s formats a []string ("[a b]") after its prefix and left out when empty, joined by ", ":
+// "prefixA[a1 a2], prefixB[b1]". It is built in one allocation.
+func listMessage(prefixA string, a []string, prefixB string, b []string) string {
+	size := func(prefix string, names []string) int {
+		if len(names) == 0 {
+			return 0
+		}
+		n := len(prefix) + 2 + len(names) - 1
+		for _, s := range names {
+			n += len(s)
+		}
+		return n
+	}
+	na, nb := size(prefixA, a), size(prefixB, b)
+	if na+nb == 0 {
 		return ""
 	}
-	return prefix + "[" + strings.Join(names, " ") + "]"
-}
-
-func joinMessages(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
+	var sb strings.Builder
+	sb.Grow(na + nb + 2)
+	write := func(prefix string, names []string) {
+		sb.WriteString(prefix)
+		sb.WriteByte('[')
+		for i, s := range names {
+			if i > 0 {
+				sb.WriteByte(' ')
+			}
+			sb.WriteString(s)
+		}
+		sb.WriteByte(']')
 	}
-	return a + ", " + b
+	if na > 0 {
+		write(prefixA, a)
+	}
+	if na > 0 && nb > 0 {
+		sb.WriteString(", ")
+	}
+	if nb > 0 {
+		write(prefixB, b)
+	}
+	return sb.String()
 }
 
 // FindCondition returns the first condition of type t in conds.

@@ -127,6 +127,56 @@ func BenchmarkMemory(b *testing.B) {
 		}
 		b.ReportMetric(per, "B/pod")
 	})
+	// The idle pod of issue 7: one app container with a readiness probe, a minute after its
+	// start, in the Sim and its World (machine, spec, statuses, probe tracker, tick, the world's
+	// sandbox and container). Names are made in the window: a pod's name is part of its cost.
+	// With template, the machines share one lifecycle.Template's spec.
+	for _, shared := range []bool{false, true} {
+		name := "sim/idle-readiness"
+		if shared {
+			name += "/template"
+		}
+		b.Run(name, func(b *testing.B) {
+			idleSimPods(b, n, shared)
+		})
+	}
+}
+
+func idleSimPods(b *testing.B, n int, shared bool) {
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	var per float64
+	for b.Loop() {
+		before := heap()
+		s := NewSim(NewWorld(WorldOptions{}), t0)
+		spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "app:1", ReadinessProbe: execProbe(10)}}}
+		tmpl, err := lifecycle.NewTemplate(spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range n {
+			ref := lifecycle.PodRef{Namespace: "bench", Name: fmt.Sprintf("pod-%d", i), UID: fmt.Sprint(i)}
+			if shared {
+				err = s.Add(tmpl.New(ref, s.Now(), lifecycle.Options{}))
+			} else {
+				_, err = s.AddPod(ref, spec, lifecycle.Options{})
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		s.RunUntil(t0.Add(time.Minute))
+		per = float64(heap()-before) / float64(n)
+		if s.Live() != n {
+			b.Fatalf("%d pods live", s.Live())
+		}
+		runtime.KeepAlive(s)
+	}
+	b.ReportMetric(per, "B/pod")
 }
 
 // agentBenchSpec is the pod of BenchmarkAgent: one app container with a readiness probe, whose

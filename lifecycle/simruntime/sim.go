@@ -35,10 +35,13 @@ type Sim struct {
 	start time.Time
 	now   time.Time
 	seq   uint64
-	q     []item
+	q     []item // a min-heap by (at, seq) of the ticks and of the items for later than now
+	// now1 holds the items for now, in seq order: most answers come at once, and a FIFO takes
+	// them without the heap's log n. Items for now already in q came before all of these.
+	now1  []item
+	head  int // of now1
 	pods  []simPod
 	freeP []int32
-	index map[lifecycle.PodRef]int32
 	slab  []lifecycle.Event
 	freeE []int32
 	live  int
@@ -73,17 +76,20 @@ type item struct {
 	gen  uint32
 }
 
+// simPod is one slot of the simulation: small, since a million of them may exist (the pod's
+// ref is its machine's).
 type simPod struct {
 	m      *lifecycle.Machine
-	ref    lifecycle.PodRef
+	wp     *pod   // the world's record of the pod, for its lookups (World.hint)
 	gen    uint32 // bumped when the slot is retired, so late items for it are dropped
 	tick   int32  // heap index of the pending tick, -1 for none
 	tickAt time.Time
 }
 
-// NewSim starts a simulation over w at start.
+// NewSim starts a simulation over w at start. The world is the simulation's alone: it keeps
+// the simulation's index of pods, so it may serve one Sim and nothing else.
 func NewSim(w *World, start time.Time) *Sim {
-	return &Sim{w: w, start: start, now: start, index: map[lifecycle.PodRef]int32{}}
+	return &Sim{w: w, start: start, now: start}
 }
 
 // World is the simulation's world.
@@ -105,7 +111,8 @@ func (s *Sim) Add(m *lifecycle.Machine) error {
 		return errors.New("simruntime: Add of a nil machine")
 	}
 	ref := m.Ref()
-	if _, ok := s.index[ref]; ok {
+	wp := s.w.podFor(ref) // the world's record of the pod also holds its slot here
+	if wp.sim != 0 {
 		return fmt.Errorf("simruntime: pod %s is already in the simulation", ref)
 	}
 	var i int32
@@ -113,19 +120,19 @@ func (s *Sim) Add(m *lifecycle.Machine) error {
 		i = s.freeP[n-1]
 		s.freeP = s.freeP[:n-1]
 		p := &s.pods[i]
-		p.m, p.ref, p.tick, p.tickAt = m, ref, -1, time.Time{}
+		p.m, p.wp, p.tick, p.tickAt = m, wp, -1, time.Time{}
 	} else {
 		i = int32(len(s.pods))
-		s.pods = append(s.pods, simPod{m: m, ref: ref, tick: -1})
+		s.pods = append(s.pods, simPod{m: m, wp: wp, tick: -1})
 	}
-	s.index[ref] = i
+	wp.sim = i + 1
 	s.live++
 	at := m.Now()
 	if at.Before(s.now) {
 		at = s.now
 	}
 	s.seq++
-	s.push(item{at: s.since(at), seq: s.seq, pod: i, slot: slotWake, gen: s.pods[i].gen})
+	s.enqueue(item{at: s.since(at), seq: s.seq, pod: i, slot: slotWake, gen: s.pods[i].gen})
 	return nil
 }
 
@@ -145,10 +152,11 @@ func (s *Sim) AddPod(ref lifecycle.PodRef, spec podlife.PodSpec, opts lifecycle.
 // to t. t may not be before Now. Like every event it passes World.Happen first, so an injected
 // container exit or sandbox loss the world does not expect is dropped as superseded.
 func (s *Sim) At(t time.Time, pod lifecycle.PodRef, ev lifecycle.Event) error {
-	i, ok := s.index[pod]
-	if !ok {
+	wp := s.w.lookupPod(pod)
+	if wp == nil || wp.sim == 0 {
 		return fmt.Errorf("%w: %s", ErrUnknownPod, pod)
 	}
+	i := wp.sim - 1
 	if t.Before(s.now) {
 		return fmt.Errorf("simruntime: event %s at %s is before the simulation's now %s", ev.Type, t.Format(time.RFC3339Nano), s.now.Format(time.RFC3339Nano))
 	}
@@ -160,7 +168,10 @@ func (s *Sim) At(t time.Time, pod lifecycle.PodRef, ev lifecycle.Event) error {
 // Run delivers items until every machine is Stopped or nothing is scheduled. A pod that never
 // ends (a crash loop under Always, a server never deleted) keeps it going: use RunUntil.
 func (s *Sim) Run() {
-	for s.live > 0 && len(s.q) > 0 {
+	for s.live > 0 {
+		if _, ok := s.peek(); !ok {
+			return
+		}
 		s.step()
 	}
 }
@@ -168,7 +179,11 @@ func (s *Sim) Run() {
 // RunUntil delivers every item due by t, then sets Now to t (if later).
 func (s *Sim) RunUntil(t time.Time) {
 	end := s.since(t)
-	for len(s.q) > 0 && s.q[0].at <= end {
+	for {
+		it, ok := s.peek()
+		if !ok || it.at > end {
+			break
+		}
 		s.step()
 	}
 	if t.After(s.now) {
@@ -189,12 +204,50 @@ func (s *Sim) schedule(pod int32, ev lifecycle.Event) {
 		s.slab = append(s.slab, ev)
 	}
 	s.seq++
-	s.push(item{at: s.since(ev.At), seq: s.seq, pod: pod, slot: slot, gen: s.pods[pod].gen})
+	s.enqueue(item{at: s.since(ev.At), seq: s.seq, pod: pod, slot: slot, gen: s.pods[pod].gen})
+}
+
+// enqueue adds an event or wake item: to now1 when it is for now, else to the heap.
+func (s *Sim) enqueue(it item) {
+	if it.at == s.since(s.now) {
+		s.now1 = append(s.now1, it)
+		return
+	}
+	s.push(it)
+}
+
+// peek is the next item, from now1 or the heap, whichever is first by (at, seq).
+func (s *Sim) peek() (item, bool) {
+	if s.head < len(s.now1) {
+		f := s.now1[s.head]
+		if len(s.q) == 0 || f.at < s.q[0].at || (f.at == s.q[0].at && f.seq < s.q[0].seq) {
+			return f, true
+		}
+	}
+	if len(s.q) == 0 {
+		return item{}, false
+	}
+	return s.q[0], true
+}
+
+// next takes the next item.
+func (s *Sim) next() item {
+	if s.head < len(s.now1) {
+		f := s.now1[s.head]
+		if len(s.q) == 0 || f.at < s.q[0].at || (f.at == s.q[0].at && f.seq < s.q[0].seq) {
+			s.head++
+			if s.head == len(s.now1) {
+				s.now1, s.head = s.now1[:0], 0
+			}
+			return f
+		}
+	}
+	return s.pop()
 }
 
 // step delivers the earliest item.
 func (s *Sim) step() {
-	it := s.pop()
+	it := s.next()
 	p := &s.pods[it.pod]
 	var ev lifecycle.Event
 	switch it.slot {
@@ -218,7 +271,10 @@ func (s *Sim) step() {
 		if p.gen != it.gen || p.m == nil {
 			return
 		}
-		if !s.w.Happen(ev) {
+		s.w.hint = p.wp
+		held := s.w.Happen(ev)
+		s.w.hint = nil
+		if !held {
 			s.stats.Superseded++
 			return
 		}
@@ -227,7 +283,8 @@ func (s *Sim) step() {
 		s.now = ev.At
 	}
 	s.stats.Events++
-	m, ref := p.m, p.ref
+	m := p.m
+	ref := m.Ref()
 	switch err := m.Step(ev); {
 	case err == nil:
 		if s.OnEvent != nil {
@@ -246,21 +303,24 @@ func (s *Sim) step() {
 
 // drain performs the machine's Ready at Now and schedules its next tick.
 func (s *Sim) drain(i int32) {
-	m, ref := s.pods[i].m, s.pods[i].ref
+	m := s.pods[i].m
 	if m == nil {
 		return
 	}
+	ref := m.Ref()
 	rd := m.Ready()
 	if !rd.IsEmpty() {
 		if s.OnReady != nil {
 			s.OnReady(ref, s.now, rd)
 		}
+		s.w.hint = s.pods[i].wp
 		for _, a := range rd.Actions {
 			s.stats.Actions++
 			for _, ev := range s.w.Do(s.now, ref, a) {
 				s.schedule(i, ev)
 			}
 		}
+		s.w.hint = nil
 		m.Advance()
 	}
 	if m.Stopped() {
@@ -275,8 +335,7 @@ func (s *Sim) retire(i int32) {
 	if p.tick >= 0 {
 		s.remove(int(p.tick))
 	}
-	s.w.Forget(p.ref)
-	delete(s.index, p.ref)
+	s.w.Forget(p.m.Ref())
 	*p = simPod{gen: p.gen + 1, tick: -1}
 	s.freeP = append(s.freeP, i)
 	s.live--

@@ -379,8 +379,9 @@ func TestSimErrors(t *testing.T) {
 	assert.Equal(t, at(10*time.Second), s.Now())
 }
 
-// TestSimHeap checks the heap with its movable ticks against a plain model: items come out in
-// (time, insertion) order, each pod has at most one tick, at its latest deadline.
+// TestSimHeap checks the queue (the heap with its movable ticks, and the FIFO of items for now)
+// against a plain model: items come out in (time, insertion) order, each pod has at most one
+// tick, at its latest deadline.
 func TestSimHeap(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		s := NewSim(NewWorld(WorldOptions{}), t0)
@@ -420,10 +421,10 @@ func TestSimHeap(t *testing.T) {
 					ticks[pod] = key{s.since(dl), s.seq}
 				}
 			case 2:
-				if len(s.q) == 0 {
+				if _, ok := s.peek(); !ok {
 					continue
 				}
-				it := s.pop()
+				it := s.next()
 				k := key{it.at, it.seq}
 				if k.at < last.at || (k.at == last.at && k.seq < last.seq) {
 					rt.Fatalf("popped %v after %v", k, last)
@@ -443,8 +444,14 @@ func TestSimHeap(t *testing.T) {
 					delete(events, it.slot)
 				}
 			}
-			if len(s.q) != len(ticks)+len(events) {
-				rt.Fatalf("heap holds %d items, the model %d", len(s.q), len(ticks)+len(events))
+			if n := len(s.q) + len(s.now1) - s.head; n != len(ticks)+len(events) {
+				rt.Fatalf("the queue holds %d items, the model %d", n, len(ticks)+len(events))
+			}
+			for _, it := range s.now1[s.head:] {
+				// Items for now wait in the FIFO, and time moves on only once they are out.
+				if it.at != s.since(s.now) {
+					rt.Fatalf("FIFO item at %d, now is %d", it.at, s.since(s.now))
+				}
 			}
 			for i := range s.q {
 				if s.q[i].slot == slotTick && s.pods[s.q[i].pod].tick != int32(i) {

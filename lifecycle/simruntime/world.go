@@ -42,6 +42,9 @@ type World struct {
 	imagePulls map[string]int // pulls per image, for image-level failure counts
 	out        []lifecycle.Event
 	key        []byte
+	// hint is the pod a Sim is handling, which lookups by ID or ref try before the index: the
+	// Sim knows its pods, and a map lookup per event is a good part of an event's cost.
+	hint *pod
 }
 
 type override struct {
@@ -58,9 +61,13 @@ type pod struct {
 	setups      int32
 	sandboxRuns int32
 	lossDone    bool // the first sandbox's loss is scheduled (it is lost once)
-	sb          *sandbox
-	ctrs        []*ctr // the current sandbox's containers; at most two instances per name
-	counts      []count
+	// sim is the pod's slot + 1 in the Sim that drives it, 0 for none: the Sim finds its pods
+	// through the world's index rather than keeping one of its own.
+	sim    int32
+	gone   bool // forgotten: no longer in the index, so never a hint
+	sb     *sandbox
+	ctrs   []*ctr // the current sandbox's containers; at most two instances per name
+	counts []count
 }
 
 type count struct {
@@ -153,6 +160,7 @@ func (w *World) override(ref lifecycle.PodRef) *override {
 func (w *World) Forget(ref lifecycle.PodRef) {
 	if p := w.lookupPod(ref); p != nil {
 		delete(w.pods, p.key)
+		p.gone = true
 	}
 }
 
@@ -263,7 +271,20 @@ func (w *World) podKey(ref lifecycle.PodRef) []byte {
 	return w.key
 }
 
-func (w *World) lookupPod(ref lifecycle.PodRef) *pod { return w.pods[string(w.podKey(ref))] }
+func (w *World) lookupPod(ref lifecycle.PodRef) *pod {
+	if h := w.hint; h != nil && !h.gone && h.ref == ref {
+		return h
+	}
+	return w.pods[string(w.podKey(ref))]
+}
+
+// podByKey is the pod whose key is key.
+func (w *World) podByKey(key string) *pod {
+	if h := w.hint; h != nil && !h.gone && h.key == key {
+		return h
+	}
+	return w.pods[key]
+}
 
 func (w *World) podFor(ref lifecycle.PodRef) *pod {
 	if p := w.lookupPod(ref); p != nil {
@@ -280,7 +301,7 @@ func (w *World) podOfSandbox(id string) *pod {
 	if i < 0 {
 		return nil
 	}
-	return w.pods[id[:i]]
+	return w.podByKey(id[:i])
 }
 
 // findContainer finds "<key>/<name>/<attempt>".
@@ -293,7 +314,7 @@ func (w *World) findContainer(id string) (*pod, *ctr) {
 	if j < 0 {
 		return nil, nil
 	}
-	p := w.pods[id[:j]]
+	p := w.podByKey(id[:j])
 	if p == nil {
 		return nil, nil
 	}
