@@ -78,7 +78,7 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 			return m.stale(ev)
 		}
 		m.now = ev.At
-		m.exited(c, terminated(ev, c))
+		m.exited(c, terminated(ev, c, m.startedAt(c)))
 	case ProbeResult:
 		if !ev.Probe.Valid() || !c.hasProbe[ev.Probe] {
 			return fmt.Errorf("%w: %s for %s, which has no %s probe", ErrBadEvent, ev.Type, c.spec.Name, ev.Probe)
@@ -189,7 +189,7 @@ func (m *Machine) startedEv(c *ctr, ev Event) {
 			StartedAt: ev.At, FinishedAt: ev.At, ContainerID: c.id})
 		return
 	}
-	c.hookAt = ev.At
+	m.setStartedAt(c, ev.At)
 	m.record(Normal, "Started", c.spec.Name, m.startedText(c))
 	if c.spec.Lifecycle != nil && c.spec.Lifecycle.PostStart != nil {
 		c.stage = postStart
@@ -227,7 +227,7 @@ func (m *Machine) markStarted(c *ctr, st *phase.ContainerStatus) {
 	st.Ready = !c.regularInit() && (!c.hasProbe[probe.Readiness] || c.tracker(probe.Readiness).Result() == probe.Success)
 }
 
-func terminated(ev Event, c *ctr) phase.TerminatedState {
+func terminated(ev Event, c *ctr, hookAt time.Time) phase.TerminatedState {
 	reason := ev.Reason
 	if reason == "" {
 		reason = phase.ReasonCompleted
@@ -239,7 +239,7 @@ func terminated(ev Event, c *ctr) phase.TerminatedState {
 	if c.status.State.Running != nil {
 		startedAt = c.status.State.Running.StartedAt
 	} else {
-		startedAt = c.hookAt
+		startedAt = hookAt
 	}
 	return phase.TerminatedState{ExitCode: ev.ExitCode, Signal: ev.Signal, Reason: reason, Message: ev.Message,
 		StartedAt: startedAt, FinishedAt: ev.At, ContainerID: c.id}
@@ -360,7 +360,7 @@ func (m *Machine) hooked(c *ctr, ev Event) error {
 		m.now = ev.At
 		eff := hooks.EffectOf(hooks.PostStart, ev.HookOutcome)
 		if eff.Running {
-			m.running(c, c.hookAt)
+			m.running(c, m.startedAt(c))
 			return nil
 		}
 		m.record(Warning, eff.Event.Reason, c.spec.Name, eff.Event.Message)

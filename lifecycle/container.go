@@ -31,8 +31,9 @@ type ctr struct {
 	id     string
 	status phase.ContainerStatus
 
-	exit   *phase.TerminatedState // how the last instance ended; nil while none ended
-	hookAt time.Time
+	exit *phase.TerminatedState // how the last instance ended; nil while none ended
+	// since is when the current or last instance started (rare.started when no stamp).
+	since stamp
 
 	// probes holds a tracker for each probe the container has, at probeAt[kind]: a container
 	// without probes carries none, one with only a readiness probe carries one.
@@ -61,6 +62,7 @@ type ctrRare struct {
 	// restartAt is when the next instance may start after an exit; zero means at once.
 	restartAt time.Time
 	crash     restart.CrashLoop
+	started   time.Time // when no stamp holds it
 	// waitReason is a waiting reason set by a failed pull or create, until the next attempt.
 	waitReason, waitMessage string
 	waitSince               time.Time
@@ -70,6 +72,22 @@ type ctrRare struct {
 	killCause string            // the waiting reason to show after the kill (PostStartHookError)
 	// preStopUntil is when the grace of the running preStop hook runs out.
 	preStopUntil time.Time
+}
+
+// startedAt is when c's current or last instance started (its hook time).
+func (m *Machine) startedAt(c *ctr) time.Time {
+	if c.since == noStamp {
+		return c.rare.started
+	}
+	return c.since.time(m.startTime)
+}
+
+// setStartedAt records when c's instance started.
+func (m *Machine) setStartedAt(c *ctr, t time.Time) {
+	c.since = stampOf(m.startTime, t)
+	if c.since == noStamp {
+		c.more().started = t
+	}
 }
 
 // more is c's rare part, made on first use: for writes.
@@ -134,7 +152,7 @@ func (c *ctr) clearRetry() {
 }
 
 func newCtr(spec *podlife.Container, init bool, index int, st phase.ContainerStatus) *ctr {
-	c := &ctr{spec: spec, init: init, sidecar: init && spec.IsSidecar(), index: int32(index), status: st}
+	c := &ctr{spec: spec, init: init, sidecar: init && spec.IsSidecar(), index: int32(index), status: st, since: zeroStamp}
 	n := 0
 	for _, k := range probeKinds {
 		c.hasProbe[k] = probe.For(spec, k) != nil

@@ -59,6 +59,8 @@ type driver struct {
 	onEvent func(Event)
 	// status, when set, gives the log lines for the machine's status after each Ready.
 	status func(phase.PodStatus) []string
+	// lastConds are the conditions of the last status handed out.
+	lastConds []phase.Condition
 }
 
 func newDriver(t *testing.T, spec podlife.PodSpec) *driver {
@@ -79,12 +81,20 @@ func (d *driver) handle(rd Ready) {
 	if d.observe != nil {
 		d.observe(rd)
 	}
-	// The machine keeps its status in pieces (see Machine.status); put together again, they
-	// must be what it just handed out.
-	if rd.Status != nil {
-		if diff := cmp.Diff(*rd.Status, d.m.Status()); diff != "" {
+	// The machine keeps its status in pieces (see Machine.podPhase); put together again, they
+	// must be what it just handed out. And the conditions, which it often rebuilds without
+	// phase.Conditions (see refreshStatus), must be what phase.Conditions makes of them.
+	if st := rd.Status; st != nil {
+		if diff := cmp.Diff(*st, d.m.Status()); diff != "" {
 			d.t.Fatalf("at %s Status() differs from the status in Ready (-ready +Status):\n%s", d.at(), diff)
 		}
+		want := phase.Conditions(phase.ConditionInput{Spec: d.m.Spec(), InitStatuses: st.InitContainerStatuses,
+			Statuses: st.ContainerStatuses, Phase: st.Phase, SandboxReady: d.m.conds.sandboxReady,
+			RestartingAllContainers: d.m.conds.restartingAll}, d.lastConds, d.m.Now())
+		if diff := cmp.Diff(want, st.Conditions); diff != "" {
+			d.t.Fatalf("at %s the conditions are not phase.Conditions' (-want +got):\n%s", d.at(), diff)
+		}
+		d.lastConds = want
 	}
 	// Records first: they tell what happened, the actions what the machine does about it.
 	for _, r := range rd.Records {

@@ -55,7 +55,7 @@ type Machine struct {
 	// spec is the defaulted spec: the machine's own, or a Template's that many machines read.
 	// A shared spec is copied before anything in it changes (ownSpec).
 	spec *podlife.PodSpec
-	opts Options
+	opts *Options // nil for the zero Options: kubelet's curves
 	now  time.Time
 
 	sandbox sandbox
@@ -63,9 +63,8 @@ type Machine struct {
 	ctrs    []*ctr       // init containers, then app containers, in spec order
 	retired []retiredID  // earlier instance IDs of the containers
 
-	nInit    int32    // how many of ctrs are init containers
-	stop     *podStop // a whole-pod stop: deletion, or the pod finished with sidecars left
-	terminal phase.Phase
+	nInit int32    // how many of ctrs are init containers
+	stop  *podStop // a whole-pod stop: deletion, or the pod finished with sidecars left
 
 	// The pod's status is kept in pieces and assembled by Status and refreshStatus, so that an
 	// idle machine keeps each once and small: its phase, IP and start time here, the container
@@ -80,10 +79,12 @@ type Machine struct {
 	// the status to persist.
 	out       *output
 	outStatus *phase.PodStatus
-	pool      *sync.Pool
-	tmpl      *Template // the machine's template, nil for one made by New
+	tmpl      *Template // the machine's template (whose pool lends out), nil for one made by New
 
-	setup      setupStage
+	setup setupStage
+	// terminal is the phase the pod ended in (see terminalPhase): Succeeded, Failed, a phase
+	// from a checkpoint kept in more, or none.
+	terminal   terminalCode
 	sharedSpec bool
 	// initDone says an app container was created in the current sandbox: sidecar restarts no
 	// longer hold app containers back.
@@ -97,8 +98,9 @@ type Machine struct {
 
 // machineMore is the part of a machine for failed setups, sandboxes and pulls.
 type machineMore struct {
-	setupAt time.Time                      // when the setup or sandbox may be retried
-	pulls   map[string]restart.PullBackoff // image-pull back-off per image
+	setupAt  time.Time                      // when the setup or sandbox may be retried
+	pulls    map[string]restart.PullBackoff // image-pull back-off per image
+	terminal phase.Phase                    // a restored terminal phase other than Succeeded, Failed
 }
 
 // moreOf is m's rare part, made on first use: for writes.
@@ -131,6 +133,8 @@ type output struct {
 	actions []Action
 	records []Record
 	status  phase.PodStatus
+	lists   []phase.ContainerStatus // status's container lists
+	conds   []phase.Condition       // status's conditions, when they did not change
 }
 
 type setupStage uint8
@@ -214,10 +218,14 @@ func (t *Template) New(ref PodRef, now time.Time, opts Options) *Machine {
 
 // newMachine makes a machine on a defaulted spec: the template's when tmpl is not nil.
 func newMachine(ref PodRef, spec *podlife.PodSpec, tmpl *Template, now time.Time, opts Options) *Machine {
-	m := &Machine{ref: ref, spec: spec, opts: opts, now: now}
+	m := &Machine{ref: ref, spec: spec, now: now}
+	if opts != (Options{}) {
+		o := opts // allocated only here: most machines have the zero Options
+		m.opts = &o
+	}
 	var initStatuses, statuses []phase.ContainerStatus
 	if tmpl != nil {
-		m.tmpl, m.pool, m.sharedSpec = tmpl, &tmpl.pool, true
+		m.tmpl, m.sharedSpec = tmpl, true
 		initStatuses, statuses = tmpl.initStatuses, tmpl.statuses
 	} else {
 		initStatuses, statuses = phase.InitialStatuses(m.spec)
@@ -302,18 +310,59 @@ func (m *Machine) Now() time.Time { return m.now }
 func (m *Machine) Status() phase.PodStatus {
 	st := phase.PodStatus{Phase: m.podPhase, PodIP: m.podIP, StartTime: m.startTime}
 	st.InitContainerStatuses, st.ContainerStatuses = m.statusLists()
-	// The input is the last refresh's, so every condition keeps its transition time: these are
-	// the conditions that refresh handed out.
-	st.Conditions = m.conditions(st.InitContainerStatuses, st.ContainerStatuses, m.now)
+	// The conditions the last refresh handed out, which conds holds.
+	if m.conds.rawPending {
+		st.Conditions = m.conditions(st.InitContainerStatuses, st.ContainerStatuses, m.now)
+	} else {
+		st.Conditions = m.conds.full(make([]phase.Condition, 0, m.conds.count()), m.startTime)
+	}
 	return st
 }
 
 // Terminal reports whether the pod reached Succeeded or Failed, which no event leaves.
-func (m *Machine) Terminal() bool { return m.terminal != "" }
+func (m *Machine) Terminal() bool { return m.terminal != notTerminal }
 
 // Stopped reports whether the pod is terminal and its sandbox has been released: nothing more
 // will happen to it.
-func (m *Machine) Stopped() bool { return m.terminal != "" && m.sandbox.stopped }
+func (m *Machine) Stopped() bool { return m.terminal != notTerminal && m.sandbox.stopped }
+
+// terminalCode is a terminal phase in a byte.
+type terminalCode uint8
+
+const (
+	notTerminal terminalCode = iota
+	terminalSucceeded
+	terminalFailed
+	terminalOther // a checkpoint's, in more.terminal
+)
+
+// terminalPhase is the phase the pod ended in; "" while it has not.
+func (m *Machine) terminalPhase() phase.Phase {
+	switch m.terminal {
+	case terminalSucceeded:
+		return phase.Succeeded
+	case terminalFailed:
+		return phase.Failed
+	case terminalOther:
+		return m.more.terminal
+	}
+	return ""
+}
+
+// setTerminal makes ph the phase the pod ended in ("" for none).
+func (m *Machine) setTerminal(ph phase.Phase) {
+	switch ph {
+	case "":
+		m.terminal = notTerminal
+	case phase.Succeeded:
+		m.terminal = terminalSucceeded
+	case phase.Failed:
+		m.terminal = terminalFailed
+	default:
+		m.terminal = terminalOther
+		m.moreOf().terminal = ph
+	}
+}
 
 // HasReady reports whether Ready has something to hand out.
 func (m *Machine) HasReady() bool {
@@ -336,10 +385,12 @@ func (m *Machine) Advance() {
 	if o := m.out; o != nil {
 		clear(o.actions) // keep nothing of what was handed out alive
 		clear(o.records)
-		o.actions, o.records = o.actions[:0], o.records[:0]
+		clear(o.lists)
+		clear(o.conds)
+		o.actions, o.records, o.lists, o.conds = o.actions[:0], o.records[:0], o.lists[:0], o.conds[:0]
 		o.status = phase.PodStatus{}
-		if m.pool != nil {
-			m.pool.Put(o)
+		if m.tmpl != nil {
+			m.tmpl.pool.Put(o)
 			m.out = nil
 		}
 	}
@@ -349,8 +400,8 @@ func (m *Machine) Advance() {
 // output is where actions and records go until Advance.
 func (m *Machine) output() *output {
 	if m.out == nil {
-		if m.pool != nil {
-			m.out, _ = m.pool.Get().(*output)
+		if m.tmpl != nil {
+			m.out, _ = m.tmpl.pool.Get().(*output)
 		}
 		if m.out == nil {
 			m.out = &output{}
@@ -370,7 +421,7 @@ func (m *Machine) Step(ev Event) error {
 		return err
 	}
 	if m.Stopped() && ev.Type != Tick {
-		return fmt.Errorf("%w: %s: pod is %s", ErrStale, ev.Type, m.terminal)
+		return fmt.Errorf("%w: %s: pod is %s", ErrStale, ev.Type, m.terminalPhase())
 	}
 	if err := m.apply(ev, c); err != nil {
 		return err
@@ -464,15 +515,15 @@ func (m *Machine) deadline() time.Time {
 // crashBackoff and pullBackoff are the curves of Options, or kubelet's: a nil option costs an
 // idle machine nothing.
 func (m *Machine) crashBackoff() restart.Backoff {
-	if b := m.opts.CrashLoop; b != nil {
-		return *b
+	if m.opts != nil && m.opts.CrashLoop != nil {
+		return *m.opts.CrashLoop
 	}
 	return restart.CrashLoopBackoff()
 }
 
 func (m *Machine) pullBackoff() restart.Backoff {
-	if b := m.opts.ImagePull; b != nil {
-		return *b
+	if m.opts != nil && m.opts.ImagePull != nil {
+		return *m.opts.ImagePull
 	}
 	return restart.ImagePullBackoff()
 }

@@ -44,7 +44,7 @@ func (m *Machine) Checkpoint() Checkpoint {
 	cp := Checkpoint{
 		Sandbox:  SandboxCheckpoint{ID: m.sandbox.id, IP: m.sandbox.ip, Attempt: m.sandbox.attempt},
 		InitDone: m.initDone,
-		Terminal: m.terminal,
+		Terminal: m.terminalPhase(),
 	}
 	if p := m.pulls(); len(p) > 0 {
 		cp.Pulls = maps.Clone(p)
@@ -124,7 +124,7 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 		c.exit = lastExit(c.status)
 	}
 	if cp.Terminal != "" {
-		m.terminal = cp.Terminal
+		m.setTerminal(cp.Terminal)
 		m.sandbox.stopped = true
 		for _, sb := range obs.Sandboxes {
 			m.emit(Action{Type: StopSandbox, SandboxID: sb.ID, Reason: "PodTerminated"})
@@ -198,7 +198,7 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo) {
 	case ContainerStateRunning, ContainerStateExited:
 		m.adoptRunning(c, cur)
 		if cur.State == ContainerStateExited {
-			m.exited(c, exitOf(cur, c, m.now))
+			m.exited(c, exitOf(cur, c, m.startedAt(c), m.now))
 		}
 	default:
 		c.id = ""
@@ -213,7 +213,7 @@ func (m *Machine) adoptRunning(c *ctr, o *ContainerInfo) {
 	if startedAt.IsZero() && c.status.State.Running != nil {
 		startedAt = c.status.State.Running.StartedAt
 	}
-	c.hookAt = startedAt
+	m.setStartedAt(c, startedAt)
 	st := c.status
 	if st.State.Running == nil || st.ContainerID != o.ID {
 		st = phase.RunningAgain(c.status, startedAt, o.Attempt)
@@ -232,7 +232,7 @@ func (m *Machine) adoptRunning(c *ctr, o *ContainerInfo) {
 	m.setStatus(c, st)
 }
 
-func exitOf(o *ContainerInfo, c *ctr, now time.Time) phase.TerminatedState {
+func exitOf(o *ContainerInfo, c *ctr, hookAt, now time.Time) phase.TerminatedState {
 	reason := o.Reason
 	if reason == "" {
 		reason = phase.ReasonCompleted
@@ -242,7 +242,7 @@ func exitOf(o *ContainerInfo, c *ctr, now time.Time) phase.TerminatedState {
 	}
 	started, finished := o.StartedAt, o.FinishedAt
 	if started.IsZero() {
-		started = c.hookAt
+		started = hookAt
 	}
 	if finished.IsZero() || finished.After(now) {
 		finished = now

@@ -30,10 +30,17 @@ func (m *Machine) setWaiting(c *ctr, reason, message string) {
 // statusLists are new copies of the containers' statuses, in one allocation (init's capacity
 // ends where apps begin, so an append to one cannot overwrite the other).
 func (m *Machine) statusLists() (init, apps []phase.ContainerStatus) {
-	all := make([]phase.ContainerStatus, len(m.ctrs))
-	for i, c := range m.ctrs {
-		all[i] = c.status
+	return m.splitStatuses(m.appendStatuses(make([]phase.ContainerStatus, 0, len(m.ctrs))))
+}
+
+func (m *Machine) appendStatuses(dst []phase.ContainerStatus) []phase.ContainerStatus {
+	for _, c := range m.ctrs {
+		dst = append(dst, c.status)
 	}
+	return dst
+}
+
+func (m *Machine) splitStatuses(all []phase.ContainerStatus) (init, apps []phase.ContainerStatus) {
 	if m.nInit > 0 {
 		init = all[:m.nInit:m.nInit]
 	}
@@ -46,8 +53,16 @@ func (m *Machine) refreshStatus() {
 		return
 	}
 	m.dirty = false
-	init, apps := m.statusLists()
-	ph := m.terminal
+	var init, apps []phase.ContainerStatus
+	if m.tmpl != nil {
+		// A template's machine lends its status from the output buffer, lists included.
+		o := m.output()
+		o.lists = m.appendStatuses(o.lists[:0])
+		init, apps = m.splitStatuses(o.lists)
+	} else {
+		init, apps = m.statusLists()
+	}
+	ph := m.terminalPhase()
 	if ph == "" {
 		ph = phase.ComputeInitialized(m.spec, init, apps, false, m.initDone)
 		// Succeeded and Failed say no container will run again. While one will (a restart that
@@ -61,21 +76,85 @@ func (m *Machine) refreshStatus() {
 	m.podPhase = ph
 	out := phase.PodStatus{Phase: ph, PodIP: m.podIP, StartTime: m.startTime}
 	out.InitContainerStatuses, out.ContainerStatuses = init, apps
-	out.Conditions = m.conditions(init, apps, m.now)
-	m.conds.keep(out.Conditions)
-	if m.pool != nil {
+	// Most status changes leave the conditions as they are (a container created, started, a
+	// restart): when everything the conditions follow from is the same as at the last refresh,
+	// they are the last ones, rebuilt from conds without phase.Conditions.
+	sig := m.condSig()
+	switch {
+	case sig != 0 && sig == m.conds.sig && !m.conds.rawPending && m.tmpl != nil:
+		o := m.output()
+		o.conds = m.conds.full(o.conds[:0], m.startTime)
+		out.Conditions = o.conds
+	case sig != 0 && sig == m.conds.sig && !m.conds.rawPending:
+		out.Conditions = m.conds.full(make([]phase.Condition, 0, m.conds.count()), m.startTime)
+	default:
+		out.Conditions = m.conditions(init, apps, m.now)
+		m.conds.keep(out.Conditions, m.startTime)
+	}
+	m.conds.sig = sig
+	if m.tmpl != nil {
 		o := m.output()
 		o.status = out
 		m.outStatus = &o.status
 		return
 	}
-	m.outStatus = &out
+	m.outStatus = new(phase.PodStatus)
+	*m.outStatus = out
 }
+
+// condSig is everything phase.Conditions reads of a machine's pod besides its spec and the
+// previous conditions, packed: per container whether it is ready, started, and running or
+// terminated; the phase; whether the sandbox is ready; whether all containers restart in place.
+// Equal signatures give equal conditions. 0 means the pod has too many containers to pack.
+func (m *Machine) condSig() uint64 {
+	if len(m.ctrs) > maxSigContainers {
+		return 0
+	}
+	var s uint64
+	for i, c := range m.ctrs {
+		st := &c.status
+		var b uint64
+		if st.Ready {
+			b |= 1
+		}
+		if st.IsStarted() {
+			b |= 2
+		}
+		if st.State.Running != nil || st.State.Terminated != nil {
+			b |= 4
+		}
+		s |= b << (3 * i)
+	}
+	var ph uint64
+	switch m.podPhase {
+	case phase.Pending:
+		ph = 1
+	case phase.Running:
+		ph = 2
+	case phase.Succeeded:
+		ph = 3
+	case phase.Failed:
+		ph = 4
+	default:
+		ph = 5
+	}
+	s |= ph << 57
+	if m.conds.sandboxReady {
+		s |= 1 << 60
+	}
+	if m.conds.restartingAll {
+		s |= 1 << 61
+	}
+	return s | 1<<62 // never 0
+}
+
+// maxSigContainers is how many containers condSig packs (three bits each, below the phase's).
+const maxSigContainers = 19
 
 // conditions are the pod's conditions for these statuses at now, from the last ones (conds).
 func (m *Machine) conditions(init, apps []phase.ContainerStatus, now time.Time) []phase.Condition {
 	var buf [2 * len(kubeletOrder)]phase.Condition
-	prev := m.conds.prev(buf[:0])
+	prev := m.conds.prev(buf[:0], m.startTime)
 	return phase.Conditions(phase.ConditionInput{
 		Spec: m.spec, InitStatuses: init, Statuses: apps, Phase: m.podPhase,
 		SandboxReady: m.conds.sandboxReady, RestartingAllContainers: m.conds.restartingAll,
@@ -92,14 +171,59 @@ var kubeletOrder = [...]phase.ConditionType{phase.PodReadyToStartContainers, pha
 // others (DisruptionTarget, readiness gates, from a restored status) as they are. It is a
 // quarter of the []phase.Condition an idle pod would otherwise hold.
 type condState struct {
-	ltt    [len(kubeletOrder)]time.Time
-	status [len(kubeletOrder)]uint8 // a condStatus code; 0: the pod has no such condition
+	// ltt are the lastTransitionTimes after the machine's start; lttFull those that are no
+	// stamps (nil while there are none).
+	ltt     [len(kubeletOrder)]stamp
+	lttFull *[len(kubeletOrder)]time.Time
 	// extra are the conditions kubelet does not own, as the last refresh kept them; after a
 	// restore, until the first refresh (rawPending), the restored status's conditions as they are.
-	extra      []phase.Condition
+	extra []phase.Condition
+	sig   uint64     // the last refresh's condSig
+	texts *condTexts // the reasons and messages; nil while all are empty
+	// status holds a condStatus code each; 0: the pod has no such condition.
+	status     [len(kubeletOrder)]uint8
 	rawPending bool
 	// The input of the last refresh besides the containers and the phase, for Status.
 	sandboxReady, restartingAll bool
+}
+
+// lastTransition is the lastTransitionTime of the i-th of kubeletOrder.
+func (cs *condState) lastTransition(i int, base time.Time) time.Time {
+	if cs.ltt[i] == noStamp {
+		return cs.lttFull[i]
+	}
+	return cs.ltt[i].time(base)
+}
+
+// condTexts are the reasons and messages of kubelet's conditions, by kubeletOrder.
+type condTexts [len(kubeletOrder)]struct{ reason, message string }
+
+// count is how many conditions full makes.
+func (cs *condState) count() int {
+	n := len(cs.extra)
+	for _, st := range cs.status {
+		if st != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// full appends the conditions the last refresh made (keep), complete with their reasons and
+// messages, in phase.Conditions's order.
+func (cs *condState) full(dst []phase.Condition, base time.Time) []phase.Condition {
+	dst = append(dst, cs.extra...)
+	for i, t := range kubeletOrder {
+		if cs.status[i] == 0 {
+			continue
+		}
+		c := phase.Condition{Type: t, Status: statusOf(cs.status[i]), LastTransitionTime: cs.lastTransition(i, base)}
+		if cs.texts != nil {
+			c.Reason, c.Message = cs.texts[i].reason, cs.texts[i].message
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // condStatus codes; codeOther is a status phase never makes (from a restored record).
@@ -123,34 +247,36 @@ func statusCode(s phase.ConditionStatus) uint8 {
 }
 
 // prev appends the conditions the last refresh made, as far as phase.Conditions reads them.
-func (cs *condState) prev(dst []phase.Condition) []phase.Condition {
+func (cs *condState) prev(dst []phase.Condition, base time.Time) []phase.Condition {
 	if cs.rawPending {
 		return cs.extra
 	}
 	dst = append(dst, cs.extra...)
 	for i, t := range kubeletOrder {
-		var st phase.ConditionStatus
-		switch cs.status[i] {
-		case 0:
-			continue
-		case codeTrue:
-			st = phase.ConditionTrue
-		case codeFalse:
-			st = phase.ConditionFalse
-		case codeUnknown:
-			st = phase.ConditionUnknown
-		default:
-			st = "?" // never equal to a status phase makes
+		if cs.status[i] != 0 {
+			dst = append(dst, phase.Condition{Type: t, Status: statusOf(cs.status[i]), LastTransitionTime: cs.lastTransition(i, base)})
 		}
-		dst = append(dst, phase.Condition{Type: t, Status: st, LastTransitionTime: cs.ltt[i]})
 	}
 	return dst
+}
+
+// statusOf is the status of a code; codeOther gives one phase never makes.
+func statusOf(code uint8) phase.ConditionStatus {
+	switch code {
+	case codeTrue:
+		return phase.ConditionTrue
+	case codeFalse:
+		return phase.ConditionFalse
+	case codeUnknown:
+		return phase.ConditionUnknown
+	}
+	return "?"
 }
 
 // keep records conds, the output of phase.Conditions: the conditions kubelet does not own come
 // first and are the previous ones unchanged, so only the first refresh after a restore copies
 // them.
-func (cs *condState) keep(conds []phase.Condition) {
+func (cs *condState) keep(conds []phase.Condition, base time.Time) {
 	n := 0
 	for n < len(conds) && !phase.IsKubeletCondition(conds[n].Type) {
 		n++
@@ -163,13 +289,38 @@ func (cs *condState) keep(conds []phase.Condition) {
 	}
 	cs.rawPending = false
 	cs.status = [len(kubeletOrder)]uint8{}
+	var texts condTexts
+	var full [len(kubeletOrder)]time.Time
+	any, whole := false, false
 	for _, c := range conds[n:] {
 		for i, t := range kubeletOrder {
 			if t == c.Type && cs.status[i] == 0 {
-				cs.status[i], cs.ltt[i] = statusCode(c.Status), c.LastTransitionTime
+				cs.status[i], cs.ltt[i] = statusCode(c.Status), stampOf(base, c.LastTransitionTime)
+				if cs.ltt[i] == noStamp {
+					full[i], whole = c.LastTransitionTime, true
+				}
+				texts[i].reason, texts[i].message = c.Reason, c.Message
+				any = any || c.Reason != "" || c.Message != ""
 			}
 		}
 	}
+	switch {
+	case !whole:
+		cs.lttFull = nil
+	case cs.lttFull == nil:
+		cs.lttFull = new([len(kubeletOrder)]time.Time)
+		fallthrough
+	default:
+		*cs.lttFull = full
+	}
+	if !any {
+		cs.texts = nil // an idle pod's conditions have none
+		return
+	}
+	if cs.texts == nil {
+		cs.texts = new(condTexts)
+	}
+	*cs.texts = texts
 }
 
 // restarting reports whether a container will run again: one being prepared or started, or one

@@ -77,7 +77,7 @@ func (m *Machine) deleteRequested(seconds *int64) {
 	}
 	m.deleted = true
 	m.restartingAll = false
-	if m.terminal != "" {
+	if m.terminal != notTerminal {
 		return
 	}
 	for _, c := range m.ctrs {
@@ -226,7 +226,7 @@ func (m *Machine) becomeTerminal(deleted bool) {
 	if !ph.IsTerminal() {
 		ph = phase.Failed
 	}
-	m.terminal = ph
+	m.setTerminal(ph)
 	m.dirty = true
 	m.releaseSandbox()
 }

@@ -23,7 +23,7 @@ func (m *Machine) sync() {
 			m.syncProbes() // readiness keeps running while containers stop
 		}
 		return
-	case m.terminal != "":
+	case m.terminal != notTerminal:
 		m.releaseSandbox()
 		return
 	}

@@ -77,13 +77,12 @@ type item struct {
 }
 
 // simPod is one slot of the simulation: small, since a million of them may exist (the pod's
-// ref is its machine's).
+// ref and its tick's time are its machine's).
 type simPod struct {
-	m      *lifecycle.Machine
-	wp     *pod   // the world's record of the pod, for its lookups (World.hint)
-	gen    uint32 // bumped when the slot is retired, so late items for it are dropped
-	tick   int32  // heap index of the pending tick, -1 for none
-	tickAt time.Time
+	m    *lifecycle.Machine
+	wp   *pod   // the world's record of the pod, for its lookups (World.hint)
+	gen  uint32 // bumped when the slot is retired, so late items for it are dropped
+	tick int32  // heap index of the pending tick, -1 for none
 }
 
 // NewSim starts a simulation over w at start. The world is the simulation's alone: it keeps
@@ -120,7 +119,7 @@ func (s *Sim) Add(m *lifecycle.Machine) error {
 		i = s.freeP[n-1]
 		s.freeP = s.freeP[:n-1]
 		p := &s.pods[i]
-		p.m, p.wp, p.tick, p.tickAt = m, wp, -1, time.Time{}
+		p.m, p.wp, p.tick = m, wp, -1
 	} else {
 		i = int32(len(s.pods))
 		s.pods = append(s.pods, simPod{m: m, wp: wp, tick: -1})
@@ -253,8 +252,9 @@ func (s *Sim) step() {
 	switch it.slot {
 	case slotTick:
 		p.tick = -1
-		ev = lifecycle.Event{Type: lifecycle.Tick, At: p.tickAt}
-		p.tickAt = time.Time{}
+		// The tick's time is the machine's deadline, which has not changed since it was set (only
+		// a Step changes it, and every Step sets the tick again): the slot keeps no copy.
+		ev = lifecycle.Event{Type: lifecycle.Tick, At: p.m.Ready().Deadline}
 	case slotWake:
 		if p.gen != it.gen || p.m == nil {
 			return
@@ -349,13 +349,11 @@ func (s *Sim) setTick(i int32, deadline time.Time) {
 		if p.tick >= 0 {
 			s.remove(int(p.tick))
 		}
-		p.tickAt = time.Time{}
 		return
 	}
-	if p.tick >= 0 && p.tickAt.Equal(deadline) {
+	if p.tick >= 0 && s.q[p.tick].at == s.since(deadline) {
 		return
 	}
-	p.tickAt = deadline
 	s.seq++
 	it := item{at: s.since(deadline), seq: s.seq, pod: i, slot: slotTick, gen: p.gen}
 	if j := int(p.tick); j >= 0 {
@@ -368,21 +366,22 @@ func (s *Sim) setTick(i int32, deadline time.Time) {
 	s.push(it)
 }
 
-// The heap keeps each tick's index in its pod (simPod.tick) as items move.
+// The heap is 4-ary: half the levels of a binary heap, whose every level is a cache miss when a
+// million pods have a tick each. It keeps each tick's index in its pod (simPod.tick) as items
+// move.
 
-func (s *Sim) less(i, j int) bool {
-	a, b := &s.q[i], &s.q[j]
+const arity = 4
+
+func parent(i int) int { return (i - 1) / arity }
+
+func before(a, b *item) bool {
 	if a.at != b.at {
 		return a.at < b.at
 	}
 	return a.seq < b.seq
 }
 
-func (s *Sim) swap(i, j int) {
-	s.q[i], s.q[j] = s.q[j], s.q[i]
-	s.note(i)
-	s.note(j)
-}
+func (s *Sim) less(i, j int) bool { return before(&s.q[i], &s.q[j]) }
 
 func (s *Sim) note(i int) {
 	if s.q[i].slot == slotTick {
@@ -392,17 +391,17 @@ func (s *Sim) note(i int) {
 
 func (s *Sim) push(it item) {
 	s.q = append(s.q, it)
-	n := len(s.q) - 1
-	s.note(n)
-	s.up(n)
+	s.up(len(s.q) - 1)
 }
 
 func (s *Sim) pop() item {
+	it := s.q[0]
 	n := len(s.q) - 1
-	s.swap(0, n)
-	it := s.q[n]
+	last := s.q[n]
+	s.q[n] = item{}
 	s.q = s.q[:n]
 	if n > 0 {
+		s.q[0] = last
 		s.down(0)
 	}
 	return it
@@ -414,43 +413,57 @@ func (s *Sim) remove(i int) {
 	if s.q[i].slot == slotTick {
 		s.pods[s.q[i].pod].tick = -1
 	}
-	if i != n {
-		s.q[i] = s.q[n]
-		s.note(i)
-	}
+	last := s.q[n]
 	s.q = s.q[:n]
-	if i < n && !s.down(i) {
+	if i == n {
+		return
+	}
+	s.q[i] = last
+	if !s.down(i) {
 		s.up(i)
 	}
 }
 
+// up moves item j towards the root to its place, shifting the parents it passes down.
 func (s *Sim) up(j int) {
+	it := s.q[j]
 	for j > 0 {
-		i := (j - 1) / 2
-		if !s.less(j, i) {
+		i := parent(j)
+		if !before(&it, &s.q[i]) {
 			break
 		}
-		s.swap(i, j)
+		s.q[j] = s.q[i]
+		s.note(j)
 		j = i
 	}
+	s.q[j] = it
+	s.note(j)
 }
 
+// down moves item i0 towards the leaves to its place, and reports whether it moved.
 func (s *Sim) down(i0 int) bool {
-	i, n := i0, len(s.q)
+	n := len(s.q)
+	it := s.q[i0]
+	i := i0
 	for {
-		l := 2*i + 1
-		if l >= n {
+		c := arity*i + 1
+		if c >= n {
 			break
 		}
-		j := l
-		if r := l + 1; r < n && s.less(r, l) {
-			j = r
+		best := c
+		for k := c + 1; k < c+arity && k < n; k++ {
+			if before(&s.q[k], &s.q[best]) {
+				best = k
+			}
 		}
-		if !s.less(j, i) {
+		if !before(&s.q[best], &it) {
 			break
 		}
-		s.swap(i, j)
-		i = j
+		s.q[i] = s.q[best]
+		s.note(i)
+		i = best
 	}
+	s.q[i] = it
+	s.note(i)
 	return i > i0
 }

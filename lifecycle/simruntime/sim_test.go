@@ -457,7 +457,7 @@ func TestSimHeap(t *testing.T) {
 				if s.q[i].slot == slotTick && s.pods[s.q[i].pod].tick != int32(i) {
 					rt.Fatalf("pod %d thinks its tick is at %d, not %d", s.q[i].pod, s.pods[s.q[i].pod].tick, i)
 				}
-				if i > 0 && s.less(i, (i-1)/2) {
+				if i > 0 && s.less(i, parent(i)) {
 					rt.Fatalf("heap order broken at %d", i)
 				}
 			}

@@ -42,6 +42,7 @@ type World struct {
 	imagePulls map[string]int // pulls per image, for image-level failure counts
 	out        []lifecycle.Event
 	key        []byte
+	base       time.Time // what the containers' times are stamps after: the first one
 	// hint is the pod a Sim is handling, which lookups by ID or ref try before the index: the
 	// Sim knows its pods, and a map lookup per event is a good part of an event's cost.
 	hint *pod
@@ -66,8 +67,9 @@ type pod struct {
 	sim    int32
 	gone   bool // forgotten: no longer in the index, so never a hint
 	sb     *sandbox
-	ctrs   []*ctr // the current sandbox's containers; at most two instances per name
-	counts []count
+	ctrs   []*ctr   // the current sandbox's containers; at most two instances per name
+	last   *ctr     // the one of ctrs found last, tried first (nil when it went)
+	counts *[]count // failures counted per container, for scripts that fail some; nil for most
 }
 
 type count struct {
@@ -82,22 +84,67 @@ type sandbox struct {
 	lostAt  int64 // Unix ns of the scheduled loss, 0 for none
 }
 
-// ctr is one container instance.
+// ctr is one container instance: small too, two of them per pod that ran an init container.
 type ctr struct {
-	id       string
-	name     string
-	script   *Script
-	attempt  int32
-	state    lifecycle.ContainerState
-	exitCode int32
-	signal   int32
-	reason   string
-	// createdAt, startedAt, finishedAt are reported by ListContainers.
-	createdAt, startedAt, finishedAt time.Time
+	id     string // "<key>/<name>/<attempt>"
+	reason string
+	script *Script
+	more   *ctrMore // what does not fit below; nil for most
+	// times are the created, started and finished times ListContainers reports, as stamps after
+	// the world's base (whole in more when they are no stamps).
+	times [3]stamp
 	// exitAt and stopAt are the pending natural and stop exits (Unix ns, 0 for none); Happen
 	// applies the exit event whose time matches, so a superseded one is recognised.
 	exitAt, stopAt int64
 	termAt         int64 // when the first stop signal came (Unix ns), 0 before
+	attempt        int32
+	exitCode       int32
+	signal         int32
+	nameAt         uint16 // where the name begins in id; 0: it is in more
+	state          lifecycle.ContainerState
+}
+
+// ctrMore is the rest of a ctr: times that are no stamps, a name past nameAt's reach.
+type ctrMore struct {
+	times [3]time.Time
+	name  string
+}
+
+// The times of a ctr.
+const (
+	timeCreated = iota
+	timeStarted
+	timeFinished
+)
+
+// name is the container's name, from its ID.
+func (c *ctr) name() string {
+	if c.nameAt == 0 {
+		return c.more.name
+	}
+	return c.id[c.nameAt:strings.LastIndexByte(c.id, '/')]
+}
+
+// timeOf is one of c's times.
+func (w *World) timeOf(c *ctr, which int) time.Time {
+	if c.times[which] == noStamp {
+		return c.more.times[which]
+	}
+	return c.times[which].time(w.base)
+}
+
+// setTime sets one of c's times.
+func (w *World) setTime(c *ctr, which int, t time.Time) {
+	if w.base.IsZero() {
+		w.base = t
+	}
+	c.times[which] = stampOf(w.base, t)
+	if c.times[which] == noStamp {
+		if c.more == nil {
+			c.more = &ctrMore{}
+		}
+		c.more.times[which] = t
+	}
 }
 
 // NewWorld makes a world from opts; opts' maps are copied.
@@ -229,7 +276,7 @@ func (w *World) Happen(ev lifecycle.Event) bool {
 		}
 		c.state = lifecycle.ContainerStateExited
 		c.exitCode, c.signal, c.reason = ev.ExitCode, ev.Signal, ev.Reason
-		c.finishedAt = ev.At
+		w.setTime(c, timeFinished, ev.At)
 		c.exitAt, c.stopAt, c.termAt = 0, 0, 0
 		return true
 	case lifecycle.ContainerCreated, lifecycle.ContainerStarted:
@@ -297,6 +344,9 @@ func (w *World) podFor(ref lifecycle.PodRef) *pod {
 
 // podOfSandbox finds the pod of "<key>/sb-<n>".
 func (w *World) podOfSandbox(id string) *pod {
+	if h := w.hint; h != nil && !h.gone && h.sb != nil && h.sb.id == id {
+		return h // the same string as a rule: the sandbox's ID came from here
+	}
 	i := strings.LastIndexByte(id, '/')
 	if i < 0 {
 		return nil
@@ -306,6 +356,17 @@ func (w *World) podOfSandbox(id string) *pod {
 
 // findContainer finds "<key>/<name>/<attempt>".
 func (w *World) findContainer(id string) (*pod, *ctr) {
+	if h := w.hint; h != nil && !h.gone {
+		if c := h.last; c != nil && c.id == id { // the same string as a rule: the ID came from here
+			return h, c
+		}
+		for _, c := range h.ctrs {
+			if c.id == id {
+				h.last = c
+				return h, c
+			}
+		}
+	}
 	i := strings.LastIndexByte(id, '/')
 	if i < 0 {
 		return nil, nil
@@ -346,13 +407,17 @@ func (w *World) script(p *pod, name string) *Script {
 }
 
 func (p *pod) count(name string) *count {
-	for i := range p.counts {
-		if p.counts[i].name == name {
-			return &p.counts[i]
+	if p.counts == nil {
+		p.counts = new([]count)
+	}
+	cs := *p.counts
+	for i := range cs {
+		if cs[i].name == name {
+			return &cs[i]
 		}
 	}
-	p.counts = append(p.counts, count{name: name})
-	return &p.counts[len(p.counts)-1]
+	*p.counts = append(cs, count{name: name})
+	return &(*p.counts)[len(cs)]
 }
 
 func (w *World) setup(now time.Time, p *pod) {
@@ -429,7 +494,7 @@ func (w *World) stopSandbox(ref lifecycle.PodRef, id string) {
 func (w *World) dropSandbox(p *pod) {
 	p.sb = nil
 	clear(p.ctrs)
-	p.ctrs = nil
+	p.ctrs, p.last = nil, nil
 }
 
 func (w *World) pull(now time.Time, ref lifecycle.PodRef, a lifecycle.Action) {
@@ -509,7 +574,7 @@ func (w *World) create(now time.Time, a lifecycle.Action) {
 		return
 	}
 	for _, c := range p.ctrs {
-		if c.name == name && c.attempt == a.Attempt {
+		if c.name() == name && c.attempt == a.Attempt {
 			ev.Type, ev.Reason, ev.ContainerID = lifecycle.ContainerCreated, "", c.id
 			w.emit(ev)
 			return
@@ -529,8 +594,14 @@ func (w *World) create(now time.Time, a lifecycle.Action) {
 		}
 	}
 	w.collect(p, name)
-	c := &ctr{id: p.key + "/" + name + "/" + strconv.Itoa(int(a.Attempt)), name: name, script: s,
-		attempt: a.Attempt, state: lifecycle.ContainerStateCreated, createdAt: now}
+	c := &ctr{id: p.key + "/" + name + "/" + strconv.Itoa(int(a.Attempt)), script: s,
+		attempt: a.Attempt, state: lifecycle.ContainerStateCreated, times: [3]stamp{zeroStamp, zeroStamp, zeroStamp}}
+	if n := len(p.key) + 1; n <= math.MaxUint16 {
+		c.nameAt = uint16(n)
+	} else {
+		c.more = &ctrMore{name: name}
+	}
+	w.setTime(c, timeCreated, now)
 	p.ctrs = append(p.ctrs, c)
 	ev.Type, ev.Reason, ev.ContainerID = lifecycle.ContainerCreated, "", c.id
 	w.emit(ev)
@@ -541,7 +612,7 @@ func (w *World) create(now time.Time, a lifecycle.Action) {
 func (w *World) collect(p *pod, name string) {
 	newest := -1
 	for i, c := range p.ctrs {
-		if c.name == name && c.state == lifecycle.ContainerStateExited {
+		if c.name() == name && c.state == lifecycle.ContainerStateExited {
 			newest = i
 		}
 	}
@@ -549,8 +620,9 @@ func (w *World) collect(p *pod, name string) {
 		return
 	}
 	keep := p.ctrs[newest]
+	p.last = nil
 	p.ctrs = slices.DeleteFunc(p.ctrs, func(c *ctr) bool {
-		return c != keep && c.name == name && c.state == lifecycle.ContainerStateExited
+		return c != keep && c.name() == name && c.state == lifecycle.ContainerStateExited
 	})
 }
 
@@ -570,12 +642,14 @@ func (w *World) start(now time.Time, a lifecycle.Action) {
 	}
 	r := c.script.run(c.attempt)
 	if r.StartFails {
-		c.state, c.exitCode, c.reason, c.finishedAt = lifecycle.ContainerStateExited, 128, phase.ReasonStartError, now
+		c.state, c.exitCode, c.reason = lifecycle.ContainerStateExited, 128, phase.ReasonStartError
+		w.setTime(c, timeFinished, now)
 		ev.Message = "failed to start containerd task: scripted start failure"
 		w.emit(ev)
 		return
 	}
-	c.state, c.startedAt = lifecycle.ContainerStateRunning, now
+	c.state = lifecycle.ContainerStateRunning
+	w.setTime(c, timeStarted, now)
 	w.emit(lifecycle.Event{Type: lifecycle.ContainerStarted, At: now, ContainerID: c.id})
 	if r.For <= 0 {
 		return
@@ -637,6 +711,7 @@ func (w *World) remove(id string) {
 	if c == nil {
 		return
 	}
+	p.last = nil
 	p.ctrs = slices.DeleteFunc(p.ctrs, func(x *ctr) bool { return x == c })
 }
 
@@ -715,7 +790,7 @@ func (w *World) probe(now time.Time, a lifecycle.Action) {
 		} else {
 			ev.Outcome = probe.FailureOutcome("context deadline exceeded")
 		}
-	case ps.failing(now.Sub(c.startedAt)):
+	case ps.failing(now.Sub(w.timeOf(c, timeStarted))):
 		msg := ps.Message
 		if msg == "" {
 			msg = "scripted failure"
@@ -734,7 +809,7 @@ func (w *World) Container(id string) (lifecycle.ContainerInfo, bool) {
 	if c == nil {
 		return lifecycle.ContainerInfo{}, false
 	}
-	return info(p, c), true
+	return w.info(p, c), true
 }
 
 // Sandbox reports one sandbox as ListSandboxes would.
@@ -751,7 +826,7 @@ func (w *World) Containers() []lifecycle.ContainerInfo {
 	var out []lifecycle.ContainerInfo
 	for _, p := range w.pods {
 		for _, c := range p.ctrs {
-			out = append(out, info(p, c))
+			out = append(out, w.info(p, c))
 		}
 	}
 	slices.SortFunc(out, func(a, b lifecycle.ContainerInfo) int { return strings.Compare(a.ID, b.ID) })
@@ -776,9 +851,9 @@ func (w *World) ImagePresent(image string, t time.Time) bool {
 	return ok && at <= t.UnixNano()
 }
 
-func info(p *pod, c *ctr) lifecycle.ContainerInfo {
-	ci := lifecycle.ContainerInfo{ID: c.id, Pod: p.ref, Name: c.name, Attempt: c.attempt, State: c.state,
-		CreatedAt: c.createdAt, StartedAt: c.startedAt, FinishedAt: c.finishedAt,
+func (w *World) info(p *pod, c *ctr) lifecycle.ContainerInfo {
+	ci := lifecycle.ContainerInfo{ID: c.id, Pod: p.ref, Name: c.name(), Attempt: c.attempt, State: c.state,
+		CreatedAt: w.timeOf(c, timeCreated), StartedAt: w.timeOf(c, timeStarted), FinishedAt: w.timeOf(c, timeFinished),
 		ExitCode: c.exitCode, Signal: c.signal, Reason: c.reason}
 	if p.sb != nil {
 		ci.SandboxID = p.sb.id
