@@ -167,7 +167,7 @@ func (m *Machine) created(c *ctr, ev Event) error {
 	if c.exit != nil {
 		st.LastTerminationState = phase.State{Terminated: c.exit}
 	}
-	st.State = phase.State{Waiting: &phase.WaitingState{}}
+	st.State = phase.State{Waiting: m.createdState()}
 	st.Ready = false
 	st.RestartCount = c.attempt
 	st.ContainerID = ev.ContainerID
@@ -412,7 +412,8 @@ func (m *Machine) specUpdated(ev Event) error {
 	same := next
 	same.InitContainers = append([]podlife.Container(nil), next.InitContainers...)
 	same.Containers = append([]podlife.Container(nil), next.Containers...)
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		dst := &same.Containers
 		j := c.index
 		if c.init {
@@ -429,7 +430,8 @@ func (m *Machine) specUpdated(ev Event) error {
 		return fmt.Errorf("%w: %s: only container images may change", ErrBadEvent, ev.Type)
 	}
 	m.now = ev.At
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		var src *podlife.Container
 		if c.init {
 			src = &next.InitContainers[c.index]

@@ -151,8 +151,10 @@ func (c *ctr) clearRetry() {
 	}
 }
 
-func newCtr(spec *podlife.Container, init bool, index int, st phase.ContainerStatus) *ctr {
-	c := &ctr{spec: spec, init: init, sidecar: init && spec.IsSidecar(), index: int32(index), status: st, since: zeroStamp}
+// setUp makes c the record of container spec, the index-th of the init or app containers, with its
+// initial status st.
+func (c *ctr) setUp(spec *podlife.Container, isInit bool, index int, st phase.ContainerStatus) {
+	*c = ctr{spec: spec, init: isInit, sidecar: isInit && spec.IsSidecar(), index: int32(index), status: st, since: zeroStamp}
 	n := 0
 	for _, k := range probeKinds {
 		c.hasProbe[k] = probe.For(spec, k) != nil
@@ -165,7 +167,6 @@ func newCtr(spec *podlife.Container, init bool, index int, st phase.ContainerSta
 	if n > 0 {
 		c.probes = make([]probe.Tracker, n)
 	}
-	return c
 }
 
 // tracker is the tracker of c's probe of kind k; nil when c has no such probe.

@@ -60,7 +60,7 @@ type Machine struct {
 
 	sandbox sandbox
 	more    *machineMore // what only a pod whose setup, sandbox or pull failed needs
-	ctrs    []*ctr       // init containers, then app containers, in spec order
+	ctrs    []ctr        // init containers, then app containers, in spec order: one allocation
 	retired []retiredID  // earlier instance IDs of the containers
 
 	nInit int32    // how many of ctrs are init containers
@@ -94,6 +94,7 @@ type Machine struct {
 	restartingAll bool
 	deleted       bool
 	dirty         bool
+	kills         bool // a container may have a stop of its own under way (see tickStops)
 }
 
 // machineMore is the part of a machine for failed setups, sandboxes and pulls.
@@ -175,6 +176,7 @@ type Template struct {
 	// place) and, by position in Machine.ctrs, the texts of the events each start records.
 	initStatuses, statuses []phase.ContainerStatus
 	texts                  []startTexts
+	created                phase.WaitingState // the state of every created container
 }
 
 // startTexts are the messages of the Pulled, Created and Started events of one container.
@@ -210,8 +212,10 @@ func (t *Template) Spec() *podlife.PodSpec { return &t.spec }
 
 // New makes the machine for a pod of the template's spec, as lifecycle.New does. The machine
 // reads the template's spec and takes a copy of its own only when a SpecUpdated changes an image.
-// The slices of its Ready are lent by the template: after Advance they serve other machines of
-// the template, so read them only until then (every caller of Ready should).
+// Its Ready is lent by the template, the Status with its container lists and conditions too:
+// after Advance the memory serves other machines of the template, so copy what you keep before
+// (Status gives the machine's own copy). That keeps an idle machine small and a status change
+// free of allocations.
 func (t *Template) New(ref PodRef, now time.Time, opts Options) *Machine {
 	return newMachine(ref, &t.spec, t, now, opts)
 }
@@ -231,16 +235,26 @@ func newMachine(ref PodRef, spec *podlife.PodSpec, tmpl *Template, now time.Time
 		initStatuses, statuses = phase.InitialStatuses(m.spec)
 	}
 	m.nInit = int32(len(m.spec.InitContainers))
+	m.ctrs = make([]ctr, len(m.spec.InitContainers)+len(m.spec.Containers))
 	for i := range m.spec.InitContainers {
-		m.ctrs = append(m.ctrs, newCtr(&m.spec.InitContainers[i], true, i, initStatuses[i]))
+		m.ctrs[i].setUp(&m.spec.InitContainers[i], true, i, initStatuses[i])
 	}
 	for i := range m.spec.Containers {
-		m.ctrs = append(m.ctrs, newCtr(&m.spec.Containers[i], false, i, statuses[i]))
+		m.ctrs[int(m.nInit)+i].setUp(&m.spec.Containers[i], false, i, statuses[i])
 	}
 	m.podPhase, m.startTime = phase.Pending, now
 	m.dirty = true
 	m.sync()
 	return m
+}
+
+// createdState is the Waiting state of a created container, not started yet: the template's for
+// its machines (states are never changed in place), a new one otherwise.
+func (m *Machine) createdState() *phase.WaitingState {
+	if m.tmpl != nil {
+		return &m.tmpl.created
+	}
+	return &phase.WaitingState{}
 }
 
 // shared are the template's texts of c's start while the machine has the template's spec.
@@ -288,7 +302,8 @@ func (m *Machine) ownSpec() {
 	own.InitContainers = slices.Clone(m.spec.InitContainers)
 	own.Containers = slices.Clone(m.spec.Containers)
 	m.spec, m.sharedSpec = &own, false
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if c.init {
 			c.spec = &own.InitContainers[c.index]
 		} else {
@@ -371,7 +386,8 @@ func (m *Machine) HasReady() bool {
 
 // Ready is what the caller must do now: perform the actions (their results come back as events),
 // show the records, persist the status when it is not nil, and deliver a Tick at Deadline. Call
-// Advance once it is done (or handed on).
+// Advance once it is done (or handed on). The slices are the machine's, valid until the next
+// Step; a Template's machine lends the status too, until Advance (see Template.New).
 func (m *Machine) Ready() Ready {
 	rd := Ready{Status: m.outStatus, Deadline: m.deadline()}
 	if m.out != nil {
@@ -444,7 +460,8 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 		if ev.ContainerID == "" {
 			return nil, fmt.Errorf("%w: %s without a container ID", ErrBadEvent, ev.Type)
 		}
-		for _, c := range m.ctrs {
+		for ci := range m.ctrs {
+			c := &m.ctrs[ci]
 			if c.id == ev.ContainerID {
 				return c, nil
 			}
@@ -462,7 +479,8 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 }
 
 func (m *Machine) byName(name string) *ctr {
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if c.spec.Name == name {
 			return c
 		}
@@ -501,7 +519,8 @@ func (m *Machine) deadline() time.Time {
 	if at := m.setupAt(); !at.IsZero() && (m.setup == setupNone || (!m.sandbox.ready && !m.sandbox.creating)) {
 		earliest(at)
 	}
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		earliest(c.deadline(m.now))
 	}
 	if m.stop != nil {

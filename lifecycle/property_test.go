@@ -121,8 +121,8 @@ func play(t *testing.T, s scenario) trace {
 			case StartContainer:
 				c := d.m.byName(a.Container)
 				if !c.init {
-					for _, ic := range d.m.ctrs[:d.m.nInit] {
-						if ic.regularInit() && !ic.succeeded {
+					for i := range d.m.ctrs[:d.m.nInit] {
+						if ic := &d.m.ctrs[i]; ic.regularInit() && !ic.succeeded {
 							problem("%s starts before init container %s succeeded", a.Container, ic.spec.Name)
 						}
 					}
@@ -142,13 +142,14 @@ func play(t *testing.T, s scenario) trace {
 					// sidecar declared after it (kubelet's terminationOrdering: only that one, not
 					// those after it), unless its grace ran out (then it gets the 2 s floor).
 					var next *ctr
-					for _, o := range d.m.ctrs[c.index+1 : d.m.nInit] {
-						if o.sidecar {
+					for i := c.index + 1; i < d.m.nInit; i++ {
+						if o := &d.m.ctrs[i]; o.sidecar {
 							next = o
 							break
 						}
 					}
-					for _, o := range d.m.ctrs {
+					for i := range d.m.ctrs {
+						o := &d.m.ctrs[i]
 						if _, runs := running[o.spec.Name]; runs && (!o.init || o == next) {
 							problem("sidecar %s stopped while %s still runs", c.spec.Name, o.spec.Name)
 						}

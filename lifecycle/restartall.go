@@ -16,7 +16,8 @@ func (m *Machine) restartAllContainers(trigger *ctr) {
 	m.restartingAll = true
 	m.record(Normal, "RestartAllContainers", trigger.spec.Name,
 		fmt.Sprintf("Container %s exited with code %d, restarting all containers", trigger.spec.Name, trigger.exit.ExitCode))
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if c.inFlight() {
 			c.stage = idle // a late ContainerCreated is answered with RemoveContainer
 		}
@@ -55,7 +56,8 @@ func (m *Machine) finishRestartAll() bool {
 	}
 	m.restartingAll = false
 	m.initDone = false
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		c.final, c.forced = false, false
 		c.restartNow()
 		c.clearRetry()

@@ -50,7 +50,8 @@ func (m *Machine) Checkpoint() Checkpoint {
 		cp.Pulls = maps.Clone(p)
 	}
 	cp.Containers = make([]ContainerCheckpoint, len(m.ctrs))
-	for i, c := range m.ctrs {
+	for i := range m.ctrs {
+		c := &m.ctrs[i]
 		cp.Containers[i] = ContainerCheckpoint{Name: c.spec.Name, Attempt: c.attempt, Crash: c.crashLoop(), Final: c.final, Succeeded: c.succeeded}
 	}
 	return cp
@@ -112,7 +113,8 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	for _, cc := range cp.Containers {
 		checkpointed[cc.Name] = cc
 	}
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if st, ok := persisted[c.spec.Name]; ok {
 			c.status = st
 			c.status.Image = c.spec.Image
@@ -133,7 +135,8 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 		m.refreshStatus()
 		return m, nil
 	}
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		m.adopt(c, obs.Containers)
 	}
 	for _, sb := range obs.Sandboxes {

@@ -34,7 +34,8 @@ func (m *Machine) statusLists() (init, apps []phase.ContainerStatus) {
 }
 
 func (m *Machine) appendStatuses(dst []phase.ContainerStatus) []phase.ContainerStatus {
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		dst = append(dst, c.status)
 	}
 	return dst
@@ -103,24 +104,26 @@ func (m *Machine) refreshStatus() {
 }
 
 // condSig is everything phase.Conditions reads of a machine's pod besides its spec and the
-// previous conditions, packed: per container whether it is ready, started, and running or
-// terminated; the phase; whether the sandbox is ready; whether all containers restart in place.
-// Equal signatures give equal conditions. 0 means the pod has too many containers to pack.
+// previous conditions, packed: whether each container is ready, for a sidecar whether it is
+// started, for an app container whether it runs or ran (Initialized); the phase; whether the
+// sandbox is ready; whether all containers restart in place. Equal signatures give equal
+// conditions. 0 means the pod has too many containers to pack.
 func (m *Machine) condSig() uint64 {
 	if len(m.ctrs) > maxSigContainers {
 		return 0
 	}
 	var s uint64
-	for i, c := range m.ctrs {
+	for i := range m.ctrs {
+		c := &m.ctrs[i]
 		st := &c.status
 		var b uint64
 		if st.Ready {
 			b |= 1
 		}
-		if st.IsStarted() {
+		if c.sidecar && st.IsStarted() {
 			b |= 2
 		}
-		if st.State.Running != nil || st.State.Terminated != nil {
+		if !c.init && (st.State.Running != nil || st.State.Terminated != nil) {
 			b |= 4
 		}
 		s |= b << (3 * i)
@@ -275,7 +278,7 @@ func statusOf(code uint8) phase.ConditionStatus {
 
 // keep records conds, the output of phase.Conditions: the conditions kubelet does not own come
 // first and are the previous ones unchanged, so only the first refresh after a restore copies
-// them.
+// them; kubelet's own follow in kubeletOrder, each type once.
 func (cs *condState) keep(conds []phase.Condition, base time.Time) {
 	n := 0
 	for n < len(conds) && !phase.IsKubeletCondition(conds[n].Type) {
@@ -287,33 +290,43 @@ func (cs *condState) keep(conds []phase.Condition, base time.Time) {
 			cs.extra = slices.Clone(conds[:n:n])
 		}
 	}
+	// A condition whose status is the one kept keeps its lastTransitionTime (phase.Conditions
+	// takes it from prev, which came from here): only the others need a new stamp.
+	reuse := !cs.rawPending
 	cs.rawPending = false
-	cs.status = [len(kubeletOrder)]uint8{}
+	var status [len(kubeletOrder)]uint8
 	var texts condTexts
-	var full [len(kubeletOrder)]time.Time
-	any, whole := false, false
-	for _, c := range conds[n:] {
-		for i, t := range kubeletOrder {
-			if t == c.Type && cs.status[i] == 0 {
-				cs.status[i], cs.ltt[i] = statusCode(c.Status), stampOf(base, c.LastTransitionTime)
-				if cs.ltt[i] == noStamp {
-					full[i], whole = c.LastTransitionTime, true
+	hasTexts, whole := false, false
+	k := 0
+	for j := n; j < len(conds); j++ {
+		c := &conds[j]
+		for k < len(kubeletOrder) && kubeletOrder[k] != c.Type {
+			k++
+		}
+		if k == len(kubeletOrder) {
+			break // not in kubelet's order: cannot be phase.Conditions' output
+		}
+		status[k] = statusCode(c.Status)
+		if !reuse || cs.status[k] != status[k] {
+			cs.ltt[k] = stampOf(base, c.LastTransitionTime)
+			if cs.ltt[k] == noStamp {
+				if cs.lttFull == nil {
+					cs.lttFull = new([len(kubeletOrder)]time.Time)
 				}
-				texts[i].reason, texts[i].message = c.Reason, c.Message
-				any = any || c.Reason != "" || c.Message != ""
+				cs.lttFull[k] = c.LastTransitionTime
 			}
 		}
+		whole = whole || cs.ltt[k] == noStamp
+		if c.Reason != "" || c.Message != "" {
+			texts[k].reason, texts[k].message = c.Reason, c.Message
+			hasTexts = true
+		}
 	}
-	switch {
-	case !whole:
+	cs.status = status
+	if !whole {
 		cs.lttFull = nil
-	case cs.lttFull == nil:
-		cs.lttFull = new([len(kubeletOrder)]time.Time)
-		fallthrough
-	default:
-		*cs.lttFull = full
 	}
-	if !any {
+	if !hasTexts {
 		cs.texts = nil // an idle pod's conditions have none
 		return
 	}
@@ -326,7 +339,8 @@ func (cs *condState) keep(conds []phase.Condition, base time.Time) {
 // restarting reports whether a container will run again: one being prepared or started, or one
 // that exited and waits for its next start.
 func (m *Machine) restarting() bool {
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if c.inFlight() || c.stage == starting || c.stage == postStart || (c.stage == idle && c.exit != nil && !c.final && !c.succeeded) {
 			return true
 		}

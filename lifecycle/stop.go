@@ -28,7 +28,8 @@ type podStop struct {
 // get their preStop hooks and stop signals in kubelet's order.
 func (m *Machine) startPodStop(p purpose, g termination.Grace) {
 	var members []termination.Member
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if c.inFlight() {
 			c.stage = idle // a late ContainerCreated is answered with RemoveContainer
 		}
@@ -80,7 +81,8 @@ func (m *Machine) deleteRequested(seconds *int64) {
 	if m.terminal != notTerminal {
 		return
 	}
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if c.exit != nil && c.stage == idle {
 			c.final = true
 		}
@@ -110,7 +112,8 @@ func (m *Machine) deleteRequested(seconds *int64) {
 // given with the stop signal, so a container that already had its signal is asked again with
 // what the shorter grace leaves until SIGKILL; the others get theirs from the plan.
 func (m *Machine) restopSignalled(sent []termination.Action) {
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		p, ok := m.stop.plan.Plan(c.spec.Name)
 		if !c.alive() || c.id == "" || !ok || p.Exited {
 			continue
@@ -145,6 +148,7 @@ func (m *Machine) killContainer(c *ctr, message, cause string, probeGrace *int64
 	}
 	r := c.more()
 	r.kill = stop
+	m.kills = true
 	c.stage = stopping
 	r.killCause = cause
 	for _, k := range probeKinds {
@@ -158,10 +162,15 @@ func (m *Machine) killContainer(c *ctr, message, cause string, probeGrace *int64
 
 // tickStops lets graceful stops move on with time.
 func (m *Machine) tickStops() {
-	for _, c := range m.ctrs {
-		if k := c.killing(); k != nil {
-			if acts, err := k.Tick(m.now); err == nil {
-				m.stopActions(acts)
+	if m.kills { // most syncs of most pods have no container stop to tick
+		m.kills = false
+		for ci := range m.ctrs {
+			c := &m.ctrs[ci]
+			if k := c.killing(); k != nil {
+				m.kills = true
+				if acts, err := k.Tick(m.now); err == nil {
+					m.stopActions(acts)
+				}
 			}
 		}
 	}

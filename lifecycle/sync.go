@@ -73,7 +73,8 @@ func (m *Machine) prepared() bool {
 		m.sandbox.creating = true
 		m.sandbox.id, m.sandbox.ip = "", ""
 		m.initDone = false
-		for _, c := range m.ctrs {
+		for ci := range m.ctrs {
+			c := &m.ctrs[ci]
 			if c.regularInit() {
 				c.succeeded = false
 			}
@@ -89,7 +90,8 @@ func (m *Machine) noNewSandbox() bool {
 	if m.spec.RestartPolicy != podlife.RestartNever || m.sandbox.id == "" {
 		return false
 	}
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if c.exit != nil || c.alive() {
 			return true
 		}
@@ -100,7 +102,8 @@ func (m *Machine) noNewSandbox() bool {
 // syncContainers starts what may start: regular init containers one at a time, sidecars in
 // order (each gating the next init container until it is started), then every app container.
 func (m *Machine) syncContainers() {
-	for _, c := range m.ctrs[:m.nInit] {
+	for ci := range m.ctrs[:m.nInit] {
+		c := &m.ctrs[ci]
 		switch {
 		case c.sidecar:
 			m.ensure(c)
@@ -113,7 +116,8 @@ func (m *Machine) syncContainers() {
 			return
 		}
 	}
-	for _, c := range m.ctrs[m.nInit:] {
+	for ci := int(m.nInit); ci < len(m.ctrs); ci++ {
+		c := &m.ctrs[ci]
 		m.ensure(c)
 	}
 }
@@ -145,7 +149,8 @@ func (m *Machine) ensure(c *ctr) {
 
 // syncProbes asks for every probe run that is due.
 func (m *Machine) syncProbes() {
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if c.stage != running && c.stage != stopping {
 			continue
 		}
@@ -165,13 +170,15 @@ func (m *Machine) syncProbes() {
 // container failed for good: remaining sidecars are stopped, then the phase is terminal.
 func (m *Machine) finishedOrFailed() bool {
 	failedInit := false
-	for _, c := range m.ctrs[:m.nInit] {
+	for ci := range m.ctrs[:m.nInit] {
+		c := &m.ctrs[ci]
 		if c.regularInit() && c.final && c.exit != nil && c.exit.ExitCode != 0 {
 			failedInit = true
 		}
 	}
 	done := true
-	for _, c := range m.ctrs[m.nInit:] {
+	for ci := int(m.nInit); ci < len(m.ctrs); ci++ {
+		c := &m.ctrs[ci]
 		if !c.final || c.stage != idle {
 			done = false
 		}
@@ -188,7 +195,8 @@ func (m *Machine) finishedOrFailed() bool {
 }
 
 func (m *Machine) anyAlive() bool {
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if c.alive() {
 			return true
 		}
@@ -197,7 +205,8 @@ func (m *Machine) anyAlive() bool {
 }
 
 func (m *Machine) anyInFlight() bool {
-	for _, c := range m.ctrs {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
 		if c.inFlight() {
 			return true
 		}

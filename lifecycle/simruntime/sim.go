@@ -14,9 +14,9 @@ import (
 var ErrUnknownPod = errors.New("simruntime: pod not in the simulation")
 
 // Sim drives many lifecycle.Machines against one World in virtual time, on the caller's
-// goroutine: a min-heap of (time, insertion order) items holds the events the world scheduled,
-// the events injected from outside and one tick per machine at its Ready().Deadline. It reads
-// no clock and starts no goroutine, so a run is reproducible byte for byte.
+// goroutine: a priority queue of (time, insertion order) items holds the events the world
+// scheduled, the events injected from outside and one tick per machine at its Ready().Deadline.
+// It reads no clock and starts no goroutine, so a run is reproducible byte for byte.
 //
 // Events the world says were superseded (World.Happen) are dropped before the machine sees
 // them; Step errors wrapping lifecycle.ErrStale are dropped silently, others go to OnError. A
@@ -35,17 +35,15 @@ type Sim struct {
 	start time.Time
 	now   time.Time
 	seq   uint64
-	q     []item // a min-heap by (at, seq) of the ticks and of the items for later than now
-	// now1 holds the items for now, in seq order: most answers come at once, and a FIFO takes
-	// them without the heap's log n. Items for now already in q came before all of these.
-	now1  []item
-	head  int // of now1
-	pods  []simPod
-	freeP []int32
-	slab  []lifecycle.Event
-	freeE []int32
-	live  int
-	stats Stats
+	q     queue // every item: events, wakes and ticks, by (at, seq)
+	// wholeTicks are the tick times that start plus a Duration do not give back, by pod slot.
+	wholeTicks map[int32]time.Time
+	pods       []simPod
+	freeP      []int32
+	slab       []lifecycle.Event
+	freeE      []int32
+	live       int
+	stats      Stats
 }
 
 // Stats counts what a Sim did.
@@ -68,21 +66,26 @@ const (
 	slotWake int32 = -2
 )
 
+// item is one entry of the queue, 24 bytes: a million pods have a tick each.
 type item struct {
-	at   int64 // ns since the sim's start
-	seq  uint64
+	at   int64  // ns since the sim's start
+	seq  uint64 // the order of insertion, which breaks ties of at; never 0
 	pod  int32
 	slot int32 // index into slab, or slotTick / slotWake
-	gen  uint32
 }
 
 // simPod is one slot of the simulation: small, since a million of them may exist (the pod's
-// ref and its tick's time are its machine's).
+// ref is its machine's).
 type simPod struct {
-	m    *lifecycle.Machine
-	wp   *pod   // the world's record of the pod, for its lookups (World.hint)
-	gen  uint32 // bumped when the slot is retired, so late items for it are dropped
-	tick int32  // heap index of the pending tick, -1 for none
+	m  *lifecycle.Machine
+	wp *pod // the world's record of the pod, for its lookups (World.hint)
+	// epoch is the last seq before the pod took the slot: items of a pod that had the slot
+	// before have seqs up to it, and are dropped when they come up.
+	epoch uint64
+	// tickSeq is the seq of the pod's pending tick, 0 for none, and tickAt its at: a tick item
+	// of another seq was superseded and is dropped when it comes up.
+	tickSeq uint64
+	tickAt  int64
 }
 
 // NewSim starts a simulation over w at start. The world is the simulation's alone: it keeps
@@ -119,10 +122,10 @@ func (s *Sim) Add(m *lifecycle.Machine) error {
 		i = s.freeP[n-1]
 		s.freeP = s.freeP[:n-1]
 		p := &s.pods[i]
-		p.m, p.wp, p.tick = m, wp, -1
+		p.m, p.wp, p.tickSeq, p.epoch = m, wp, 0, s.seq
 	} else {
 		i = int32(len(s.pods))
-		s.pods = append(s.pods, simPod{m: m, wp: wp, tick: -1})
+		s.pods = append(s.pods, simPod{m: m, wp: wp, epoch: s.seq})
 	}
 	wp.sim = i + 1
 	s.live++
@@ -131,7 +134,7 @@ func (s *Sim) Add(m *lifecycle.Machine) error {
 		at = s.now
 	}
 	s.seq++
-	s.enqueue(item{at: s.since(at), seq: s.seq, pod: i, slot: slotWake, gen: s.pods[i].gen})
+	s.enqueue(item{at: s.since(at), seq: s.seq, pod: i, slot: slotWake})
 	return nil
 }
 
@@ -203,46 +206,17 @@ func (s *Sim) schedule(pod int32, ev lifecycle.Event) {
 		s.slab = append(s.slab, ev)
 	}
 	s.seq++
-	s.enqueue(item{at: s.since(ev.At), seq: s.seq, pod: pod, slot: slot, gen: s.pods[pod].gen})
+	s.enqueue(item{at: s.since(ev.At), seq: s.seq, pod: pod, slot: slot})
 }
 
-// enqueue adds an event or wake item: to now1 when it is for now, else to the heap.
-func (s *Sim) enqueue(it item) {
-	if it.at == s.since(s.now) {
-		s.now1 = append(s.now1, it)
-		return
-	}
-	s.push(it)
-}
+// enqueue adds an event or wake item.
+func (s *Sim) enqueue(it item) { s.q.push(it) }
 
-// peek is the next item, from now1 or the heap, whichever is first by (at, seq).
-func (s *Sim) peek() (item, bool) {
-	if s.head < len(s.now1) {
-		f := s.now1[s.head]
-		if len(s.q) == 0 || f.at < s.q[0].at || (f.at == s.q[0].at && f.seq < s.q[0].seq) {
-			return f, true
-		}
-	}
-	if len(s.q) == 0 {
-		return item{}, false
-	}
-	return s.q[0], true
-}
+// peek is the next item.
+func (s *Sim) peek() (item, bool) { return s.q.peek() }
 
 // next takes the next item.
-func (s *Sim) next() item {
-	if s.head < len(s.now1) {
-		f := s.now1[s.head]
-		if len(s.q) == 0 || f.at < s.q[0].at || (f.at == s.q[0].at && f.seq < s.q[0].seq) {
-			s.head++
-			if s.head == len(s.now1) {
-				s.now1, s.head = s.now1[:0], 0
-			}
-			return f
-		}
-	}
-	return s.pop()
-}
+func (s *Sim) next() item { return s.q.pop() }
 
 // step delivers the earliest item.
 func (s *Sim) step() {
@@ -251,12 +225,13 @@ func (s *Sim) step() {
 	var ev lifecycle.Event
 	switch it.slot {
 	case slotTick:
-		p.tick = -1
-		// The tick's time is the machine's deadline, which has not changed since it was set (only
-		// a Step changes it, and every Step sets the tick again): the slot keeps no copy.
-		ev = lifecycle.Event{Type: lifecycle.Tick, At: p.m.Ready().Deadline}
+		if p.tickSeq != it.seq {
+			return // superseded by a later deadline, or the pod retired
+		}
+		p.tickSeq = 0
+		ev = lifecycle.Event{Type: lifecycle.Tick, At: s.tickTime(it)}
 	case slotWake:
-		if p.gen != it.gen || p.m == nil {
+		if it.seq <= p.epoch || p.m == nil {
 			return
 		}
 		if now := p.m.Now(); now.After(s.now) {
@@ -268,7 +243,7 @@ func (s *Sim) step() {
 		ev = s.slab[it.slot]
 		s.slab[it.slot] = lifecycle.Event{}
 		s.freeE = append(s.freeE, it.slot)
-		if p.gen != it.gen || p.m == nil {
+		if it.seq <= p.epoch || p.m == nil {
 			return
 		}
 		s.w.hint = p.wp
@@ -284,18 +259,17 @@ func (s *Sim) step() {
 	}
 	s.stats.Events++
 	m := p.m
-	ref := m.Ref()
 	switch err := m.Step(ev); {
 	case err == nil:
 		if s.OnEvent != nil {
-			s.OnEvent(ref, ev)
+			s.OnEvent(m.Ref(), ev)
 		}
 	case errors.Is(err, lifecycle.ErrStale):
 		s.stats.Stale++
 	default:
 		s.stats.Errors++
 		if s.OnError != nil {
-			s.OnError(ref, ev, err)
+			s.OnError(m.Ref(), ev, err)
 		}
 	}
 	s.drain(it.pod)
@@ -332,138 +306,53 @@ func (s *Sim) drain(i int32) {
 
 func (s *Sim) retire(i int32) {
 	p := &s.pods[i]
-	if p.tick >= 0 {
-		s.remove(int(p.tick))
+	if len(s.wholeTicks) > 0 {
+		delete(s.wholeTicks, i)
 	}
 	s.w.Forget(p.m.Ref())
-	*p = simPod{gen: p.gen + 1, tick: -1}
+	*p = simPod{} // its pending items are dropped when they come up (see epoch)
 	s.freeP = append(s.freeP, i)
 	s.live--
 }
 
-// setTick keeps one tick per machine, at its latest deadline: a changed deadline moves the
-// pending tick instead of adding one, so no stale tick is ever delivered.
+// tickTime is the time of tick item it.
+func (s *Sim) tickTime(it item) time.Time {
+	if len(s.wholeTicks) > 0 {
+		if t, ok := s.wholeTicks[it.pod]; ok {
+			delete(s.wholeTicks, it.pod)
+			return t
+		}
+	}
+	return s.start.Add(time.Duration(it.at))
+}
+
+// setTick keeps one live tick per machine, at its latest deadline: a changed deadline
+// supersedes the pending tick, which is dropped when it comes up, so no stale tick is ever
+// delivered.
 func (s *Sim) setTick(i int32, deadline time.Time) {
 	p := &s.pods[i]
 	if deadline.IsZero() {
-		if p.tick >= 0 {
-			s.remove(int(p.tick))
+		p.tickSeq = 0
+		if len(s.wholeTicks) > 0 {
+			delete(s.wholeTicks, i)
 		}
 		return
 	}
-	if p.tick >= 0 && s.q[p.tick].at == s.since(deadline) {
+	at := s.since(deadline)
+	if p.tickSeq != 0 && p.tickAt == at {
 		return
+	}
+	// The tick's time is start plus its item's at, which holds nearly every deadline exactly; the
+	// few it does not (another location, a monotonic reading) are kept whole.
+	if s.start.Add(time.Duration(at)) != deadline {
+		if s.wholeTicks == nil {
+			s.wholeTicks = map[int32]time.Time{}
+		}
+		s.wholeTicks[i] = deadline
+	} else if len(s.wholeTicks) > 0 {
+		delete(s.wholeTicks, i)
 	}
 	s.seq++
-	it := item{at: s.since(deadline), seq: s.seq, pod: i, slot: slotTick, gen: p.gen}
-	if j := int(p.tick); j >= 0 {
-		s.q[j] = it
-		if !s.down(j) {
-			s.up(j)
-		}
-		return
-	}
-	s.push(it)
-}
-
-// The heap is 4-ary: half the levels of a binary heap, whose every level is a cache miss when a
-// million pods have a tick each. It keeps each tick's index in its pod (simPod.tick) as items
-// move.
-
-const arity = 4
-
-func parent(i int) int { return (i - 1) / arity }
-
-func before(a, b *item) bool {
-	if a.at != b.at {
-		return a.at < b.at
-	}
-	return a.seq < b.seq
-}
-
-func (s *Sim) less(i, j int) bool { return before(&s.q[i], &s.q[j]) }
-
-func (s *Sim) note(i int) {
-	if s.q[i].slot == slotTick {
-		s.pods[s.q[i].pod].tick = int32(i)
-	}
-}
-
-func (s *Sim) push(it item) {
-	s.q = append(s.q, it)
-	s.up(len(s.q) - 1)
-}
-
-func (s *Sim) pop() item {
-	it := s.q[0]
-	n := len(s.q) - 1
-	last := s.q[n]
-	s.q[n] = item{}
-	s.q = s.q[:n]
-	if n > 0 {
-		s.q[0] = last
-		s.down(0)
-	}
-	return it
-}
-
-// remove takes item i out of the heap; a tick's pod forgets it.
-func (s *Sim) remove(i int) {
-	n := len(s.q) - 1
-	if s.q[i].slot == slotTick {
-		s.pods[s.q[i].pod].tick = -1
-	}
-	last := s.q[n]
-	s.q = s.q[:n]
-	if i == n {
-		return
-	}
-	s.q[i] = last
-	if !s.down(i) {
-		s.up(i)
-	}
-}
-
-// up moves item j towards the root to its place, shifting the parents it passes down.
-func (s *Sim) up(j int) {
-	it := s.q[j]
-	for j > 0 {
-		i := parent(j)
-		if !before(&it, &s.q[i]) {
-			break
-		}
-		s.q[j] = s.q[i]
-		s.note(j)
-		j = i
-	}
-	s.q[j] = it
-	s.note(j)
-}
-
-// down moves item i0 towards the leaves to its place, and reports whether it moved.
-func (s *Sim) down(i0 int) bool {
-	n := len(s.q)
-	it := s.q[i0]
-	i := i0
-	for {
-		c := arity*i + 1
-		if c >= n {
-			break
-		}
-		best := c
-		for k := c + 1; k < c+arity && k < n; k++ {
-			if before(&s.q[k], &s.q[best]) {
-				best = k
-			}
-		}
-		if !before(&s.q[best], &it) {
-			break
-		}
-		s.q[i] = s.q[best]
-		s.note(i)
-		i = best
-	}
-	s.q[i] = it
-	s.note(i)
-	return i > i0
+	p.tickSeq, p.tickAt = s.seq, at
+	s.q.push(item{at: at, seq: s.seq, pod: i, slot: slotTick})
 }

@@ -379,15 +379,15 @@ func TestSimErrors(t *testing.T) {
 	assert.Equal(t, at(10*time.Second), s.Now())
 }
 
-// TestSimHeap checks the queue (the heap with its movable ticks, and the FIFO of items for now)
+// TestSimQueue checks the queue (a radix heap, superseded ticks left in it until they come up)
 // against a plain model: items come out in (time, insertion) order, each pod has at most one
-// tick, at its latest deadline.
-func TestSimHeap(t *testing.T) {
+// live tick, at its latest deadline, and a superseded tick is never taken for a live one.
+func TestSimQueue(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		s := NewSim(NewWorld(WorldOptions{}), t0)
 		const pods = 4
 		for range pods {
-			s.pods = append(s.pods, simPod{tick: -1})
+			s.pods = append(s.pods, simPod{})
 		}
 		type key struct {
 			at  int64
@@ -396,20 +396,44 @@ func TestSimHeap(t *testing.T) {
 		ticks := map[int32]key{}
 		events := map[int32]key{} // by slab slot
 		var last key
-		for range rapid.IntRange(1, 200).Draw(rt, "ops") {
+		take := func() {
+			it := s.next()
+			k := key{it.at, it.seq}
+			if k.at < last.at || (k.at == last.at && k.seq < last.seq) {
+				rt.Fatalf("took %v after %v", k, last)
+			}
+			last = k
+			s.now = s.start.Add(time.Duration(it.at))
+			if it.slot != slotTick {
+				if events[it.slot] != k {
+					rt.Fatalf("event %v is not %v", k, events[it.slot])
+				}
+				delete(events, it.slot)
+				return
+			}
+			live := s.pods[it.pod].tickSeq == it.seq
+			if want, ok := ticks[it.pod]; live != (ok && want == k) {
+				rt.Fatalf("tick %v of pod %d: live %v, the model's %v (%v)", k, it.pod, live, want, ok)
+			}
+			if live {
+				delete(ticks, it.pod)
+				s.pods[it.pod].tickSeq = 0
+			}
+		}
+		for range rapid.IntRange(1, 300).Draw(rt, "ops") {
 			switch rapid.IntRange(0, 2).Draw(rt, "op") {
 			case 0:
-				ev := lifecycle.Event{At: s.now.Add(time.Duration(rapid.IntRange(0, 50).Draw(rt, "at")) * time.Second)}
+				// Few distinct times: many items share one, and their insertion order must hold.
+				ev := lifecycle.Event{At: s.now.Add(time.Duration(rapid.IntRange(0, 6).Draw(rt, "at")) * time.Second)}
 				s.schedule(int32(rapid.IntRange(0, pods-1).Draw(rt, "pod")), ev)
-				slot := int32(len(s.slab) - 1)
 				if n := len(s.freeE); n > 0 {
 					rt.Fatal("no slot is freed here")
 				}
-				events[slot] = key{s.since(ev.At), s.seq}
+				events[int32(len(s.slab)-1)] = key{s.since(ev.At), s.seq}
 			case 1:
 				pod := int32(rapid.IntRange(0, pods-1).Draw(rt, "pod"))
 				var dl time.Time
-				if n := rapid.IntRange(0, 50).Draw(rt, "deadline"); n > 0 {
+				if n := rapid.IntRange(0, 8).Draw(rt, "deadline"); n > 0 {
 					dl = s.now.Add(time.Duration(n) * time.Second)
 				}
 				before := s.seq
@@ -421,46 +445,37 @@ func TestSimHeap(t *testing.T) {
 					ticks[pod] = key{s.since(dl), s.seq}
 				}
 			case 2:
-				if _, ok := s.peek(); !ok {
-					continue
-				}
-				it := s.next()
-				k := key{it.at, it.seq}
-				if k.at < last.at || (k.at == last.at && k.seq < last.seq) {
-					rt.Fatalf("popped %v after %v", k, last)
-				}
-				last = k
-				s.now = s.start.Add(time.Duration(it.at))
-				if it.slot == slotTick {
-					if ticks[it.pod] != k {
-						rt.Fatalf("tick %v of pod %d is not its latest %v", k, it.pod, ticks[it.pod])
-					}
-					delete(ticks, it.pod)
-					s.pods[it.pod].tick = -1
-				} else {
-					if events[it.slot] != k {
-						rt.Fatalf("event %v is not %v", k, events[it.slot])
-					}
-					delete(events, it.slot)
+				if _, ok := s.peek(); ok {
+					take()
 				}
 			}
-			if n := len(s.q) + len(s.now1) - s.head; n != len(ticks)+len(events) {
-				rt.Fatalf("the queue holds %d items, the model %d", n, len(ticks)+len(events))
-			}
-			for _, it := range s.now1[s.head:] {
-				// Items for now wait in the FIFO, and time moves on only once they are out.
-				if it.at != s.since(s.now) {
-					rt.Fatalf("FIFO item at %d, now is %d", it.at, s.since(s.now))
-				}
-			}
-			for i := range s.q {
-				if s.q[i].slot == slotTick && s.pods[s.q[i].pod].tick != int32(i) {
-					rt.Fatalf("pod %d thinks its tick is at %d, not %d", s.q[i].pod, s.pods[s.q[i].pod].tick, i)
-				}
-				if i > 0 && s.less(i, parent(i)) {
-					rt.Fatalf("heap order broken at %d", i)
-				}
+			if s.q.len() < len(ticks)+len(events) {
+				rt.Fatalf("the queue holds %d items, the model %d live ones", s.q.len(), len(ticks)+len(events))
 			}
 		}
+		for s.q.len() > 0 {
+			take()
+		}
+		if len(ticks)+len(events) > 0 {
+			rt.Fatalf("the queue is empty, the model holds %v and %v", ticks, events)
+		}
 	})
+}
+
+// TestSimTickTimesAreExact: a tick comes at its machine's deadline exactly, location and all,
+// also when start plus a duration would not give that time back.
+func TestSimTickTimesAreExact(t *testing.T) {
+	s := NewSim(NewWorld(WorldOptions{}), t0)
+	s.pods = append(s.pods, simPod{}, simPod{})
+	zone := time.FixedZone("X", 7200)
+	plain, zoned := t0.Add(3*time.Second), t0.Add(5*time.Second).In(zone)
+	s.setTick(0, plain)
+	s.setTick(1, zoned)
+	require.Len(t, s.wholeTicks, 1, "only the zoned deadline is kept whole")
+	for _, want := range []time.Time{plain, zoned} {
+		it := s.next()
+		got := s.tickTime(it)
+		assert.True(t, got == want, "tick at %v, want %v", got, want)
+	}
+	assert.Empty(t, s.wholeTicks, "a delivered tick's whole time is forgotten")
 }
