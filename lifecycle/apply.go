@@ -309,7 +309,7 @@ func (m *Machine) decideRestart(c *ctr, st *phase.ContainerStatus, cause string)
 	}
 	if r.restartAt.After(m.now) {
 		delay := r.crash.Delay(m.crashBackoff(), t.FinishedAt)
-		msg := fmt.Sprintf("back-off %v restarting failed container=%s pod=%s", delay, c.spec.Name, m.ref)
+		msg := "back-off " + delay.String() + " restarting failed container=" + c.spec.Name + " pod=" + m.ref.String()
 		*st = phase.BackingOff(*st, msg)
 		m.record(Warning, "BackOff", c.spec.Name, "Back-off restarting failed container "+c.spec.Name+" in pod "+m.ref.String())
 	}

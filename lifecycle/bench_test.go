@@ -10,16 +10,46 @@ import (
 	"github.com/podlife/podlife/probe"
 )
 
+// maker makes the machine of a benchmark: with New (its own spec and buffers), or from a
+// Template (shared spec, lent buffers), which is how the Sim runs many pods of one spec.
+type maker struct {
+	name string
+	make func(b *testing.B, spec podlife.PodSpec) *Machine
+}
+
+func makers() []maker {
+	return []maker{
+		{"new", func(b *testing.B, spec podlife.PodSpec) *Machine {
+			m, err := New(PodRef{Namespace: "default", Name: "pod", UID: "u"}, spec, t0, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return m
+		}},
+		{"template", func(b *testing.B, spec podlife.PodSpec) *Machine {
+			tmpl, err := NewTemplate(spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return tmpl.New(PodRef{Namespace: "default", Name: "pod", UID: "u"}, t0, Options{})
+		}},
+	}
+}
+
+// forMakers runs bench once per maker.
+func forMakers(b *testing.B, bench func(b *testing.B, mk maker)) {
+	for _, mk := range makers() {
+		b.Run(mk.name, func(b *testing.B) { bench(b, mk) })
+	}
+}
+
 // benchMachine is a running pod with one app container that has a readiness probe: the state
 // most of a node's pods are in most of the time.
-func benchMachine(b *testing.B) (*Machine, string) {
+func benchMachine(b *testing.B, mk maker) (*Machine, string) {
 	b.Helper()
 	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1",
 		ReadinessProbe: &podlife.Probe{ProbeHandler: podlife.ProbeHandler{Exec: &podlife.ExecAction{Command: []string{"true"}}}}}}}
-	m, err := New(PodRef{Namespace: "default", Name: "pod", UID: "u"}, spec, t0, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := mk.make(b, spec)
 	step := func(ev Event) {
 		if err := m.Step(ev); err != nil {
 			b.Fatal(err)
@@ -37,8 +67,10 @@ func benchMachine(b *testing.B) (*Machine, string) {
 
 // BenchmarkMachineStepProbeResult is the most frequent event of a running pod: a probe result
 // that changes nothing, then the Tick at the next probe deadline.
-func BenchmarkMachineStepProbeResult(b *testing.B) {
-	m, id := benchMachine(b)
+func BenchmarkMachineStepProbeResult(b *testing.B) { forMakers(b, benchProbeResult) }
+
+func benchProbeResult(b *testing.B, mk maker) {
+	m, id := benchMachine(b, mk)
 	at := t0
 	ok := probe.SuccessOutcome("")
 	b.ReportAllocs()
@@ -70,8 +102,10 @@ func stepper(b *testing.B, m *Machine) func(ev Event) {
 // minute (BackOff, CrashLoopBackOff), the Tick at the end of the back-off asks for the pull,
 // and the pull, create and start bring the next instance up with a new readiness tracker: five
 // events per op, the exit being the one that decides the back-off.
-func BenchmarkMachineStepExitBackoff(b *testing.B) {
-	m, id := benchMachine(b)
+func BenchmarkMachineStepExitBackoff(b *testing.B) { forMakers(b, benchExitBackoff) }
+
+func benchExitBackoff(b *testing.B, mk maker) {
+	m, id := benchMachine(b, mk)
 	step := stepper(b, m)
 	ids := make([]string, 16) // more than the 8 old IDs a container remembers
 	for i := range ids {
@@ -102,13 +136,12 @@ func BenchmarkMachineStepExitBackoff(b *testing.B) {
 // BenchmarkMachineStepReadinessFlip is a readiness probe with failureThreshold 1 that fails and
 // succeeds in turn: every result flips Ready, so every one makes a new pod status (container
 // ready, ContainersReady, Ready). Four events per op: two Ticks and two results.
-func BenchmarkMachineStepReadinessFlip(b *testing.B) {
+func BenchmarkMachineStepReadinessFlip(b *testing.B) { forMakers(b, benchReadinessFlip) }
+
+func benchReadinessFlip(b *testing.B, mk maker) {
 	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1",
 		ReadinessProbe: &podlife.Probe{ProbeHandler: podlife.ProbeHandler{Exec: &podlife.ExecAction{Command: []string{"true"}}}, FailureThreshold: 1}}}}
-	m, err := New(PodRef{Namespace: "default", Name: "pod", UID: "u"}, spec, t0, Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := mk.make(b, spec)
 	m.Advance()
 	step := stepper(b, m)
 	step(Event{Type: SetupDone, At: t0})

@@ -34,7 +34,7 @@ type PodRef struct {
 }
 
 // String is kubelet's format.Pod: name_namespace(uid).
-func (r PodRef) String() string { return fmt.Sprintf("%s_%s(%s)", r.Name, r.Namespace, r.UID) }
+func (r PodRef) String() string { return r.Name + "_" + r.Namespace + "(" + r.UID + ")" }
 
 // Options tune a Machine. The zero value is kubelet's defaults.
 type Options struct {

@@ -111,8 +111,10 @@ func (c *Controller) Rollout(ctx context.Context, revision string, spec podlife.
 			switch {
 			case resp.Err != nil:
 				return fmt.Errorf("rollout: watching %s: %w", prefix, resp.Err)
+			case !ok && ctx.Err() != nil:
+				return fmt.Errorf("rollout: %w", ctx.Err())
 			case !ok:
-				return fmt.Errorf("rollout: watching %s: the watch ended: %w", prefix, context.Cause(ctx))
+				return fmt.Errorf("rollout: watching %s: the watch ended", prefix)
 			}
 		}
 	}

@@ -28,18 +28,33 @@ func benchWorld() *World {
 	})
 }
 
-func benchPods(b *testing.B, s *Sim, n int) {
+// benchPods adds n pods, half jobs, half servers; with templates, each kind's machines share a
+// lifecycle.Template.
+func benchPods(b *testing.B, s *Sim, n int, templates bool) {
 	job := podlife.PodSpec{RestartPolicy: podlife.RestartNever, Containers: []podlife.Container{{Name: "job", Image: "job:1"}}}
 	srv := podlife.PodSpec{Containers: []podlife.Container{{Name: "srv", Image: "srv:1",
 		ReadinessProbe: execProbe(5), LivenessProbe: execProbe(10),
 		Lifecycle: &podlife.Lifecycle{PreStop: &podlife.LifecycleHandler{Exec: &podlife.ExecAction{Command: []string{"drain"}}}}}}}
+	jobT, err := lifecycle.NewTemplate(job)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srvT, err := lifecycle.NewTemplate(srv)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for i := range n {
 		ref := lifecycle.PodRef{Namespace: "bench", Name: fmt.Sprintf("pod-%d", i), UID: fmt.Sprint(i)}
-		spec := job
+		spec, tmpl := job, jobT
 		if i%2 == 1 {
-			spec = srv
+			spec, tmpl = srv, srvT
 		}
-		if _, err := s.AddPod(ref, spec, lifecycle.Options{}); err != nil {
+		if templates {
+			err = s.Add(tmpl.New(ref, s.Now(), lifecycle.Options{}))
+		} else {
+			_, err = s.AddPod(ref, spec, lifecycle.Options{})
+		}
+		if err != nil {
 			b.Fatal(err)
 		}
 		if i%2 == 1 {
@@ -50,17 +65,26 @@ func benchPods(b *testing.B, s *Sim, n int) {
 	}
 }
 
-// BenchmarkSim runs n pods to completion: half jobs, half servers deleted after a minute.
+// BenchmarkSim runs n pods to completion: half jobs, half servers deleted after a minute; each
+// pod's machine made by AddPod (lifecycle.New), or from a Template.
 func BenchmarkSim(b *testing.B) {
-	for _, n := range []int{100, 10000} {
-		b.Run(fmt.Sprint("pods=", n), func(b *testing.B) {
+	for _, c := range []struct {
+		n         int
+		templates bool
+	}{{100, false}, {10000, false}, {10000, true}} {
+		n := c.n
+		name := fmt.Sprint("pods=", n)
+		if c.templates {
+			name += "/template"
+		}
+		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			var events, actions uint64
 			start := time.Now()
 			for b.Loop() {
 				s := NewSim(benchWorld(), t0)
 				s.OnError = func(pod lifecycle.PodRef, ev lifecycle.Event, err error) { b.Fatalf("%s: %s: %v", pod, ev, err) }
-				benchPods(b, s, n)
+				benchPods(b, s, n, c.templates)
 				s.Run()
 				if s.Live() != 0 {
 					b.Fatalf("%d pods still live", s.Live())
