@@ -399,12 +399,21 @@ func (m *Machine) Ready() Ready {
 // Advance acknowledges the last Ready.
 func (m *Machine) Advance() {
 	if o := m.out; o != nil {
-		clear(o.actions) // keep nothing of what was handed out alive
-		clear(o.records)
-		clear(o.lists)
-		clear(o.conds)
-		o.actions, o.records, o.lists, o.conds = o.actions[:0], o.records[:0], o.lists[:0], o.conds[:0]
-		o.status = phase.PodStatus{}
+		// Keep nothing of what was handed out alive; most Readys hand out little.
+		if len(o.actions) > 0 {
+			clear(o.actions)
+			o.actions = o.actions[:0]
+		}
+		if len(o.records) > 0 {
+			clear(o.records)
+			o.records = o.records[:0]
+		}
+		if m.outStatus == &o.status {
+			clear(o.lists)
+			clear(o.conds)
+			o.lists, o.conds = o.lists[:0], o.conds[:0]
+			o.status = phase.PodStatus{}
+		}
 		if m.tmpl != nil {
 			m.tmpl.pool.Put(o)
 			m.out = nil
