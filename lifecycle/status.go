@@ -156,7 +156,7 @@ const maxSigContainers = 19
 
 // conditions are the pod's conditions for these statuses at now, from the last ones (conds).
 func (m *Machine) conditions(init, apps []phase.ContainerStatus, now time.Time) []phase.Condition {
-	var buf [2 * len(kubeletOrder)]phase.Condition
+	var buf [2 * nKubelet]phase.Condition
 	prev := m.conds.prev(buf[:0], m.startTime)
 	return phase.Conditions(phase.ConditionInput{
 		Spec: m.spec, InitStatuses: init, Statuses: apps, Phase: m.podPhase,
@@ -164,9 +164,14 @@ func (m *Machine) conditions(init, apps []phase.ContainerStatus, now time.Time) 
 	}, prev, now)
 }
 
+// nKubelet is how many conditions kubelet owns.
+const nKubelet = 6
+
 // kubeletOrder is the order in which phase.Conditions makes kubelet's own conditions.
-var kubeletOrder = [...]phase.ConditionType{phase.PodReadyToStartContainers, phase.PodInitialized, phase.PodReady,
-	phase.ContainersReady, phase.PodScheduled, phase.AllContainersRestarting}
+func kubeletOrder() [nKubelet]phase.ConditionType {
+	return [nKubelet]phase.ConditionType{phase.PodReadyToStartContainers, phase.PodInitialized, phase.PodReady,
+		phase.ContainersReady, phase.PodScheduled, phase.AllContainersRestarting}
+}
 
 // condState is what a machine keeps of its pod's conditions: of kubelet's own, only status and
 // lastTransitionTime, which is all phase.Conditions reads of the previous ones (reasons and
@@ -176,15 +181,15 @@ var kubeletOrder = [...]phase.ConditionType{phase.PodReadyToStartContainers, pha
 type condState struct {
 	// ltt are the lastTransitionTimes after the machine's start; lttFull those that are no
 	// stamps (nil while there are none).
-	ltt     [len(kubeletOrder)]stamp
-	lttFull *[len(kubeletOrder)]time.Time
+	ltt     [nKubelet]stamp
+	lttFull *[nKubelet]time.Time
 	// extra are the conditions kubelet does not own, as the last refresh kept them; after a
 	// restore, until the first refresh (rawPending), the restored status's conditions as they are.
 	extra []phase.Condition
 	sig   uint64     // the last refresh's condSig
 	texts *condTexts // the reasons and messages; nil while all are empty
 	// status holds a condStatus code each; 0: the pod has no such condition.
-	status     [len(kubeletOrder)]uint8
+	status     [nKubelet]uint8
 	rawPending bool
 	// The input of the last refresh besides the containers and the phase, for Status.
 	sandboxReady, restartingAll bool
@@ -199,7 +204,7 @@ func (cs *condState) lastTransition(i int, base time.Time) time.Time {
 }
 
 // condTexts are the reasons and messages of kubelet's conditions, by kubeletOrder.
-type condTexts [len(kubeletOrder)]struct{ reason, message string }
+type condTexts [nKubelet]struct{ reason, message string }
 
 // count is how many conditions full makes.
 func (cs *condState) count() int {
@@ -216,7 +221,7 @@ func (cs *condState) count() int {
 // messages, in phase.Conditions's order.
 func (cs *condState) full(dst []phase.Condition, base time.Time) []phase.Condition {
 	dst = append(dst, cs.extra...)
-	for i, t := range kubeletOrder {
+	for i, t := range kubeletOrder() {
 		if cs.status[i] == 0 {
 			continue
 		}
@@ -255,7 +260,7 @@ func (cs *condState) prev(dst []phase.Condition, base time.Time) []phase.Conditi
 		return cs.extra
 	}
 	dst = append(dst, cs.extra...)
-	for i, t := range kubeletOrder {
+	for i, t := range kubeletOrder() {
 		if cs.status[i] != 0 {
 			dst = append(dst, phase.Condition{Type: t, Status: statusOf(cs.status[i]), LastTransitionTime: cs.lastTransition(i, base)})
 		}
@@ -294,16 +299,17 @@ func (cs *condState) keep(conds []phase.Condition, base time.Time) {
 	// takes it from prev, which came from here): only the others need a new stamp.
 	reuse := !cs.rawPending
 	cs.rawPending = false
-	var status [len(kubeletOrder)]uint8
+	var status [nKubelet]uint8
 	var texts condTexts
 	hasTexts, whole := false, false
+	order := kubeletOrder()
 	k := 0
 	for j := n; j < len(conds); j++ {
 		c := &conds[j]
-		for k < len(kubeletOrder) && kubeletOrder[k] != c.Type {
+		for k < nKubelet && order[k] != c.Type {
 			k++
 		}
-		if k == len(kubeletOrder) {
+		if k == nKubelet {
 			break // not in kubelet's order: cannot be phase.Conditions' output
 		}
 		status[k] = statusCode(c.Status)
@@ -311,7 +317,7 @@ func (cs *condState) keep(conds []phase.Condition, base time.Time) {
 			cs.ltt[k] = stampOf(base, c.LastTransitionTime)
 			if cs.ltt[k] == noStamp {
 				if cs.lttFull == nil {
-					cs.lttFull = new([len(kubeletOrder)]time.Time)
+					cs.lttFull = new([nKubelet]time.Time)
 				}
 				cs.lttFull[k] = c.LastTransitionTime
 			}

@@ -69,9 +69,6 @@ const (
 	probePeriod = 10               // seconds between readiness probe runs
 )
 
-// t0 is the simulation's start; any fixed time would do.
-var t0 = time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC)
-
 // spec is the pod of one kind: app names the app container, which the world scripts by name.
 func spec(app string) podlife.PodSpec {
 	return podlife.PodSpec{
@@ -199,6 +196,7 @@ func simulate(cfg config) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	t0 := time.Date(2026, time.January, 1, 0, 0, 0, 0, time.UTC) // any fixed start would do
 	sim := simruntime.NewSim(world(), t0)
 	sim.OnReady = tr.onReady
 	sim.OnError = func(pod lifecycle.PodRef, ev lifecycle.Event, err error) {
