@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"github.com/podlife/podlife/internal/stamp"
 	"slices"
 	"time"
 
@@ -33,7 +34,7 @@ type ctr struct {
 
 	exit *phase.TerminatedState // how the last instance ended; nil while none ended
 	// since is when the current or last instance started (rare.started when no stamp).
-	since stamp
+	since stamp.Stamp
 
 	// probes holds a tracker for each probe the container has, at probeAt[kind]: a container
 	// without probes carries none, one with only a readiness probe carries one.
@@ -76,16 +77,16 @@ type ctrRare struct {
 
 // startedAt is when c's current or last instance started (its hook time).
 func (m *Machine) startedAt(c *ctr) time.Time {
-	if c.since == noStamp {
+	if c.since == stamp.None {
 		return c.rare.started
 	}
-	return c.since.time(m.startTime)
+	return c.since.Time(m.startTime)
 }
 
 // setStartedAt records when c's instance started.
 func (m *Machine) setStartedAt(c *ctr, t time.Time) {
-	c.since = stampOf(m.startTime, t)
-	if c.since == noStamp {
+	c.since = stamp.Of(m.startTime, t)
+	if c.since == stamp.None {
 		c.more().started = t
 	}
 }
@@ -154,7 +155,7 @@ func (c *ctr) clearRetry() {
 // setUp makes c the record of container spec, the index-th of the init or app containers, with its
 // initial status st.
 func (c *ctr) setUp(spec *podlife.Container, isInit bool, index int, st phase.ContainerStatus) {
-	*c = ctr{spec: spec, init: isInit, sidecar: isInit && spec.IsSidecar(), index: int32(index), status: st, since: zeroStamp}
+	*c = ctr{spec: spec, init: isInit, sidecar: isInit && spec.IsSidecar(), index: int32(index), status: st, since: stamp.Zero}
 	n := 0
 	for _, k := range probeKinds {
 		c.hasProbe[k] = probe.For(spec, k) != nil

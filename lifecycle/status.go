@@ -1,6 +1,7 @@
 package lifecycle
 
 import (
+	"github.com/podlife/podlife/internal/stamp"
 	"slices"
 	"time"
 
@@ -181,7 +182,7 @@ func kubeletOrder() [nKubelet]phase.ConditionType {
 type condState struct {
 	// ltt are the lastTransitionTimes after the machine's start; lttFull those that are no
 	// stamps (nil while there are none).
-	ltt     [nKubelet]stamp
+	ltt     [nKubelet]stamp.Stamp
 	lttFull *[nKubelet]time.Time
 	// extra are the conditions kubelet does not own, as the last refresh kept them; after a
 	// restore, until the first refresh (rawPending), the restored status's conditions as they are.
@@ -197,10 +198,10 @@ type condState struct {
 
 // lastTransition is the lastTransitionTime of the i-th of kubeletOrder.
 func (cs *condState) lastTransition(i int, base time.Time) time.Time {
-	if cs.ltt[i] == noStamp {
+	if cs.ltt[i] == stamp.None {
 		return cs.lttFull[i]
 	}
-	return cs.ltt[i].time(base)
+	return cs.ltt[i].Time(base)
 }
 
 // condTexts are the reasons and messages of kubelet's conditions, by kubeletOrder.
@@ -314,15 +315,15 @@ func (cs *condState) keep(conds []phase.Condition, base time.Time) {
 		}
 		status[k] = statusCode(c.Status)
 		if !reuse || cs.status[k] != status[k] {
-			cs.ltt[k] = stampOf(base, c.LastTransitionTime)
-			if cs.ltt[k] == noStamp {
+			cs.ltt[k] = stamp.Of(base, c.LastTransitionTime)
+			if cs.ltt[k] == stamp.None {
 				if cs.lttFull == nil {
 					cs.lttFull = new([nKubelet]time.Time)
 				}
 				cs.lttFull[k] = c.LastTransitionTime
 			}
 		}
-		whole = whole || cs.ltt[k] == noStamp
+		whole = whole || cs.ltt[k] == stamp.None
 		if c.Reason != "" || c.Message != "" {
 			texts[k].reason, texts[k].message = c.Reason, c.Message
 			hasTexts = true

@@ -3,6 +3,7 @@ package simruntime
 import (
 	"errors"
 	"fmt"
+	"github.com/podlife/podlife/internal/stamp"
 	"math"
 	"slices"
 	"strconv"
@@ -92,7 +93,7 @@ type ctr struct {
 	more   *ctrMore // what does not fit below; nil for most
 	// times are the created, started and finished times ListContainers reports, as stamps after
 	// the world's base (whole in more when they are no stamps).
-	times [3]stamp
+	times [3]stamp.Stamp
 	// exitAt and stopAt are the pending natural and stop exits (Unix ns, 0 for none); Happen
 	// applies the exit event whose time matches, so a superseded one is recognised.
 	exitAt, stopAt int64
@@ -127,10 +128,10 @@ func (c *ctr) name() string {
 
 // timeOf is one of c's times.
 func (w *World) timeOf(c *ctr, which int) time.Time {
-	if c.times[which] == noStamp {
+	if c.times[which] == stamp.None {
 		return c.more.times[which]
 	}
-	return c.times[which].time(w.base)
+	return c.times[which].Time(w.base)
 }
 
 // setTime sets one of c's times.
@@ -138,8 +139,8 @@ func (w *World) setTime(c *ctr, which int, t time.Time) {
 	if w.base.IsZero() {
 		w.base = t
 	}
-	c.times[which] = stampOf(w.base, t)
-	if c.times[which] == noStamp {
+	c.times[which] = stamp.Of(w.base, t)
+	if c.times[which] == stamp.None {
 		if c.more == nil {
 			c.more = &ctrMore{}
 		}
@@ -595,7 +596,7 @@ func (w *World) create(now time.Time, a lifecycle.Action) {
 	}
 	w.collect(p, name)
 	c := &ctr{id: p.key + "/" + name + "/" + strconv.Itoa(int(a.Attempt)), script: s,
-		attempt: a.Attempt, state: lifecycle.ContainerStateCreated, times: [3]stamp{zeroStamp, zeroStamp, zeroStamp}}
+		attempt: a.Attempt, state: lifecycle.ContainerStateCreated, times: [3]stamp.Stamp{stamp.Zero, stamp.Zero, stamp.Zero}}
 	if n := len(p.key) + 1; n <= math.MaxUint16 {
 		c.nameAt = uint16(n)
 	} else {
