@@ -57,8 +57,8 @@ type Agent struct {
 
 // NewAgent checks cfg and fills in its defaults.
 func NewAgent(cfg AgentConfig) (*Agent, error) {
-	if err := checkRef(cfg.Node, PodRef{Namespace: "x", Name: "x"}); err != nil {
-		return nil, fmt.Errorf("lifecycle: agent: %w", err)
+	if errs := nodeErrors("Node", cfg.Node); len(errs) > 0 {
+		return nil, fmt.Errorf("lifecycle: agent: %w", errs)
 	}
 	if cfg.Runtime == nil {
 		return nil, errors.New("lifecycle: agent: Runtime: Required value")

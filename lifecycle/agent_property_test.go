@@ -168,7 +168,7 @@ func playAgent(t *testing.T, s agentScenario) (problems []string) {
 		}
 
 		stop := runAgent()
-		if err := client.Bind(t.Context(), node, podRef, s.spec); err != nil {
+		if _, err := client.Bind(t.Context(), node, podRef, s.spec); err != nil {
 			problem("Bind: %v", err)
 		}
 		for _, phaseEnd := range []time.Duration{s.stopAt, s.stopAt + s.away, 300 * time.Second} {

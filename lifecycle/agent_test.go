@@ -117,7 +117,8 @@ func (r *rig) status() lifecycle.StatusRecord {
 
 func (r *rig) bind(spec podlife.PodSpec) {
 	r.t.Helper()
-	require.NoError(r.t, r.client.Bind(r.t.Context(), node, podRef, spec))
+	_, err := r.client.Bind(r.t.Context(), node, podRef, spec)
+	require.NoError(r.t, err)
 	synctest.Wait()
 }
 
@@ -302,8 +303,10 @@ func TestNewAgentRejectsBadConfig(t *testing.T) {
 		cfg  lifecycle.AgentConfig
 		want string
 	}{
-		"no node":      {lifecycle.AgentConfig{Runtime: rt, Store: st}, "node: Required value"},
-		"slash":        {lifecycle.AgentConfig{Node: "a/b", Runtime: rt, Store: st}, "node: Invalid value"},
+		"no node":      {lifecycle.AgentConfig{Runtime: rt, Store: st}, "Node: Required value"},
+		"slash":        {lifecycle.AgentConfig{Node: "a/b", Runtime: rt, Store: st}, `Node: Invalid value: "a/b": a lowercase RFC 1123 subdomain`},
+		"not UTF-8":    {lifecycle.AgentConfig{Node: "node-\xff", Runtime: rt, Store: st}, `Node: Invalid value: "node-\xff"`},
+		"upper case":   {lifecycle.AgentConfig{Node: "Node-1", Runtime: rt, Store: st}, `Node: Invalid value: "Node-1"`},
 		"no runtime":   {lifecycle.AgentConfig{Node: node, Store: st}, "Runtime: Required value"},
 		"no store":     {lifecycle.AgentConfig{Node: node, Runtime: rt}, "Store: Required value"},
 		"all is there": {lifecycle.AgentConfig{Node: node, Runtime: rt, Store: st}, ""},

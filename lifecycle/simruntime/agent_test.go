@@ -38,7 +38,8 @@ func TestAgentOnRuntime(t *testing.T) {
 			}})
 		require.NoError(t, err)
 		client := lifecycle.Client{Store: store}
-		require.NoError(t, client.Bind(ctx, "node-1", web, fullPod()))
+		_, err = client.Bind(ctx, "node-1", web, fullPod())
+		require.NoError(t, err)
 		done := make(chan error, 1)
 		go func() { done <- agent.Run(ctx) }()
 
