@@ -55,6 +55,10 @@ type Agent struct {
 	wg      sync.WaitGroup
 }
 
+// maxStartBackoff caps the wait between two tries to start (list the store and the runtime),
+// as kubelet's informers back off up to 30 s while the API server is away.
+const maxStartBackoff = 30 * time.Second
+
 // NewAgent checks cfg and fills in its defaults.
 func NewAgent(cfg AgentConfig) (*Agent, error) {
 	if errs := nodeErrors("Node", cfg.Node); len(errs) > 0 {
@@ -83,10 +87,12 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 }
 
 // Run recovers the node's pods and runs them until ctx ends, then waits for its goroutines and
-// returns nil. It returns an error only when it cannot start: the Store or the Runtime cannot
-// be listed.
+// returns nil. Like kubelet waiting for its API server, it starts only once it could list the
+// Store and the Runtime: until then it tries again, waiting RetryPeriod, then twice as long each
+// time up to 30 s, and logs why ("cannot start yet; will retry"). If ctx ends first, it returns
+// an error wrapping ctx's cause and the last failure.
 func (a *Agent) Run(ctx context.Context) error {
-	rev, err := a.recover(ctx)
+	rev, err := a.recoverRetrying(ctx)
 	if err != nil {
 		return err
 	}
@@ -99,8 +105,28 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
+// recoverRetrying recovers, trying again with back-off while the store or the runtime cannot be
+// listed.
+func (a *Agent) recoverRetrying(ctx context.Context) (int64, error) {
+	wait := a.cfg.RetryPeriod
+	for {
+		rev, err := a.recover(ctx)
+		if err == nil {
+			return rev, nil
+		}
+		if ctx.Err() == nil {
+			a.log.Warn("cannot start yet; will retry", zap.Error(err), zap.Duration("retryIn", wait))
+			a.sleep(ctx, wait)
+		}
+		if ctx.Err() != nil {
+			return 0, fmt.Errorf("lifecycle: agent: stopped before it could start (%w): %w", context.Cause(ctx), err)
+		}
+		wait = min(2*wait, max(maxStartBackoff, a.cfg.RetryPeriod))
+	}
+}
+
 // recover lists the store and the runtime, rebuilds every pod's machine and starts its worker.
-// It returns the store revision to watch from.
+// It returns the store revision to watch from. It starts nothing unless every list succeeded.
 func (a *Agent) recover(ctx context.Context) (int64, error) {
 	pods, rev, err := a.cfg.Store.List(ctx, a.cfg.Keys.Pods(a.cfg.Node))
 	if err != nil {

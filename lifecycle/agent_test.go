@@ -2,7 +2,6 @@ package lifecycle_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -321,16 +320,6 @@ func TestNewAgentRejectsBadConfig(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-}
-
-func TestAgentRunFailsWhenTheStoreIsDown(t *testing.T) {
-	st := memstore.New()
-	st.SetUnavailable(true)
-	ag, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Store: st,
-		Runtime: simruntime.NewRuntime(simruntime.NewWorld(simruntime.WorldOptions{}), lifecycle.RealClock{})})
-	require.NoError(t, err)
-	err = ag.Run(t.Context())
-	assert.True(t, errors.Is(err, lifecycle.ErrStoreUnavailable), "%v", err)
 }
 
 func containerID(t *testing.T, r *rig, name string) string {
