@@ -44,14 +44,23 @@ type AgentConfig struct {
 // each pod's status and checkpoint through the Store by compare-and-swap. On start it recovers:
 // machines are rebuilt from the Store and the Runtime's list of containers (see Restore), so a
 // container that already runs is adopted, never started twice.
+//
+// A pod is its UID (see Keys for the rules): a pod bound under the name of an earlier one starts
+// a new life, while the earlier one, if it still runs, is stopped as after a forced deletion and
+// never reports again.
 type Agent struct {
-	cfg    AgentConfig
-	log    *zap.Logger
-	clock  Clock
-	client Client
+	cfg   AgentConfig
+	log   *zap.Logger
+	clock Clock
 
-	mu      sync.Mutex
-	workers map[string]*worker // by namespace/name
+	mu sync.Mutex
+	// byName is the worker of the pod that holds each name (namespace/name): the one the pod
+	// records at that key are about.
+	byName map[string]*worker
+	// workers is every pod the agent has a worker for, by UID: those holding their name, and
+	// those still stopping after another pod took it or their record went. A worker leaves once
+	// its pod stopped and no record of it is left.
+	workers map[PodRef]*worker
 	wg      sync.WaitGroup
 }
 
@@ -83,7 +92,7 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 		cfg.RetryPeriod = time.Second
 	}
 	return &Agent{cfg: cfg, log: cfg.Logger.With(zap.String("node", cfg.Node)), clock: cfg.Clock,
-		client: Client{Store: cfg.Store, Keys: cfg.Keys}, workers: map[string]*worker{}}, nil
+		byName: map[string]*worker{}, workers: map[PodRef]*worker{}}, nil
 }
 
 // Run recovers the node's pods and runs them until ctx ends, then waits for its goroutines and
@@ -144,13 +153,13 @@ func (a *Agent) recover(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("lifecycle: agent: listing containers: %w", err)
 	}
-	observed := map[string]*Observed{}
+	// What the runtime has, by pod UID: an earlier pod of a name is another pod.
+	observed := map[PodRef]*Observed{}
 	obs := func(ref PodRef) *Observed {
-		k := podKey(ref)
-		if observed[k] == nil {
-			observed[k] = &Observed{}
+		if observed[ref] == nil {
+			observed[ref] = &Observed{}
 		}
-		return observed[k]
+		return observed[ref]
 	}
 	for _, s := range sandboxes {
 		o := obs(s.Pod)
@@ -170,18 +179,21 @@ func (a *Agent) recover(ctx context.Context) (int64, error) {
 		reported[podKey(r.Pod)] = r
 	}
 	for _, kv := range pods {
-		rec, err := DecodePod(kv.Value)
-		if err != nil {
-			a.log.Error("skipping a pod record that does not decode", zap.String("key", kv.Key), zap.Error(err))
+		rec, ok := a.decodePod(kv)
+		if !ok {
 			continue
 		}
-		k := podKey(rec.Pod)
-		o := observed[k]
-		delete(observed, k)
+		o := observed[rec.Pod]
+		delete(observed, rec.Pod)
 		if o == nil {
 			o = &Observed{}
 		}
-		st, had := reported[k]
+		st, had := reported[podKey(rec.Pod)]
+		if had && st.Pod.UID != rec.Pod.UID {
+			a.log.Info("the status at the pod's name is an earlier pod's; the pod starts afresh",
+				zap.Stringer("pod", rec.Pod), zap.String("earlierUID", st.Pod.UID))
+			st, had = StatusRecord{}, false
+		}
 		m, err := Restore(rec.Pod, rec.Spec, st.Status, st.Checkpoint, *o, a.clock.Now(), a.cfg.Machine)
 		if err != nil {
 			a.log.Error("skipping a pod that cannot run", zap.String("key", kv.Key), zap.Error(err))
@@ -191,16 +203,31 @@ func (a *Agent) recover(ctx context.Context) (int64, error) {
 			a.log.Info("recovered pod", zap.Stringer("pod", rec.Pod), zap.String("phase", string(m.Status().Phase)),
 				zap.Int("containers", len(o.Containers)))
 		}
-		a.start(ctx, rec, m, st.Seq)
+		a.start(ctx, newWorker(ctx, a, rec, kv.Revision, m, st.Seq))
 	}
-	for _, o := range observed {
-		a.removeOrphan(ctx, *o)
+	for ref, o := range observed {
+		a.removeOrphan(ctx, ref, *o)
 	}
 	return rev, nil
 }
 
-// removeOrphan stops and removes what the runtime runs for a pod the store no longer has.
-func (a *Agent) removeOrphan(ctx context.Context, o Observed) {
+// decodePod reads a pod record, logging and skipping one that does not decode or lies under the
+// key of another pod.
+func (a *Agent) decodePod(kv KV) (PodRecord, bool) {
+	rec, err := DecodePod(kv.Value)
+	if err == nil && a.cfg.Keys.Pod(a.cfg.Node, rec.Pod) != kv.Key {
+		err = fmt.Errorf("lifecycle: the record is of pod %s, not of its key", rec.Pod)
+	}
+	if err != nil {
+		a.log.Error("skipping a pod record that does not decode", zap.String("key", kv.Key), zap.Error(err))
+		return PodRecord{}, false
+	}
+	return rec, true
+}
+
+// removeOrphan stops and removes what the runtime runs for a pod the store no longer has, an
+// earlier pod of a name included, and releases what its setup made.
+func (a *Agent) removeOrphan(ctx context.Context, ref PodRef, o Observed) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -216,6 +243,9 @@ func (a *Agent) removeOrphan(ctx context.Context, o Observed) {
 		for _, s := range o.Sandboxes {
 			a.call(ctx, a.cfg.CallTimeout, func(ctx context.Context) error { return a.cfg.Runtime.StopSandbox(ctx, s.ID) })
 		}
+		if a.cfg.Setup != nil {
+			a.call(ctx, a.cfg.CallTimeout, func(ctx context.Context) error { return a.cfg.Setup.Teardown(ctx, ref) })
+		}
 	}()
 }
 
@@ -230,23 +260,34 @@ func (a *Agent) call(ctx context.Context, limit time.Duration, f func(context.Co
 
 func podKey(ref PodRef) string { return ref.Namespace + "/" + ref.Name }
 
-// start runs a worker for the pod.
-func (a *Agent) start(ctx context.Context, rec PodRecord, m *Machine, seq uint64) {
-	w := newWorker(ctx, a, rec, m, seq)
+// start registers w as the pod holding its name and runs it.
+func (a *Agent) start(ctx context.Context, w *worker) {
 	a.mu.Lock()
-	a.workers[podKey(rec.Pod)] = w
+	a.register(w)
 	a.mu.Unlock()
-	if rec.Deletion != nil {
-		w.deleteRequested(rec.Deletion)
+	a.launch(ctx, w)
+}
+
+// register makes w the worker of its pod and of its name; a.mu is held.
+func (a *Agent) register(w *worker) {
+	a.byName[podKey(w.ref)] = w
+	a.workers[w.ref] = w
+}
+
+// launch hands w its deletion, if the record has one, and starts its goroutine.
+func (a *Agent) launch(ctx context.Context, w *worker) {
+	if d := w.record().Deletion; d != nil {
+		w.deleteRequested(d)
 	}
 	a.wg.Add(1)
 	go func() { defer a.wg.Done(); w.run(ctx) }()
 }
 
+// worker is the worker of the pod ref (its UID included), or nil.
 func (a *Agent) worker(ref PodRef) *worker {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.workers[podKey(ref)]
+	return a.workers[ref]
 }
 
 // runtimeEvents routes the runtime's container exits and sandbox losses to their pods. When the
@@ -359,63 +400,97 @@ func (a *Agent) watchStatuses(ctx context.Context) {
 
 // relist reconciles with the whole list of pod records after a watch was lost.
 func (a *Agent) relist(ctx context.Context) (int64, error) {
-	kvs, rev, err := a.cfg.Store.List(ctx, a.cfg.Keys.Pods(a.cfg.Node))
+	prefix := a.cfg.Keys.Pods(a.cfg.Node)
+	kvs, rev, err := a.cfg.Store.List(ctx, prefix)
 	if err != nil {
 		a.log.Warn("relisting pods failed", zap.Error(err))
 		return 0, err
 	}
 	seen := map[string]bool{}
 	for _, kv := range kvs {
-		seen[kv.Key] = true
+		seen[strings.TrimPrefix(kv.Key, prefix)] = true
 		a.podChanged(ctx, WatchEvent{Type: WatchPut, KV: kv})
 	}
 	a.mu.Lock()
 	var gone []string
-	for k, w := range a.workers {
-		if !seen[a.cfg.Keys.Pod(a.cfg.Node, w.ref)] {
-			gone = append(gone, k)
+	for name := range a.byName {
+		if !seen[name] {
+			gone = append(gone, name)
 		}
 	}
 	a.mu.Unlock()
-	for _, k := range gone {
-		a.podChanged(ctx, WatchEvent{Type: WatchDelete, KV: KV{Key: a.cfg.Keys.Pods(a.cfg.Node) + k}})
+	for _, name := range gone {
+		a.podChanged(ctx, WatchEvent{Type: WatchDelete, KV: KV{Key: prefix + name}})
 	}
 	return rev, nil
 }
 
+// podChanged acts on a change of a pod record: a new pod starts; a changed spec or a deletion
+// goes to the pod's machine; a record removed, or replaced by another pod's, stops the pod that
+// held the name as a forced deletion does.
 func (a *Agent) podChanged(ctx context.Context, ev WatchEvent) {
 	if ev.Type == WatchDelete {
-		// The key is <pods prefix><namespace>/<name>, which is the workers' map key.
-		k := strings.TrimPrefix(ev.KV.Key, a.cfg.Keys.Pods(a.cfg.Node))
+		// The key is <pods prefix><namespace>/<name>, which is the byName key.
+		name := strings.TrimPrefix(ev.KV.Key, a.cfg.Keys.Pods(a.cfg.Node))
 		a.mu.Lock()
-		w := a.workers[k]
-		if w != nil && w.isFinished() {
-			delete(a.workers, k) // nothing runs and the record is gone: forget the pod
-			w = nil
-		}
+		w := a.byName[name]
+		stopped := w != nil && a.release(w, false)
 		a.mu.Unlock()
-		if w != nil {
+		if w != nil && !stopped {
 			w.removed()
 		}
 		return
 	}
-	rec, err := DecodePod(ev.KV.Value)
-	if err != nil {
-		a.log.Error("skipping a pod record that does not decode", zap.String("key", ev.KV.Key), zap.Error(err))
+	rec, ok := a.decodePod(ev.KV)
+	if !ok {
 		return
 	}
-	w := a.worker(rec.Pod)
-	if w == nil {
-		m, err := New(rec.Pod, rec.Spec, a.clock.Now(), a.cfg.Machine)
-		if err != nil {
-			a.log.Error("skipping a pod that cannot run", zap.String("key", ev.KV.Key), zap.Error(err))
-			return
+	a.mu.Lock()
+	w := a.byName[podKey(rec.Pod)]
+	if w != nil && w.ref == rec.Pod {
+		a.mu.Unlock()
+		w.recordChanged(rec, ev.KV.Revision)
+		return
+	}
+	// Another pod takes the name: the one that held it is deleted, by force, and never reports
+	// again (its status writer stops before the new pod's can write).
+	replacedRunning := w != nil && !a.release(w, true)
+	if old := a.workers[rec.Pod]; old != nil {
+		// The same UID bound again while its pod still stops after a forced deletion: it starts
+		// afresh once stopped, as kubelet restarts a pod whose UID comes back while it terminates.
+		a.byName[podKey(rec.Pod)] = old
+		old.rebind(rec, ev.KV.Revision)
+		a.mu.Unlock()
+		if replacedRunning {
+			w.removed()
 		}
-		a.log.Info("pod bound", zap.Stringer("pod", rec.Pod))
-		a.start(ctx, rec, m, 0)
 		return
 	}
-	w.recordChanged(rec)
+	a.mu.Unlock()
+	if replacedRunning {
+		a.log.Info("another pod took the name of a running pod; stopping it", zap.Stringer("pod", w.ref), zap.String("newUID", rec.Pod.UID))
+		w.removed()
+	}
+	m, err := New(rec.Pod, rec.Spec, a.clock.Now(), a.cfg.Machine)
+	if err != nil {
+		a.log.Error("skipping a pod that cannot run", zap.String("key", ev.KV.Key), zap.Error(err))
+		return
+	}
+	a.log.Info("pod bound", zap.Stringer("pod", rec.Pod))
+	a.start(ctx, newWorker(ctx, a, rec, ev.KV.Revision, m, 0))
+}
+
+// release takes w's name from it: its record is gone (replaced: another pod's is there). It
+// reports whether w had stopped, and then forgets it; a.mu is held.
+func (a *Agent) release(w *worker, replaced bool) (stopped bool) {
+	if a.byName[podKey(w.ref)] == w {
+		delete(a.byName, podKey(w.ref))
+	}
+	if w.leave(replaced) {
+		delete(a.workers, w.ref)
+		return true
+	}
+	return false
 }
 
 func (a *Agent) sleep(ctx context.Context, d time.Duration) {
