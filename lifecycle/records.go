@@ -93,8 +93,14 @@ type PodRecord struct {
 // Deletion is a request to delete a pod, as the API server's deletionTimestamp and
 // deletionGracePeriodSeconds.
 type Deletion struct {
+	// RequestedAt is when the first delete request came.
 	RequestedAt time.Time `json:"requestedAt"`
-	// GracePeriodSeconds is the delete request's grace; nil means the spec's.
+	// GracePeriodSeconds is the grace the pod gets: the first request's, defaulted to the spec's
+	// terminationGracePeriodSeconds, and lowered by every later request with a shorter one
+	// (Client.Delete stores it always, as the API server stores deletionGracePeriodSeconds). An
+	// agent gives it in full from when it sees it: a shorter one restarts the stop under way, and
+	// an agent restarted during the stop starts it again with it (kubelet's
+	// calculateEffectiveGracePeriod). nil, from other writers, means the spec's.
 	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
 }
 

@@ -105,7 +105,9 @@ func (w *worker) recordChanged(rec PodRecord, rev int64) {
 }
 
 // deleteRequested hands a deletion to the machine unless one with the same or a shorter grace
-// was.
+// was. The grace is given in full from now, as kubelet gives it from when it sees the request
+// (a shorter one restarts the stop under way; an agent restarted during the stop starts it
+// again with the stored grace: pod_workers.go, calculateEffectiveGracePeriod).
 func (w *worker) deleteRequested(d *Deletion) {
 	w.mu.Lock()
 	grace := w.rec.Spec.EffectiveGracePeriodSeconds()
@@ -118,13 +120,7 @@ func (w *worker) deleteRequested(d *Deletion) {
 	}
 	w.deleting, w.grace = true, grace
 	w.mu.Unlock()
-	var left *int64
-	if d.GracePeriodSeconds != nil {
-		// The grace counts from the request, also across an agent restart.
-		l := max(*d.GracePeriodSeconds-int64(w.a.clock.Now().Sub(d.RequestedAt)/time.Second), 0)
-		left = &l
-	}
-	w.push(Event{Type: DeleteRequested, GracePeriodSeconds: left})
+	w.push(Event{Type: DeleteRequested, GracePeriodSeconds: &grace})
 }
 
 // removed is a pod whose record is gone: a forced deletion, or another pod took its name.
