@@ -290,20 +290,19 @@ func (a *Agent) worker(ref PodRef) *worker {
 	return a.workers[ref]
 }
 
-// runtimeEvents routes the runtime's container exits and sandbox losses to their pods. When the
-// stream breaks (the runtime restarted), a relist after it is back catches the exits it missed;
-// the machines drop those they already had as stale.
+// runtimeEvents routes the runtime's container exits and sandbox losses to their pods. A relist
+// after each subscription catches the exits the stream did not carry: those between the
+// agent's recovery and its first subscription, and those while a broken stream (the runtime
+// restarted) was away; the machines drop those they already had as stale.
 func (a *Agent) runtimeEvents(ctx context.Context) {
-	for broken := false; ctx.Err() == nil; broken = true {
+	for ctx.Err() == nil {
 		evs, err := a.cfg.Runtime.Events(ctx)
 		if err != nil {
 			a.log.Warn("runtime event stream failed", zap.Error(err))
 			a.sleep(ctx, a.cfg.RetryPeriod)
 			continue
 		}
-		if broken {
-			a.relistExits(ctx)
-		}
+		a.relistExits(ctx)
 		for ev := range evs {
 			a.route(ev)
 		}
@@ -434,9 +433,9 @@ func (a *Agent) podChanged(ctx context.Context, ev WatchEvent) {
 		name := strings.TrimPrefix(ev.KV.Key, a.cfg.Keys.Pods(a.cfg.Node))
 		a.mu.Lock()
 		w := a.byName[name]
-		stopped := w != nil && a.release(w, false)
+		stopping := w != nil && a.release(w, false)
 		a.mu.Unlock()
-		if w != nil && !stopped {
+		if stopping {
 			w.removed()
 		}
 		return
@@ -447,28 +446,28 @@ func (a *Agent) podChanged(ctx context.Context, ev WatchEvent) {
 	}
 	a.mu.Lock()
 	w := a.byName[podKey(rec.Pod)]
-	if w != nil && w.ref == rec.Pod {
+	if w != nil && w.ref == rec.Pod && !w.isGone() {
 		a.mu.Unlock()
 		w.recordChanged(rec, ev.KV.Revision)
 		return
 	}
-	// Another pod takes the name: the one that held it is deleted, by force, and never reports
-	// again (its status writer stops before the new pod's can write).
-	replacedRunning := w != nil && !a.release(w, true)
+	// Another pod takes the name: the one that held it, whose record is gone or replaced now,
+	// is deleted by force and never reports again (marked before the new pod's worker exists).
+	stopping := w != nil && w.ref != rec.Pod && a.release(w, true)
 	if old := a.workers[rec.Pod]; old != nil {
-		// The same UID bound again while its pod still stops after a forced deletion: it starts
+		// The same UID bound again while its pod still stops after its record went: it starts
 		// afresh once stopped, as kubelet restarts a pod whose UID comes back while it terminates.
 		a.byName[podKey(rec.Pod)] = old
 		old.rebind(rec, ev.KV.Revision)
 		a.mu.Unlock()
-		if replacedRunning {
+		if stopping {
 			w.removed()
 		}
 		return
 	}
 	a.mu.Unlock()
-	if replacedRunning {
-		a.log.Info("another pod took the name of a running pod; stopping it", zap.Stringer("pod", w.ref), zap.String("newUID", rec.Pod.UID))
+	if stopping {
+		a.log.Info("another pod took the name of a pod that still runs; stopping it", zap.Stringer("pod", w.ref), zap.String("newUID", rec.Pod.UID))
 		w.removed()
 	}
 	m, err := New(rec.Pod, rec.Spec, a.clock.Now(), a.cfg.Machine)
@@ -480,17 +479,22 @@ func (a *Agent) podChanged(ctx context.Context, ev WatchEvent) {
 	a.start(ctx, newWorker(ctx, a, rec, ev.KV.Revision, m, 0))
 }
 
-// release takes w's name from it: its record is gone (replaced: another pod's is there). It
-// reports whether w had stopped, and then forgets it; a.mu is held.
-func (a *Agent) release(w *worker, replaced bool) (stopped bool) {
-	if a.byName[podKey(w.ref)] == w {
-		delete(a.byName, podKey(w.ref))
+// release marks w's record gone (replaced: another pod's took its key) and reports whether w
+// still runs and must be stopped; a stopped w leaves the agent. A w that still runs keeps its
+// name until it stops or another pod takes it, so that the next pod of the name can mark it
+// replaced. a.mu is held.
+func (a *Agent) release(w *worker, replaced bool) (stopping bool) {
+	wasGone, finished := w.leave(replaced)
+	if finished || replaced {
+		if a.byName[podKey(w.ref)] == w {
+			delete(a.byName, podKey(w.ref))
+		}
 	}
-	if w.leave(replaced) {
+	if finished {
 		delete(a.workers, w.ref)
-		return true
+		return false
 	}
-	return false
+	return !wasGone
 }
 
 func (a *Agent) sleep(ctx context.Context, d time.Duration) {

@@ -129,14 +129,21 @@ func (w *worker) removed() {
 	w.deleteRequested(&Deletion{RequestedAt: w.a.clock.Now(), GracePeriodSeconds: &zero})
 }
 
-// leave marks the pod's record gone (replaced: by another pod's) and reports whether the pod
-// had stopped. The agent's lock is held.
-func (w *worker) leave(replaced bool) (stopped bool) {
+// leave marks the pod's record gone (replaced: by another pod's) and reports whether it was
+// gone already and whether the pod had stopped. The agent's lock is held.
+func (w *worker) leave(replaced bool) (wasGone, finished bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	wasGone = w.gone
 	w.gone, w.rebound = true, false
 	w.replaced = w.replaced || replaced
-	return w.finished
+	return wasGone, w.finished
+}
+
+func (w *worker) isGone() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gone
 }
 
 // rebind is the pod's UID bound again (revision rev) while the pod stops after its record went:
@@ -274,6 +281,9 @@ func (w *worker) finish(ctx context.Context) {
 	var next *worker
 	if gone || rebound {
 		delete(a.workers, w.ref)
+	}
+	if gone && a.byName[podKey(w.ref)] == w {
+		delete(a.byName, podKey(w.ref))
 	}
 	if rebound {
 		if m, err := New(rec.Pod, rec.Spec, a.clock.Now(), a.cfg.Machine); err != nil {
