@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -210,5 +211,39 @@ func TestAgentRemovesOnlyTheRecordItActedOn(t *testing.T) {
 		st := r.statusOf(uid2)
 		assert.Equal(t, "uid-2", st.Pod.UID)
 		assert.Equal(t, phase.Running, st.Status.Phase)
+	})
+}
+
+// The same UID bound again while its pod still stops after a forced deletion is that pod again:
+// it starts afresh once the stop is over, as kubelet restarts a pod whose UID comes back while it
+// terminates (pod_workers.go, restartRequested), and never runs twice at once.
+func TestAgentSameUIDBoundAgainWhileStopping(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{Scripts: map[string]simruntime.Script{"app": {Runs: []simruntime.Run{{IgnoreTerm: true}}}}})
+		r.run()
+		defer r.stop()
+		r.bindRef(uid1, appSpec())
+		r.sleepUntil(5 * time.Second)
+		require.NoError(t, r.client.Delete(t.Context(), node, uid1, ptr(int64(0)), time.Now()))
+		r.bindRef(uid1, appSpec()) // at once: the old instance is killed at 7 s (1 s grace, the 2 s floor)
+		r.sleepUntil(6 * time.Second)
+		assert.Len(t, r.lines("StartContainer"), 1, "nothing new starts while the pod stops")
+		r.sleepUntil(12 * time.Second)
+		starts := r.lines("StartContainer")
+		require.Len(t, starts, 2)
+		assert.True(t, strings.HasPrefix(starts[1], "7s "), "started afresh once stopped: %v", starts)
+		st := r.statusOf(uid1)
+		assert.Equal(t, phase.Running, st.Status.Phase)
+		assert.Equal(t, int32(0), st.Status.ContainerStatuses[0].RestartCount, "a new life, not a restart")
+		r.rt.With(func(w *simruntime.World) {
+			running := 0
+			for _, c := range w.Containers() {
+				if c.State == lifecycle.ContainerStateRunning {
+					running++
+				}
+			}
+			assert.Equal(t, 1, running)
+		})
+		r.deleteAndWaitGone(uid1, 60*time.Second)
 	})
 }
