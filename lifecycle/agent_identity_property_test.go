@@ -114,24 +114,9 @@ func playIdentity(t *testing.T, s identityScenario) (problems []string) {
 		client := lifecycle.Client{Store: store}
 		keys := lifecycle.Keys{}
 		start := time.Now()
-		var mu sync.Mutex
-		problem := func(format string, args ...any) {
-			mu.Lock()
-			defer mu.Unlock()
-			problems = append(problems, fmt.Sprintf("%s: ", time.Since(start))+fmt.Sprintf(format, args...))
-		}
-		starts := map[string]int{}
-		observe := func(_ lifecycle.PodRef, _ time.Time, rd lifecycle.Ready) {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, a := range rd.Actions {
-				if a.Type == lifecycle.StartContainer {
-					if starts[a.ContainerID]++; starts[a.ContainerID] > 1 {
-						problems = append(problems, fmt.Sprintf("%s: %s started twice", time.Since(start), a.ContainerID))
-					}
-				}
-			}
-		}
+		found := newFindings()
+		problem, observe := found.add, found.observe
+		defer func() { problems = found.all() }()
 
 		// Everything written under the node, in order.
 		wctx, cancelWatch := context.WithCancel(t.Context())
@@ -356,10 +341,5 @@ func playIdentity(t *testing.T, s identityScenario) (problems []string) {
 // on a revision that had the deletion), every deletion completes, no container starts twice, and
 // once everything settled no worker, container or sandbox of a pod without a record is left.
 func TestAgentPodIdentity(t *testing.T) {
-	rapid.Check(t, func(rt *rapid.T) {
-		s := genIdentityScenario(rt)
-		if problems := playIdentity(t, s); len(problems) > 0 {
-			rt.Fatalf("%d problems, first: %s\nall:\n%s", len(problems), problems[0], strings.Join(problems, "\n"))
-		}
-	})
+	checkPlays(t, genIdentityScenario, playIdentity)
 }
