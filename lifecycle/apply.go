@@ -160,6 +160,7 @@ func (m *Machine) created(c *ctr, ev Event) error {
 	}
 	c.stage = starting
 	c.id = ev.ContainerID
+	c.ran = true
 	if r := c.rare; r != nil {
 		r.waitReason, r.waitMessage = "", ""
 	}

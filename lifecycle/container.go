@@ -54,6 +54,7 @@ type ctr struct {
 	sidecar   bool
 	succeeded bool // a regular init container exited 0 in this sandbox run
 	final     bool // it will not run again in this pod
+	ran       bool // an instance was created in the current sandbox (kubelet has a status for it)
 	forced    bool // the next restart happens whatever the policy says (image changed)
 }
 
