@@ -26,6 +26,9 @@ type run struct {
 	IgnoreTerm bool
 	TermDelay  time.Duration
 	TermExit   *int32
+	// UnknownAfter, when set, has the runtime report the instance in an unknown state that long
+	// after its start (it goes on running until stopped or its natural exit).
+	UnknownAfter time.Duration
 }
 
 // driver answers a machine's actions from a script, in virtual time, and logs what happened.
@@ -55,6 +58,8 @@ type driver struct {
 	create func(container string) (reason, message string)
 	// setup, when it returns a message, fails the pod's setup with it (SetupFailed).
 	setup func() (failure string)
+	// noIP, when it returns true, brings sandbox attempt up ready without an IP.
+	noIP func(attempt int32) bool
 	// onEvent sees every event just before it is stepped.
 	onEvent func(Event)
 	// status, when set, gives the log lines for the machine's status after each Ready.
@@ -112,7 +117,11 @@ func (d *driver) handle(rd Ready) {
 			}
 			d.push(Event{Type: SetupDone, At: d.now})
 		case RunSandbox:
-			d.push(Event{Type: SandboxReady, At: d.now, SandboxID: fmt.Sprintf("sb%d", a.Attempt), IP: "10.1.0.2"})
+			ip := "10.1.0.2"
+			if d.noIP != nil && d.noIP(a.Attempt) {
+				ip = ""
+			}
+			d.push(Event{Type: SandboxReady, At: d.now, SandboxID: fmt.Sprintf("sb%d", a.Attempt), IP: ip})
 		case PullImage:
 			if d.pull != nil {
 				if reason, msg := d.pull(a.Container, a.Image); reason != "" {
@@ -137,6 +146,9 @@ func (d *driver) handle(rd Ready) {
 			r := d.instance(a.Container)
 			if r.For > 0 {
 				d.push(Event{Type: ContainerExited, At: d.now.Add(r.For), ContainerID: a.ContainerID, ExitCode: r.Exit})
+			}
+			if r.UnknownAfter > 0 && (r.For == 0 || r.UnknownAfter < r.For) {
+				d.push(Event{Type: ContainerUnknown, At: d.now.Add(r.UnknownAfter), ContainerID: a.ContainerID})
 			}
 		case RunProbe:
 			o := probe.SuccessOutcome("")
@@ -195,9 +207,11 @@ func (d *driver) current(id string) run {
 	return rs[min(d.started[name]-1, len(rs)-1)]
 }
 
-// drop removes a pending natural exit of id (it is being stopped instead).
+// drop removes a pending natural exit (or unknown state) of id: it is being stopped instead.
 func (d *driver) drop(id string) {
-	d.queue = slices.DeleteFunc(d.queue, func(e Event) bool { return e.Type == ContainerExited && e.ContainerID == id })
+	d.queue = slices.DeleteFunc(d.queue, func(e Event) bool {
+		return (e.Type == ContainerExited || e.Type == ContainerUnknown) && e.ContainerID == id
+	})
 }
 
 // runUntil drives the machine until the pod stopped or virtual time passes end.

@@ -223,7 +223,12 @@ func (m *Machine) ensure(c *ctr) {
 	if m.now.Before(c.retryAt()) || (c.exit != nil && m.now.Before(c.restartAt())) {
 		return
 	}
-	if c.exit != nil && c.status.RestartCount == c.attempt {
+	if r := c.rare; r != nil && r.replace {
+		// The replacement of an instance killed in an unknown state: a new attempt, but no step on
+		// the crash-loop curve (kubelet's doBackOff looks only at exited instances).
+		r.replace = false
+		c.attempt++
+	} else if c.exit != nil && c.status.RestartCount == c.attempt {
 		// A new instance after an exit: the attempt number counts restarts in this pod.
 		c.setCrashLoop(c.crashLoop().Restarted(m.crashBackoff(), c.exit.FinishedAt, m.now))
 		c.attempt++
