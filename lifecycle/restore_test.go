@@ -277,7 +277,7 @@ func TestRestoreWithoutCheckpoint(t *testing.T) {
 		spec := podlife.PodSpec{Containers: []podlife.Container{app}}
 		waiting := phase.ContainerStatus{Name: "app", State: phase.State{Waiting: &phase.WaitingState{Reason: phase.ReasonCrashLoopBackOff}},
 			LastTerminationState: phase.State{Terminated: &phase.TerminatedState{ExitCode: 1, Reason: "Error", FinishedAt: sec(13)}},
-			RestartCount: 2, ContainerID: "app-2"}
+			RestartCount:         2, ContainerID: "app-2"}
 		m, err := Restore(ref, spec, phase.PodStatus{Phase: phase.Running, StartTime: t0, ContainerStatuses: []phase.ContainerStatus{waiting}}, Checkpoint{},
 			Observed{Sandboxes: []SandboxInfo{sandboxUp()}, Containers: []ContainerInfo{
 				{ID: "app-3", SandboxID: "sb0", Name: "app", Attempt: 3, State: ContainerStateExited, StartedAt: sec(33), FinishedAt: sec(34), ExitCode: 1}}},
