@@ -17,7 +17,8 @@ import (
 // not run are skipped, as the worker skips them.
 //
 // The zero Tracker is inert: NextRun reports false and every method leaves it unchanged. Build
-// one with NewTracker. A Tracker is a value: copying it copies its state.
+// one with NewTracker, or with Resume for an instance that was tracked before a restart of the
+// agent. A Tracker is a value: copying it copies its state.
 type Tracker struct {
 	kind Kind
 	spec Spec
