@@ -323,17 +323,24 @@ func TestTrackerRules(t *testing.T) {
 			tr := probe.NewTracker(tc.kind, tc.probe, "c1", t0)
 			require.Equal(t, tc.initial, tr.Result(), "initial result")
 			requireNext(t, &tr, tc.initialNext, "after NewTracker")
-			for i, st := range tc.steps {
-				before := tr.Result()
-				eff := apply(&tr, st.do, t0.Add(st.at), &id)
-				where := fmt.Sprintf("step %d (%v at %v)", i, st.do, st.at)
-				require.Equal(t, st.result, eff.Result, where)
-				require.Equal(t, st.result, tr.Result(), where)
-				require.Equal(t, before != st.result, eff.Changed, where)
-				require.Equal(t, st.kill, eff.Kill, where)
-				requireNext(t, &tr, st.next, where)
-			}
+			runSteps(t, &tr, tc.steps, &id)
 		})
+	}
+}
+
+// runSteps applies each step to tr and checks its result, whether it changed or killed, and
+// NextRun.
+func runSteps(t *testing.T, tr *probe.Tracker, steps []step, id *int) {
+	t.Helper()
+	for i, st := range steps {
+		before := tr.Result()
+		eff := apply(tr, st.do, t0.Add(st.at), id)
+		where := fmt.Sprintf("step %d (%v at %v)", i, st.do, st.at)
+		require.Equal(t, st.result, eff.Result, where)
+		require.Equal(t, st.result, tr.Result(), where)
+		require.Equal(t, before != st.result, eff.Changed, where)
+		require.Equal(t, st.kill, eff.Kill, where)
+		requireNext(t, tr, st.next, where)
 	}
 }
 
@@ -469,15 +476,7 @@ func TestTrackerResume(t *testing.T) {
 			}
 			require.Equal(t, want, tr.Result(), "the kept result")
 			requireNext(t, &tr, tc.initialNext, "after Resume")
-			for i, st := range tc.steps {
-				before := tr.Result()
-				eff := apply(&tr, st.do, t0.Add(st.at), &id)
-				where := fmt.Sprintf("step %d (%v at %v)", i, st.do, st.at)
-				require.Equal(t, st.result, eff.Result, where)
-				require.Equal(t, before != st.result, eff.Changed, where)
-				require.Equal(t, st.kill, eff.Kill, where)
-				requireNext(t, &tr, st.next, where)
-			}
+			runSteps(t, &tr, tc.steps, &id)
 		})
 	}
 }

@@ -18,6 +18,23 @@ import (
 	"github.com/podlife/podlife/phase"
 )
 
+// observer is an Agent's Observe that adds its actions (and records, when asked) to tl under mu,
+// with their time since start.
+func (tl *timeline) observer(mu *sync.Mutex, start time.Time, records bool) func(lifecycle.PodRef, time.Time, lifecycle.Ready) {
+	return func(ref lifecycle.PodRef, now time.Time, rd lifecycle.Ready) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, a := range rd.Actions {
+			tl.lines = append(tl.lines, fmt.Sprintf("%7.1fs %s do %s", now.Sub(start).Seconds(), ref.Name, a))
+		}
+		for _, r := range rd.Records {
+			if records {
+				tl.lines = append(tl.lines, fmt.Sprintf("%7.1fs %s record %s", now.Sub(start).Seconds(), ref.Name, r))
+			}
+		}
+	}
+}
+
 // TestAgentOnRuntime runs the concurrent lifecycle.Agent on the Runtime, in virtual time, with
 // the pod of TestSimPodLifecycle: the key timings come out the same as in the Sim.
 func TestAgentOnRuntime(t *testing.T) {
@@ -30,13 +47,7 @@ func TestAgentOnRuntime(t *testing.T) {
 		var mu sync.Mutex
 		var tl timeline
 		agent, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: "node-1", Runtime: rt, Store: store, Setup: rt,
-			Observe: func(ref lifecycle.PodRef, now time.Time, rd lifecycle.Ready) {
-				mu.Lock()
-				defer mu.Unlock()
-				for _, a := range rd.Actions {
-					tl.lines = append(tl.lines, fmt.Sprintf("%7.1fs %s do %s", now.Sub(start).Seconds(), ref.Name, a))
-				}
-			}})
+			Observe: tl.observer(&mu, start, false)})
 		require.NoError(t, err)
 		client := lifecycle.Client{Store: store}
 		require.NoError(t, client.Bind(ctx, "node-1", web, fullPod()))
@@ -91,16 +102,7 @@ func TestAgentUnknownStateAndSandboxWithoutIP(t *testing.T) {
 		var mu sync.Mutex
 		var tl timeline
 		agent, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: "node-1", Runtime: rt, Store: store, Setup: rt,
-			Observe: func(ref lifecycle.PodRef, now time.Time, rd lifecycle.Ready) {
-				mu.Lock()
-				defer mu.Unlock()
-				for _, a := range rd.Actions {
-					tl.lines = append(tl.lines, fmt.Sprintf("%7.1fs %s do %s", now.Sub(start).Seconds(), ref.Name, a))
-				}
-				for _, r := range rd.Records {
-					tl.lines = append(tl.lines, fmt.Sprintf("%7.1fs %s record %s", now.Sub(start).Seconds(), ref.Name, r))
-				}
-			}})
+			Observe: tl.observer(&mu, start, true)})
 		require.NoError(t, err)
 		client := lifecycle.Client{Store: store}
 		spec := podlife.PodSpec{RestartPolicy: podlife.RestartNever,
