@@ -223,7 +223,8 @@ func (a *Agent) worker(ref PodRef) *worker {
 	return a.workers[podKey(ref)]
 }
 
-// runtimeEvents routes the runtime's container exits and sandbox losses to their pods. When the
+// runtimeEvents routes the runtime's container exits, unknown states and sandbox losses to their
+// pods. When the
 // stream breaks (the runtime restarted), a relist after it is back catches the exits it missed;
 // the machines drop those they already had as stale.
 func (a *Agent) runtimeEvents(ctx context.Context) {
@@ -247,7 +248,8 @@ func (a *Agent) runtimeEvents(ctx context.Context) {
 	}
 }
 
-// relistExits reports every exited container the runtime lists.
+// relistExits reports every exited container the runtime lists, and every one in an unknown
+// state.
 func (a *Agent) relistExits(ctx context.Context) {
 	cs, err := a.cfg.Runtime.ListContainers(ctx)
 	if err != nil {
@@ -255,8 +257,11 @@ func (a *Agent) relistExits(ctx context.Context) {
 		return
 	}
 	for _, c := range cs {
-		if c.State == ContainerStateExited {
+		switch c.State {
+		case ContainerStateExited:
 			a.route(RuntimeEvent{Type: RuntimeContainerExited, Container: c})
+		case ContainerStateUnknown:
+			a.route(RuntimeEvent{Type: RuntimeContainerUnknown, Container: c})
 		}
 	}
 }
@@ -271,6 +276,10 @@ func (a *Agent) route(ev RuntimeEvent) {
 	case RuntimeSandboxLost:
 		if w := a.worker(ev.Sandbox.Pod); w != nil {
 			w.push(Event{Type: SandboxLost, SandboxID: ev.Sandbox.ID})
+		}
+	case RuntimeContainerUnknown:
+		if w := a.worker(ev.Container.Pod); w != nil {
+			w.push(Event{Type: ContainerUnknown, ContainerID: ev.Container.ID})
 		}
 	}
 }
