@@ -290,10 +290,10 @@ func (a *Agent) worker(ref PodRef) *worker {
 	return a.workers[ref]
 }
 
-// runtimeEvents routes the runtime's container exits and sandbox losses to their pods. A relist
-// after each subscription catches the exits the stream did not carry: those between the
-// agent's recovery and its first subscription, and those while a broken stream (the runtime
-// restarted) was away; the machines drop those they already had as stale.
+// runtimeEvents routes the runtime's container exits, unknown states and sandbox losses to their
+// pods. A relist after each subscription catches what the stream did not carry: the changes
+// between the agent's recovery and its first subscription, and those while a broken stream (the
+// runtime restarted) was away; the machines drop those they already had as stale.
 func (a *Agent) runtimeEvents(ctx context.Context) {
 	for ctx.Err() == nil {
 		evs, err := a.cfg.Runtime.Events(ctx)
@@ -313,7 +313,8 @@ func (a *Agent) runtimeEvents(ctx context.Context) {
 	}
 }
 
-// relistExits reports every exited container the runtime lists.
+// relistExits reports every exited container the runtime lists, and every one in an unknown
+// state.
 func (a *Agent) relistExits(ctx context.Context) {
 	cs, err := a.cfg.Runtime.ListContainers(ctx)
 	if err != nil {
@@ -321,8 +322,11 @@ func (a *Agent) relistExits(ctx context.Context) {
 		return
 	}
 	for _, c := range cs {
-		if c.State == ContainerStateExited {
+		switch c.State {
+		case ContainerStateExited:
 			a.route(RuntimeEvent{Type: RuntimeContainerExited, Container: c})
+		case ContainerStateUnknown:
+			a.route(RuntimeEvent{Type: RuntimeContainerUnknown, Container: c})
 		}
 	}
 }
@@ -337,6 +341,10 @@ func (a *Agent) route(ev RuntimeEvent) {
 	case RuntimeSandboxLost:
 		if w := a.worker(ev.Sandbox.Pod); w != nil {
 			w.push(Event{Type: SandboxLost, SandboxID: ev.Sandbox.ID})
+		}
+	case RuntimeContainerUnknown:
+		if w := a.worker(ev.Container.Pod); w != nil {
+			w.push(Event{Type: ContainerUnknown, ContainerID: ev.Container.ID})
 		}
 	}
 }

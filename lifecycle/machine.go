@@ -465,7 +465,7 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 			return nil, fmt.Errorf("%w: %s names container %q", ErrUnknownContainer, ev.Type, ev.Container)
 		}
 		return c, nil
-	case ContainerStarted, ContainerStartFailed, ContainerExited, ProbeResult, HookResult:
+	case ContainerStarted, ContainerStartFailed, ContainerExited, ContainerUnknown, ProbeResult, HookResult:
 		if ev.ContainerID == "" {
 			return nil, fmt.Errorf("%w: %s without a container ID", ErrBadEvent, ev.Type)
 		}

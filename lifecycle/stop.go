@@ -6,6 +6,7 @@ import (
 
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
+	"github.com/podlife/podlife/restart"
 	"github.com/podlife/podlife/termination"
 )
 
@@ -249,4 +250,61 @@ func (m *Machine) releaseSandbox() {
 	if m.sandbox.id != "" || m.sandbox.creating {
 		m.emit(Action{Type: StopSandbox, SandboxID: m.sandbox.id})
 	}
+}
+
+// containerUnknown handles the runtime reporting c's instance in an unknown state (CRI's
+// CONTAINER_UNKNOWN), as kubelet does:
+//   - the status (convertToAPIContainerStatuses): a container last shown Running is Terminated
+//     with reason ContainerStatusUnknown, exit 137 and its restartCount one up; any other is
+//     Waiting with no reason;
+//   - if the pod's phase with that status is Succeeded or Failed, the pod is finished (SyncPod
+//     stops before computePodActions): nothing restarts and the instance is left to the sandbox's
+//     stop, as kubelet's pod kill stops only running containers;
+//   - a regular init container in an unknown state counts as failed (isInitContainerFailed): when
+//     it would not restart after a failure, the pod fails and nothing more starts; its status is
+//     then Terminated ContainerStatusUnknown even when it was not running, so that the phase says
+//     Failed;
+//   - otherwise it is killed (computePodActions, computeInitContainerActions: reason Unknown,
+//     preStop and the pod's grace apply) and a new instance replaces it at once, whatever the
+//     restart policy.
+func (m *Machine) containerUnknown(c *ctr) {
+	st := c.status
+	wasRunning := st.State.Running != nil
+	failedInit := c.regularInit() && !restart.WillRestart(m.spec.RestartPolicy, c.spec, phase.ExitCodeStatusUnknown)
+	if wasRunning || failedInit {
+		st = phase.Exited(st, phase.TerminatedState{ExitCode: phase.ExitCodeStatusUnknown,
+			Reason: phase.ReasonContainerStatusUnknown, Message: phase.MessageContainerNotLocated})
+		if wasRunning {
+			st.RestartCount++
+		}
+	} else {
+		st.State = phase.State{Waiting: &phase.WaitingState{}}
+		st.Ready = false
+		f := false
+		st.Started = &f
+	}
+	m.setStatus(c, st)
+	for i := range c.probes { // kubelet probes only running containers
+		c.probes[i].ContainerExited(m.now)
+	}
+	if failedInit || (wasRunning && m.finishedWith()) {
+		c.stage = idle
+		m.retire(c)
+		c.exit = c.status.State.Terminated
+		c.final, c.succeeded = true, false
+		return
+	}
+	what := "Container"
+	if c.init {
+		what = "Init container"
+	}
+	c.more().unknown = true
+	m.killContainer(c, what+` is in "unknown" state, try killing it before restart`, "", nil)
+}
+
+// finishedWith reports whether the containers' statuses as they are make the pod Succeeded or
+// Failed (kubelet's getPhase), which ends it.
+func (m *Machine) finishedWith() bool {
+	init, apps := m.statusLists()
+	return phase.ComputeInitialized(m.spec, init, apps, false, m.initDone).IsTerminal()
 }

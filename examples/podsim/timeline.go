@@ -264,6 +264,9 @@ func (r *recorder) describe(ev lifecycle.Event) string {
 	case lifecycle.SetupFailed:
 		return "pod setup failed: " + ev.Message
 	case lifecycle.SandboxReady:
+		if ev.IP == "" {
+			return "sandbox ready without an IP"
+		}
 		return "sandbox ready, pod IP " + ev.IP
 	case lifecycle.SandboxFailed:
 		return "sandbox failed: " + ev.Message
@@ -285,6 +288,8 @@ func (r *recorder) describe(ev lifecycle.Event) string {
 		return fmt.Sprintf("%s %s hook: %s", name, hookName(ev.Hook), strings.ToLower(ev.HookOutcome.Result.String()))
 	case lifecycle.SpecUpdated:
 		return "SpecUpdated"
+	case lifecycle.ContainerUnknown:
+		return name + " in an unknown state"
 	}
 	return ev.Type.String()
 }
