@@ -52,6 +52,7 @@ type Agent struct {
 	cfg   AgentConfig
 	log   *zap.Logger
 	clock Clock
+	pods  string // the prefix of the node's pod records
 
 	mu sync.Mutex
 	// byName is the worker of the pod that holds each name (namespace/name): the one the pod
@@ -91,7 +92,7 @@ func NewAgent(cfg AgentConfig) (*Agent, error) {
 	if cfg.RetryPeriod <= 0 {
 		cfg.RetryPeriod = time.Second
 	}
-	return &Agent{cfg: cfg, log: cfg.Logger.With(zap.String("node", cfg.Node)), clock: cfg.Clock,
+	return &Agent{cfg: cfg, log: cfg.Logger.With(zap.String("node", cfg.Node)), clock: cfg.Clock, pods: cfg.Keys.Pods(cfg.Node),
 		byName: map[string]*worker{}, workers: map[PodRef]*worker{}}, nil
 }
 
@@ -137,7 +138,7 @@ func (a *Agent) recoverRetrying(ctx context.Context) (int64, error) {
 // recover lists the store and the runtime, rebuilds every pod's machine and starts its worker.
 // It returns the store revision to watch from. It starts nothing unless every list succeeded.
 func (a *Agent) recover(ctx context.Context) (int64, error) {
-	pods, rev, err := a.cfg.Store.List(ctx, a.cfg.Keys.Pods(a.cfg.Node))
+	pods, rev, err := a.cfg.Store.List(ctx, a.pods)
 	if err != nil {
 		return 0, fmt.Errorf("lifecycle: agent: listing pods: %w", err)
 	}
@@ -215,7 +216,7 @@ func (a *Agent) recover(ctx context.Context) (int64, error) {
 // key of another pod.
 func (a *Agent) decodePod(kv KV) (PodRecord, bool) {
 	rec, err := DecodePod(kv.Value)
-	if err == nil && a.cfg.Keys.Pod(a.cfg.Node, rec.Pod) != kv.Key {
+	if err == nil && !a.isPodKey(kv.Key, rec.Pod) {
 		err = fmt.Errorf("lifecycle: the record is of pod %s, not of its key", rec.Pod)
 	}
 	if err != nil {
@@ -223,6 +224,13 @@ func (a *Agent) decodePod(kv KV) (PodRecord, bool) {
 		return PodRecord{}, false
 	}
 	return rec, true
+}
+
+// isPodKey reports whether key is Keys.Pod of ref on this node, without building that key.
+func (a *Agent) isPodKey(key string, ref PodRef) bool {
+	rest, ok := strings.CutPrefix(key, a.pods)
+	ns, name, _ := strings.Cut(rest, "/")
+	return ok && ns == ref.Namespace && name == ref.Name
 }
 
 // removeOrphan stops and removes what the runtime runs for a pod the store no longer has, an
@@ -352,7 +360,7 @@ func (a *Agent) route(ev RuntimeEvent) {
 // watchPods follows the node's pod records: new pods start, changed specs and deletions go to
 // their machines. A lost watch is resumed; a compacted one is answered with a relist.
 func (a *Agent) watchPods(ctx context.Context, rev int64) {
-	prefix := a.cfg.Keys.Pods(a.cfg.Node)
+	prefix := a.pods
 	for ctx.Err() == nil {
 		for resp := range a.cfg.Store.Watch(ctx, prefix, rev+1) {
 			if resp.Err != nil {
@@ -407,7 +415,7 @@ func (a *Agent) watchStatuses(ctx context.Context) {
 
 // relist reconciles with the whole list of pod records after a watch was lost.
 func (a *Agent) relist(ctx context.Context) (int64, error) {
-	prefix := a.cfg.Keys.Pods(a.cfg.Node)
+	prefix := a.pods
 	kvs, rev, err := a.cfg.Store.List(ctx, prefix)
 	if err != nil {
 		a.log.Warn("relisting pods failed", zap.Error(err))
@@ -438,7 +446,7 @@ func (a *Agent) relist(ctx context.Context) (int64, error) {
 func (a *Agent) podChanged(ctx context.Context, ev WatchEvent) {
 	if ev.Type == WatchDelete {
 		// The key is <pods prefix><namespace>/<name>, which is the byName key.
-		name := strings.TrimPrefix(ev.KV.Key, a.cfg.Keys.Pods(a.cfg.Node))
+		name := strings.TrimPrefix(ev.KV.Key, a.pods)
 		a.mu.Lock()
 		w := a.byName[name]
 		stopping := w != nil && a.release(w, false)
