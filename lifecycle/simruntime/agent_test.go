@@ -50,7 +50,8 @@ func TestAgentOnRuntime(t *testing.T) {
 			Observe: tl.observer(&mu, start, false)})
 		require.NoError(t, err)
 		client := lifecycle.Client{Store: store}
-		require.NoError(t, client.Bind(ctx, "node-1", web, fullPod()))
+		_, err = client.Bind(ctx, "node-1", web, fullPod())
+		require.NoError(t, err)
 		done := make(chan error, 1)
 		go func() { done <- agent.Run(ctx) }()
 
@@ -107,7 +108,8 @@ func TestAgentUnknownStateAndSandboxWithoutIP(t *testing.T) {
 		client := lifecycle.Client{Store: store}
 		spec := podlife.PodSpec{RestartPolicy: podlife.RestartNever,
 			Containers: []podlife.Container{{Name: "app", Image: "app:1"}, {Name: "web", Image: "web:1"}}}
-		require.NoError(t, client.Bind(ctx, "node-1", web, spec))
+		_, err = client.Bind(ctx, "node-1", web, spec)
+		require.NoError(t, err)
 		done := make(chan error, 1)
 		go func() { done <- agent.Run(ctx) }()
 		time.Sleep(30 * time.Second)
