@@ -277,6 +277,7 @@ func (m *Machine) exited(c *ctr, t phase.TerminatedState) {
 		if err == nil {
 			m.stopActions(acts)
 		}
+		m.preStopEndsWithExit(c)
 	}
 	c.stage = idle
 	m.retire(c)

@@ -248,8 +248,8 @@ func (d *driver) runUntil(end time.Time, extra ...Event) {
 			d.queue = append(d.queue, ev)
 			return
 		}
-		if (ev.Type == HookResult || ev.Type == ProbeResult) && d.gone[ev.ContainerID] {
-			continue // a hook or probe in a container that exited ends with it (World.Happen too)
+		if (ev.Type == HookResult && ev.Hook != PreStop || ev.Type == ProbeResult) && d.gone[ev.ContainerID] {
+			continue // a probe or postStart in a container that exited ends with it (World.Happen too)
 		}
 		d.now = ev.At
 		if ev.Type == ContainerExited {

@@ -477,6 +477,9 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 		}
 		for _, r := range m.retired {
 			if r.id == ev.ContainerID {
+				if ev.Type == HookResult && ev.Hook == PreStop && m.preStopOutlives(r.c) {
+					return r.c, nil
+				}
 				return nil, fmt.Errorf("%w: %s for %s instance %s", ErrStale, ev.Type, r.c.spec.Name, ev.ContainerID)
 			}
 		}

@@ -182,6 +182,31 @@ func (m *Machine) tickStops() {
 	}
 }
 
+// preStopOutlives reports whether c's preStop hook, in the pod's stop, is still running after
+// its container exited: a sleep handler runs in the agent, not in the container, so it goes on
+// (kubelet's killContainer waits for it) and the sidecars' turn waits for it too.
+func (m *Machine) preStopOutlives(c *ctr) bool {
+	if m.stop == nil || c.killing() != nil {
+		return false
+	}
+	p, ok := m.stop.plan.Plan(c.spec.Name)
+	return ok && p.Exited && p.PreStopRunning
+}
+
+// preStopEndsWithExit ends c's preStop hook in the pod's stop when its container exits while
+// the hook runs, unless the hook is a sleep: an exec or HTTP handler fails at once against a
+// container that is gone (kubelet's executePreStopHook returns), so the stop of c is over.
+func (m *Machine) preStopEndsWithExit(c *ctr) {
+	if m.stop == nil || c.spec.Lifecycle == nil || c.spec.Lifecycle.PreStop == nil || c.spec.Lifecycle.PreStop.Sleep != nil {
+		return
+	}
+	if p, ok := m.stop.plan.Plan(c.spec.Name); ok && p.PreStopRunning {
+		if acts, err := m.stop.plan.PreStopDone(c.spec.Name, m.now); err == nil {
+			m.stopActions(acts)
+		}
+	}
+}
+
 // stopActions turns the termination plan's steps into runtime actions. SIGKILL needs no action:
 // the runtime sends it when StopContainer's timeout runs out.
 func (m *Machine) stopActions(acts []termination.Action) {

@@ -263,7 +263,8 @@ func (w *World) Do(now time.Time, ref lifecycle.PodRef, a lifecycle.Action) []li
 // holds. It returns false for an event that was superseded, which the caller drops: a natural
 // exit (or unknown state) of a container that was already stopped (or removed), a stop exit after
 // a natural exit or after an earlier stop exit, a sandbox ready or lost after the sandbox was stopped, a probe or
-// hook result after its container exited. Events the world has no say on (ticks, outside
+// postStart result after its container exited. A preStop result holds: a sleep handler outlives
+// its container, and the machine knows which handler it ran. Events the world has no say on (ticks, outside
 // requests, results without state) hold.
 func (w *World) Happen(ev lifecycle.Event) bool {
 	switch ev.Type {
@@ -293,6 +294,11 @@ func (w *World) Happen(ev lifecycle.Event) bool {
 		_, c := w.findContainer(ev.ContainerID)
 		return c != nil
 	case lifecycle.ProbeResult, lifecycle.HookResult:
+		if ev.Type == lifecycle.HookResult && ev.Hook == lifecycle.PreStop {
+			// A preStop hook may outlive its container (a sleep runs in the agent): the machine
+			// decides whether its end still matters.
+			return true
+		}
 		_, c := w.findContainer(ev.ContainerID)
 		return c != nil && c.state != lifecycle.ContainerStateExited
 	case lifecycle.SandboxReady:
