@@ -76,10 +76,12 @@ type Observed struct {
 //     ContainerStatusUnknown;
 //   - restart counts and back-off curves are the persisted ones.
 //
-// If the current sandbox is not ready any more, the pod is set up again and gets a new sandbox,
-// with its init containers run again; if it is ready but has no IP (and the pod is not on the
-// host network), what runs in it is killed first (kubelet's podSandboxChanged). A terminal pod
-// stays terminal; its leftover sandboxes are stopped.
+// If the current sandbox is not ready any more (it died while no agent ran), or is ready but has
+// no IP (and the pod is not on the host network), what runs in it is killed and the pod gets a
+// new sandbox with its init containers run again, as on the live path after a SandboxLost
+// (kubelet's podSandboxChanged): the same SandboxChanged event, the same kills, no crash-loop
+// back-off for them. A pod without any sandbox is set up again. A terminal pod stays terminal;
+// its leftover sandboxes are stopped.
 //
 // The checkpoint may be empty, or miss containers, as for a node agent behind a Kubernetes API
 // server, which keeps none: kubelet itself derives everything from the API status and the
@@ -110,7 +112,7 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	if len(cp.Pulls) > 0 {
 		m.moreOf().pulls = maps.Clone(cp.Pulls)
 	}
-	present := m.restoreSandbox(cp.Sandbox, obs.Sandboxes)
+	present, broken := m.restoreSandbox(cp.Sandbox, obs.Sandboxes)
 	persisted := map[string]phase.ContainerStatus{}
 	for _, st := range status.InitContainerStatuses {
 		persisted[st.Name] = st
@@ -174,6 +176,9 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	for _, c := range unknown { // once every container is in place: the phase decides (containerUnknown)
 		m.containerUnknown(c)
 	}
+	if broken && !m.noNewSandbox() {
+		m.record(Normal, "SandboxChanged", "", messageSandboxChanged)
+	}
 	for _, sb := range obs.Sandboxes {
 		if sb.ID != m.sandbox.id {
 			m.emit(Action{Type: StopSandbox, SandboxID: sb.ID, Reason: "SandboxChanged"})
@@ -185,10 +190,11 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 }
 
 // restoreSandbox finds the pod's current sandbox: the checkpoint's, or without one the newest
-// the runtime has. It reports whether that sandbox is up, so that its containers may run: then
-// the pod's setup is done, and the sandbox is ready unless it has no IP (and the pod is not on the
-// host network), which makes it broken (kubelet's podSandboxChanged).
-func (m *Machine) restoreSandbox(cp SandboxCheckpoint, obs []SandboxInfo) bool {
+// the runtime has. It reports whether the runtime has that sandbox (present), so that its
+// containers are adopted: then the pod's setup is done, and the sandbox is ready unless it is
+// broken: not ready any more, or without an IP while the pod is not on the host network
+// (kubelet's podSandboxChanged), when what runs in it is killed before a new one is made.
+func (m *Machine) restoreSandbox(cp SandboxCheckpoint, obs []SandboxInfo) (present, broken bool) {
 	m.sandbox = sandbox{id: cp.ID, ip: cp.IP, attempt: cp.Attempt}
 	var cur *SandboxInfo
 	for i := range obs {
@@ -203,25 +209,24 @@ func (m *Machine) restoreSandbox(cp SandboxCheckpoint, obs []SandboxInfo) bool {
 		}
 	}
 	if cur == nil || cur.ID == "" {
-		return false
+		return false, false
 	}
 	m.sandbox.id, m.sandbox.ip = cur.ID, cur.IP
 	if cp.ID == "" {
 		m.sandbox.attempt = cur.Attempt
 	}
-	if !cur.Ready {
-		return false
-	}
 	m.setup = setupDone
+	if !cur.Ready {
+		return true, true
+	}
 	if cur.IP == "" && !m.spec.HostNetwork {
-		m.record(Normal, "SandboxChanged", "", messageSandboxChanged)
-		return true
+		return true, true
 	}
 	m.sandbox.ready = true
 	if cur.IP != "" {
 		m.podIP = cur.IP
 	}
-	return true
+	return true, false
 }
 
 // isApp reports whether name is an app container of the pod.

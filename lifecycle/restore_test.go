@@ -322,18 +322,29 @@ func TestRestoreWithoutCheckpoint(t *testing.T) {
 		assert.Equal(t, []string{"StartContainer container=app id=app-1"}, actionTypes(m.Ready()))
 		assert.Equal(t, int32(1), m.Status().ContainerStatuses[0].RestartCount)
 	})
-	t.Run("no sandbox: a new one after the newest the runtime had, the next instance after the newest it had", func(t *testing.T) {
+	t.Run("a dead sandbox: a new one after the newest the runtime had, the next instance after the newest it had", func(t *testing.T) {
 		spec := podlife.PodSpec{Containers: []podlife.Container{app}}
 		m, err := Restore(ref, spec, phase.PodStatus{StartTime: t0}, Checkpoint{},
 			Observed{Sandboxes: []SandboxInfo{{ID: "sb2", Attempt: 2}}, Containers: []ContainerInfo{
 				{ID: "app-3", SandboxID: "sb2", Name: "app", Attempt: 3, State: ContainerStateExited, ExitCode: 137}}},
 			sec(60), Options{})
 		require.NoError(t, err)
-		assert.Equal(t, []string{"SetupPod"}, actionTypes(m.Ready()))
+		rd := m.Ready()
+		assert.Equal(t, []string{"StopSandbox sandbox=sb2 reason=SandboxChanged", "RunSandbox attempt=3"}, actionTypes(rd),
+			"as after a SandboxLost: the setup stays done")
+		require.Len(t, rd.Records, 1)
+		assert.Equal(t, "SandboxChanged", rd.Records[0].Reason)
 		m.Advance()
-		require.NoError(t, m.Step(Event{Type: SetupDone, At: sec(60)}))
-		assert.Equal(t, []string{"StopSandbox sandbox=sb2 reason=SandboxChanged", "RunSandbox attempt=3"}, actionTypes(m.Ready()))
-		assert.Equal(t, int32(4), m.Checkpoint().Containers[0].Attempt)
+		require.NoError(t, m.Step(Event{Type: SandboxReady, At: sec(60), SandboxID: "sb3", IP: "10.1.0.3"}))
+		m.Advance()
+		require.NoError(t, m.Step(Event{Type: ImagePulled, At: sec(60), Container: "app"}))
+		assert.Equal(t, []string{"CreateContainer container=app attempt=4 sandbox=sb3"}, actionTypes(m.Ready()))
+	})
+	t.Run("no sandbox: the pod is set up again", func(t *testing.T) {
+		spec := podlife.PodSpec{Containers: []podlife.Container{app}}
+		m, err := Restore(ref, spec, phase.PodStatus{StartTime: t0}, Checkpoint{}, Observed{}, sec(60), Options{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"SetupPod"}, actionTypes(m.Ready()))
 	})
 	t.Run("a terminal phase in the status stays", func(t *testing.T) {
 		spec := podlife.PodSpec{RestartPolicy: podlife.RestartNever, Containers: []podlife.Container{app}}
@@ -398,4 +409,31 @@ func TestRestoreSandboxWithoutIP(t *testing.T) {
 			assert.Equal(t, []string{"StopSandbox sandbox=sb0 reason=SandboxChanged", "RunSandbox attempt=1"}, actionTypes(m.Ready()))
 		})
 	}
+}
+
+// TestRestoreSandboxDiedWhileAway: the sandbox died while no agent ran and the app still runs in
+// it (the runtime lists it Running in the dead sandbox). The restored machine does what the live
+// path does after a SandboxLost: SandboxChanged, the app is killed with the pod's grace, a new
+// sandbox, and the app starts again at once: no ContainerStatusUnknown, no CrashLoopBackOff
+// (found by the Sim-vs-Agent differential property: the restored path waited 10 s more).
+func TestRestoreSandboxDiedWhileAway(t *testing.T) {
+	spec := podlife.PodSpec{TerminationGracePeriodSeconds: int64p(10), Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	d := newDriver(t, spec)
+	d.runs["app"] = []run{{For: time.Second, Exit: 1}, {}}
+	m, rd := restored(t, d, sec(50), sec(60), Observed{
+		Sandboxes:  []SandboxInfo{{ID: "sb0", IP: "10.1.0.2", Ready: false}},
+		Containers: []ContainerInfo{{ID: "app-1", SandboxID: "sb0", Name: "app", Attempt: 1, State: ContainerStateRunning, StartedAt: sec(1)}},
+	})
+	require.Len(t, rd.Records, 2)
+	assert.Equal(t, []string{"SandboxChanged", "Killing"}, []string{rd.Records[0].Reason, rd.Records[1].Reason})
+	assert.Equal(t, []string{"StopContainer container=app id=app-1 timeout=10s"}, actionTypes(rd))
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: ContainerExited, At: sec(61), ContainerID: "app-1", ExitCode: 143, Signal: 15}))
+	assert.Equal(t, []string{"StopSandbox sandbox=sb0 reason=SandboxChanged", "RunSandbox attempt=1"}, actionTypes(m.Ready()))
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: SandboxReady, At: sec(61), SandboxID: "sb1", IP: "10.1.0.3"}))
+	assert.Equal(t, []string{"PullImage container=app image=busybox:1 policy=IfNotPresent"}, actionTypes(m.Ready()), "no back-off")
+	cs := m.Status().ContainerStatuses[0]
+	require.NotNil(t, cs.State.Terminated)
+	assert.Equal(t, int32(143), cs.State.Terminated.ExitCode, "the kill's exit, not ContainerStatusUnknown")
 }
