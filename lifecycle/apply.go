@@ -46,7 +46,7 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 		if ev.Type == SandboxFailed {
 			m.sandbox.failures++
 			m.moreOf().setupAt = ev.At.Add(m.crashBackoff().Delay(int(m.sandbox.failures)))
-			m.record(Warning, "FailedCreatePodSandBox", "", ev.Message)
+			m.record(Warning, "FailedCreatePodSandBox", "", "Failed to create pod sandbox: "+ev.Message)
 			return nil
 		}
 		if ev.IP == "" && !m.spec.HostNetwork {
@@ -149,7 +149,13 @@ func (m *Machine) pulled(c *ctr, ev Event) {
 	} else {
 		c.more().retryAt = ev.At.Add(retryPeriod)
 	}
-	m.record(Warning, "Failed", c.spec.Name, ev.Message)
+	// kubelet's image manager: the event says which image around the runtime's words, the
+	// waiting message is the runtime's words alone (EnsureImageExists, evalCRIPullErr).
+	msg := ev.Message
+	if reason == phase.ReasonErrImagePull {
+		msg = fmt.Sprintf("Failed to pull image %q: %s", c.spec.Image, ev.Message)
+	}
+	m.record(Warning, "Failed", c.spec.Name, msg)
 	m.setWaiting(c, reason, ev.Message)
 }
 
@@ -171,7 +177,9 @@ func (m *Machine) created(c *ctr, ev Event) error {
 		}
 		c.stage = idle
 		c.more().retryAt = ev.At.Add(retryPeriod)
-		m.record(Warning, "Failed", c.spec.Name, ev.Message)
+		// kuberuntime's startContainer: "Error: <the runtime's words>", which the waiting message
+		// carries alone.
+		m.record(Warning, "Failed", c.spec.Name, "Error: "+ev.Message)
 		m.setWaiting(c, reason, ev.Message)
 		return nil
 	}

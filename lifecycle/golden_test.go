@@ -555,7 +555,7 @@ func (sc *goldenScenario) playOn(t *testing.T, d *driver) string {
 		if !ok || (g.times > 0 && pulls[c] > g.times) {
 			return "", ""
 		}
-		return g.reason, fmt.Sprintf("failed to pull image %q: not found", image)
+		return g.reason, fmt.Sprintf("failed to pull and unpack image %q: not found", image)
 	}
 	creates := map[string]int{}
 	d.create = func(c string) (string, string) {

@@ -367,6 +367,10 @@ func (w *worker) perform(ctx context.Context, wg *sync.WaitGroup, act Action) {
 	if act.Type == RunHook || act.Type == RunProbe {
 		target = Target{Pod: ref, SandboxID: w.m.sandbox.id, PodIP: w.m.podIP, Container: w.m.containerSpec(act.Container), ContainerID: act.ContainerID}
 	}
+	var pull PullRequest
+	if act.Type == PullImage {
+		pull = PullRequest{Image: act.Image, Policy: act.PullPolicy, Pod: ref, SandboxID: w.m.sandbox.id, Container: act.Container}
+	}
 	if act.Type == StartContainer {
 		w.mu.Lock()
 		w.starting[act.ContainerID] = true
@@ -391,14 +395,14 @@ func (w *worker) perform(ctx context.Context, wg *sync.WaitGroup, act Action) {
 				return
 			}
 			if err := w.a.cfg.Setup.Setup(c, ref, w.m.Spec()); err != nil {
-				w.failed(ctx, Event{Type: SetupFailed, Message: err.Error()})
+				w.failed(ctx, Event{Type: SetupFailed, Message: FailureMessage(err)})
 				return
 			}
 			w.push(Event{Type: SetupDone})
 		case RunSandbox:
 			sb, err := rt.RunSandbox(c, ref, w.m.Spec(), act.Attempt)
 			if err != nil {
-				w.failed(ctx, Event{Type: SandboxFailed, Message: err.Error()})
+				w.failed(ctx, Event{Type: SandboxFailed, Message: FailureMessage(err)})
 				return
 			}
 			w.push(Event{Type: SandboxReady, SandboxID: sb.ID, IP: sb.IP})
@@ -409,22 +413,22 @@ func (w *worker) perform(ctx context.Context, wg *sync.WaitGroup, act Action) {
 		case PullImage:
 			c, cancel := timed(0)
 			defer cancel()
-			if err := rt.PullImage(c, act.Image, act.PullPolicy); err != nil {
-				w.failed(ctx, Event{Type: ImagePullFailed, Container: act.Container, Reason: WaitingReason(PullImage, err), Message: err.Error()})
+			if err := rt.PullImage(c, pull); err != nil {
+				w.failed(ctx, Event{Type: ImagePullFailed, Container: act.Container, Reason: WaitingReason(PullImage, err), Message: FailureMessage(err)})
 				return
 			}
 			w.push(Event{Type: ImagePulled, Container: act.Container})
 		case CreateContainer:
 			id, err := rt.CreateContainer(c, act.SandboxID, ref, act.Spec, act.Attempt)
 			if err != nil {
-				w.failed(ctx, Event{Type: ContainerCreateFailed, Container: act.Container, Attempt: act.Attempt, Reason: WaitingReason(CreateContainer, err), Message: err.Error()})
+				w.failed(ctx, Event{Type: ContainerCreateFailed, Container: act.Container, Attempt: act.Attempt, Reason: WaitingReason(CreateContainer, err), Message: FailureMessage(err)})
 				return
 			}
 			w.push(Event{Type: ContainerCreated, Container: act.Container, Attempt: act.Attempt, ContainerID: id})
 		case StartContainer:
 			err := rt.StartContainer(c, act.ContainerID)
 			if err != nil {
-				w.failed(ctx, Event{Type: ContainerStartFailed, ContainerID: act.ContainerID, Message: err.Error()})
+				w.failed(ctx, Event{Type: ContainerStartFailed, ContainerID: act.ContainerID, Message: FailureMessage(err)})
 			} else {
 				w.push(Event{Type: ContainerStarted, ContainerID: act.ContainerID})
 			}
