@@ -82,8 +82,8 @@ func TestScriptRoundTripEveryField(t *testing.T) {
 			PostStart:        simruntime.HookScript{Took: time.Second, Fail: true, Failures: 2, Message: "refused"},
 			PreStop:          simruntime.HookScript{Took: 2 * time.Second},
 			Probes: map[probe.Kind]simruntime.ProbeScript{
-				probe.Startup:   {Fail: true, FailUntil: 10 * time.Second},
-				probe.Liveness:  {Fail: true, FailFrom: time.Minute, Message: "dead"},
+				probe.Startup:  {Fail: true, FailUntil: 10 * time.Second},
+				probe.Liveness: {Fail: true, FailFrom: time.Minute, Message: "dead"},
 				probe.Readiness: {Took: 2 * time.Second, Windows: []simruntime.ProbeWindow{
 					{From: 40 * time.Second, Until: time.Minute, Error: true, Message: "no route"}, {From: 2 * time.Minute}}},
 			},

@@ -290,11 +290,17 @@ func TestErrorsMapToWaitingReasons(t *testing.T) {
 		reason string
 		is     error
 	}{
-		{"never pull", lifecycle.PullImage, func() error { return r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/absent:1", Policy: podlife.PullNever}) },
+		{"never pull", lifecycle.PullImage, func() error {
+			return r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/absent:1", Policy: podlife.PullNever})
+		},
 			phase.ReasonErrImageNeverPull, lifecycle.ErrImageNeverPull},
-		{"pull fails", lifecycle.PullImage, func() error { return r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/absent:1", Policy: podlife.PullIfNotPresent}) },
+		{"pull fails", lifecycle.PullImage, func() error {
+			return r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/absent:1", Policy: podlife.PullIfNotPresent})
+		},
 			phase.ReasonErrImagePull, lifecycle.ErrImagePull},
-		{"bad name", lifecycle.PullImage, func() error { return r.PullImage(ctx, lifecycle.PullRequest{Image: "Docker.io/X Y", Policy: podlife.PullIfNotPresent}) },
+		{"bad name", lifecycle.PullImage, func() error {
+			return r.PullImage(ctx, lifecycle.PullRequest{Image: "Docker.io/X Y", Policy: podlife.PullIfNotPresent})
+		},
 			phase.ReasonInvalidImageName, lifecycle.ErrInvalidImageName},
 		{"create fails", lifecycle.CreateContainer, func() error {
 			f.setFail("CreateContainer", status.Error(codes.Unknown, "failed to create containerd container: no such file"))

@@ -60,7 +60,9 @@ type HookScript struct {
 }
 
 // fails reports whether run number n (from 1) of the hook fails.
-func (h HookScript) fails(n int) bool { return (h.Fail && h.Failures <= 0) || (n > 0 && n <= h.Failures) }
+func (h HookScript) fails(n int) bool {
+	return (h.Fail && h.Failures <= 0) || (n > 0 && n <= h.Failures)
+}
 
 // counted reports whether the hook's runs must be counted to know which fail.
 func (h HookScript) counted() bool { return h.Failures > 0 }
