@@ -86,6 +86,12 @@ type simPod struct {
 	// of another seq was superseded and is dropped when it comes up.
 	tickSeq uint64
 	tickAt  int64
+	// attached is the last seq before the machine took the slot of a detached pod (see Detach):
+	// of the items before it, only the runtime's own events reach the machine.
+	attached uint64
+	// detached: the pod's machine left (Detach) and the world still runs the pod: its events
+	// still happen in the world, and reach no machine.
+	detached bool
 }
 
 // NewSim starts a simulation over w at start. The world is the simulation's alone: it keeps
@@ -107,13 +113,23 @@ func (s *Sim) Live() int { return s.live }
 func (s *Sim) Stats() Stats { return s.stats }
 
 // Add puts a machine into the simulation. Its first Ready is handled at its Now, or at the
-// simulation's Now when that is later.
+// simulation's Now when that is later. A machine of a detached pod (see Detach) takes the pod's
+// place: as a restarted agent's runtime event stream, it gets the exits, unknown states and
+// sandbox losses still to come, and none of the answers to what the machine before it asked.
 func (s *Sim) Add(m *lifecycle.Machine) error {
 	if m == nil {
 		return errors.New("simruntime: Add of a nil machine")
 	}
 	ref := m.Ref()
 	wp := s.w.podFor(ref) // the world's record of the pod also holds its slot here
+	if wp.sim != 0 && s.pods[wp.sim-1].detached {
+		i := wp.sim - 1
+		p := &s.pods[i]
+		p.m, p.detached, p.attached = m, false, s.seq
+		s.live++
+		s.wake(i, m)
+		return nil
+	}
 	if wp.sim != 0 {
 		return fmt.Errorf("simruntime: pod %s is already in the simulation", ref)
 	}
@@ -129,13 +145,39 @@ func (s *Sim) Add(m *lifecycle.Machine) error {
 	}
 	wp.sim = i + 1
 	s.live++
+	s.wake(i, m)
+	return nil
+}
+
+// wake schedules the first Ready of m, in slot i, at its Now or the simulation's.
+func (s *Sim) wake(i int32, m *lifecycle.Machine) {
 	at := m.Now()
 	if at.Before(s.now) {
 		at = s.now
 	}
 	s.seq++
 	s.enqueue(item{at: s.since(at), seq: s.seq, pod: i, slot: slotWake})
-	return nil
+}
+
+// Detach takes the pod's machine out of the simulation and leaves the pod in the world, as an
+// agent that stops leaves its pods' containers running: what the world has scheduled for the
+// pod (exits, answers to the actions under way) still happens at its time, and reaches no
+// machine. Add a machine of the pod (lifecycle.Restore from the World's containers and
+// sandboxes, say) to go on, as a restarted agent does; the detached machine is the caller's.
+func (s *Sim) Detach(pod lifecycle.PodRef) (*lifecycle.Machine, error) {
+	wp := s.w.lookupPod(pod)
+	if wp == nil || wp.sim == 0 || s.pods[wp.sim-1].detached {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownPod, pod)
+	}
+	i := wp.sim - 1
+	p := &s.pods[i]
+	m := p.m
+	p.m, p.detached, p.tickSeq = nil, true, 0
+	if len(s.wholeTicks) > 0 {
+		delete(s.wholeTicks, i)
+	}
+	s.live--
+	return m, nil
 }
 
 // AddPod makes the machine for a pod bound at the simulation's Now and adds it.
@@ -243,7 +285,7 @@ func (s *Sim) step() {
 		ev = s.slab[it.slot]
 		s.slab[it.slot] = lifecycle.Event{}
 		s.freeE = append(s.freeE, it.slot)
-		if it.seq <= p.epoch || p.m == nil {
+		if it.seq <= p.epoch || (p.m == nil && !p.detached) {
 			return
 		}
 		s.w.hint = p.wp
@@ -252,6 +294,9 @@ func (s *Sim) step() {
 		if !held {
 			s.stats.Superseded++
 			return
+		}
+		if p.m == nil || (it.seq <= p.attached && !spontaneous(ev.Type)) {
+			return // it happened in the world; no machine waits for it
 		}
 	}
 	if ev.At.After(s.now) {
@@ -273,6 +318,12 @@ func (s *Sim) step() {
 		}
 	}
 	s.drain(it.pod)
+}
+
+// spontaneous reports whether the runtime reports events of type t on its own (its event stream),
+// rather than as the answer to an action.
+func spontaneous(t lifecycle.EventType) bool {
+	return t == lifecycle.ContainerExited || t == lifecycle.ContainerUnknown || t == lifecycle.SandboxLost
 }
 
 // drain performs the machine's Ready at Now and schedules its next tick.
