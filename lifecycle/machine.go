@@ -483,6 +483,12 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 				return nil, fmt.Errorf("%w: %s for %s instance %s", ErrStale, ev.Type, r.c.spec.Name, ev.ContainerID)
 			}
 		}
+		if ev.Type == HookResult && ev.Hook == PreStop {
+			// A preStop hook may outlive its instance by far (a sleep runs in the agent, an exec
+			// returns after the container it ran in was replaced many times): its result may name
+			// an instance older than the last maxRetired the machine remembers.
+			return nil, fmt.Errorf("%w: %s for a forgotten instance %s", ErrStale, ev.Type, ev.ContainerID)
+		}
 		return nil, fmt.Errorf("%w: %s names container ID %q", ErrUnknownContainer, ev.Type, ev.ContainerID)
 	case Tick, SetupDone, SetupFailed, SandboxReady, SandboxFailed, SandboxLost, DeleteRequested, SpecUpdated:
 		return nil, nil
