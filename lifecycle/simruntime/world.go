@@ -123,6 +123,12 @@ const (
 	timeFinished
 )
 
+// mayRun reports whether the instance runs, or may (its state is unknown): hooks and probes run
+// in it as scripted.
+func (c *ctr) mayRun() bool {
+	return c != nil && (c.state == lifecycle.ContainerStateRunning || c.state == lifecycle.ContainerStateUnknown)
+}
+
 // name is the container's name, from its ID.
 func (c *ctr) name() string {
 	if c.nameAt == 0 {
@@ -785,7 +791,7 @@ func (w *World) remove(id string) {
 func (w *World) hook(now time.Time, a lifecycle.Action) {
 	ev := lifecycle.Event{Type: lifecycle.HookResult, At: now, ContainerID: a.ContainerID, Container: a.Container, Hook: a.Hook}
 	p, c := w.findContainer(a.ContainerID)
-	if c == nil || c.state != lifecycle.ContainerStateRunning {
+	if !c.mayRun() {
 		ev.HookOutcome = hookFailure(w.hookTarget(p, a), a.Handler, false, errors.New("container is not running"))
 		w.emit(ev)
 		return
@@ -852,7 +858,7 @@ const NotRunning = "container is not running"
 func (w *World) probe(now time.Time, a lifecycle.Action) {
 	ev := lifecycle.Event{Type: lifecycle.ProbeResult, At: now, ContainerID: a.ContainerID, Container: a.Container, Probe: a.Probe}
 	p, c := w.findContainer(a.ContainerID)
-	if c == nil || c.state != lifecycle.ContainerStateRunning {
+	if !c.mayRun() {
 		ev.Outcome = probe.ErrorOutcome(errors.New(NotRunning))
 		w.emit(ev)
 		return
