@@ -327,6 +327,11 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 	c.id = cur.ID
 	c.attempt = cur.Attempt // the runtime's number, which kubelet shows as restartCount too
 	c.ran = true
+	// The machine before was killing this instance because its state was unknown (see
+	// containerUnknown): the status shows it gone, its restartCount already one up.
+	killedUnknown := cur.ID == c.status.ContainerID && c.status.State.Terminated != nil &&
+		c.status.State.Terminated.Reason == phase.ReasonContainerStatusUnknown
+	shown := c.status.RestartCount
 	switch cur.State {
 	case ContainerStateCreated:
 		c.stage = starting
@@ -338,7 +343,16 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 	case ContainerStateRunning, ContainerStateExited:
 		m.adoptRunning(c, cur)
 		if cur.State == ContainerStateExited {
+			if killedUnknown {
+				// Its exit ends that kill, as on the live path: a new instance replaces it, with
+				// no step on the crash-loop curve, and the count shown does not go back.
+				c.more().unknown = true
+			}
 			m.exited(c, exitOf(cur, c, m.startedAt(c), m.now))
+			if st := c.status; st.RestartCount < shown {
+				st.RestartCount = shown
+				m.setStatus(c, st)
+			}
 		}
 	default: // unknown: it may run; containerUnknown decides once all are in place
 		c.stage = running

@@ -437,3 +437,25 @@ func TestRestoreSandboxDiedWhileAway(t *testing.T) {
 	require.NotNil(t, cs.State.Terminated)
 	assert.Equal(t, int32(143), cs.State.Terminated.ExitCode, "the kill's exit, not ContainerStatusUnknown")
 }
+
+// TestRestoreInstanceKilledInAnUnknownState: the agent stopped while it killed an instance whose
+// state was unknown (the status shows it Terminated ContainerStatusUnknown, restartCount one up);
+// the runtime has it exited now. The restored machine ends that kill as the live path does: a new
+// instance at once, no crash-loop step, and the restartCount shown does not go back (found by the
+// Sim-vs-Agent property's RestartCountsNeverFall).
+func TestRestoreInstanceKilledInAnUnknownState(t *testing.T) {
+	spec := podlife.PodSpec{InitContainers: []podlife.Container{{Name: "init", Image: "busybox:1"}},
+		Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, InitContainerStatuses: []phase.ContainerStatus{{Name: "init", ContainerID: "init-12", RestartCount: 13,
+		State: phase.State{Terminated: &phase.TerminatedState{ExitCode: 137, Reason: phase.ReasonContainerStatusUnknown}}}}}
+	cp := Checkpoint{Sandbox: SandboxCheckpoint{ID: "sb0", IP: "10.1.0.2"}, Containers: []ContainerCheckpoint{{Name: "init", Attempt: 12}, {Name: "app"}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, cp, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "init-12", SandboxID: "sb0", Name: "init", Attempt: 12, State: ContainerStateExited,
+			ExitCode: 143, Signal: 15, StartedAt: sec(58), FinishedAt: sec(60)}}}, sec(61), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"PullImage container=init image=busybox:1 policy=IfNotPresent"}, actionTypes(m.Ready()), "no back-off")
+	assert.Equal(t, int32(13), m.Status().InitContainerStatuses[0].RestartCount)
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: ImagePulled, At: sec(61), Container: "init"}))
+	assert.Equal(t, []string{"CreateContainer container=init attempt=13 sandbox=sb0"}, actionTypes(m.Ready()))
+}
