@@ -158,7 +158,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, pod lif
 		return "", &lifecycle.RuntimeError{Op: "CreateContainer", ID: sandboxID, Err: fmt.Errorf("%w: no container spec", lifecycle.ErrCreateContainer)}
 	}
 	if !r.known(func(w *World) bool { _, ok := w.Sandbox(sandboxID); return ok }) {
-		return "", &lifecycle.RuntimeError{Op: "CreateContainer", ID: c.Name, Err: fmt.Errorf("sandbox %s: %w", sandboxID, lifecycle.ErrNotFound)}
+		// The words of the World's answer (World.Do), so that the Agent says what the Sim says.
+		return "", &lifecycle.RuntimeError{Op: "CreateContainer", ID: c.Name,
+			Err: fmt.Errorf("%w: sandbox %q is not ready: %w", lifecycle.ErrCreateContainer, sandboxID, lifecycle.ErrNotFound)}
 	}
 	ev, _, err := r.call(ctx, pod, lifecycle.Action{Type: lifecycle.CreateContainer, Container: c.Name, Attempt: attempt, SandboxID: sandboxID, Spec: c})
 	if err != nil {
@@ -173,7 +175,8 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, pod lif
 // StartContainer starts a created container; its natural exit, if scripted, comes by Events.
 func (r *Runtime) StartContainer(ctx context.Context, containerID string) error {
 	if !r.known(func(w *World) bool { _, ok := w.Container(containerID); return ok }) {
-		return &lifecycle.RuntimeError{Op: "StartContainer", ID: containerID, Err: lifecycle.ErrNotFound}
+		return &lifecycle.RuntimeError{Op: "StartContainer", ID: containerID,
+			Err: fmt.Errorf("%w: container %q: %w", lifecycle.ErrRunContainer, containerID, lifecycle.ErrNotFound)}
 	}
 	ev, _, err := r.call(ctx, lifecycle.PodRef{}, lifecycle.Action{Type: lifecycle.StartContainer, ContainerID: containerID})
 	if err != nil {
