@@ -120,8 +120,14 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	for _, st := range status.ContainerStatuses {
 		persisted[st.Name] = st
 	}
+	// A checkpoint of another sandbox than the current one is older than the runtime: what it
+	// says of the containers (their instances, whether they completed) is inferred instead.
+	stale := cp.Sandbox.ID != "" && cp.Sandbox.ID != m.sandbox.id
 	checkpointed := map[string]ContainerCheckpoint{}
 	for _, cc := range cp.Containers {
+		if stale {
+			cc.Final, cc.Succeeded = false, false
+		}
 		checkpointed[cc.Name] = cc
 	}
 	inferred := make([]bool, len(m.ctrs)) // no checkpoint for the container: infer its state
@@ -132,7 +138,7 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 			c.status.Image = c.spec.Image
 		}
 		cc, ok := checkpointed[c.spec.Name]
-		inferred[ci] = !ok
+		inferred[ci] = !ok || stale
 		c.attempt = max(cc.Attempt, c.status.RestartCount)
 		c.setCrashLoop(cc.Crash)
 		c.final, c.succeeded = cc.Final, cc.Succeeded
@@ -153,8 +159,9 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 		m.refreshStatus()
 		return m, nil
 	}
-	if present && cp.Sandbox.ID == "" {
-		// Without a checkpoint: an app container in the current sandbox says the pod initialized.
+	if present && cp.Sandbox.ID != m.sandbox.id {
+		// Without a checkpoint of this sandbox: an app container in it says the pod initialized.
+		m.initDone = false
 		for _, o := range obs.Containers {
 			if o.SandboxID == m.sandbox.id && m.isApp(o.Name) {
 				m.initDone = true
@@ -196,25 +203,29 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 // (kubelet's podSandboxChanged), when what runs in it is killed before a new one is made.
 func (m *Machine) restoreSandbox(cp SandboxCheckpoint, obs []SandboxInfo) (present, broken bool) {
 	m.sandbox = sandbox{id: cp.ID, ip: cp.IP, attempt: cp.Attempt}
-	var cur *SandboxInfo
+	var cur, newest *SandboxInfo
 	for i := range obs {
 		sb := &obs[i]
-		switch {
-		case cp.ID != "":
-			if sb.ID == cp.ID {
-				cur = sb
-			}
-		case cur == nil || sb.Attempt > cur.Attempt || (sb.Attempt == cur.Attempt && sb.Ready && !cur.Ready):
+		if cp.ID != "" && sb.ID == cp.ID {
 			cur = sb
+		}
+		if newest == nil || sb.Attempt > newest.Attempt || (sb.Attempt == newest.Attempt && sb.Ready && !newest.Ready) {
+			newest = sb
+		}
+	}
+	if cp.ID == "" || (newest != nil && newest.Attempt > cp.Attempt) {
+		// No checkpoint, or one older than the sandboxes (its writes were lost while the store
+		// was away): the newest sandbox is the current one.
+		cur = newest
+		m.sandbox.attempt = 0
+		if cur != nil {
+			m.sandbox.attempt = cur.Attempt
 		}
 	}
 	if cur == nil || cur.ID == "" {
 		return false, false
 	}
 	m.sandbox.id, m.sandbox.ip = cur.ID, cur.IP
-	if cp.ID == "" {
-		m.sandbox.attempt = cur.Attempt
-	}
 	m.setup = setupDone
 	if !cur.Ready {
 		return true, true
@@ -304,7 +315,9 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 		if !present || o.Name != c.spec.Name || o.SandboxID != m.sandbox.id {
 			continue
 		}
-		if inferred || o.ID == c.status.ContainerID || o.Attempt == c.attempt {
+		// The checkpointed instance, or a newer one: a checkpoint may be older than the runtime
+		// (its writes were lost while the store was away).
+		if inferred || o.ID == c.status.ContainerID || o.Attempt >= c.attempt {
 			if cur == nil || o.Attempt > cur.Attempt {
 				cur = o
 			}
@@ -312,8 +325,14 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 	}
 	// The status shows an instance alive: Running, or created and waiting to start.
 	shownAlive := c.status.ContainerID != "" && (c.status.State.Running != nil || (c.status.State.Waiting != nil && c.status.State.Waiting.Reason == ""))
-	if cur != nil && cur.State == ContainerStateExited && cur.ID != c.status.ContainerID && c.exit != nil && !shownAlive && !inferred {
+	if cur != nil && cur.State == ContainerStateExited && c.exit != nil && !shownAlive && !inferred &&
+		(cur.Attempt < c.attempt || (cur.ID != c.status.ContainerID && cur.Attempt == c.attempt)) {
 		cur = nil // an old instance whose exit the status already holds
+		if c.status.RestartCount == c.attempt {
+			// The status counts the next instance already (it replaces one killed in an unknown
+			// state): it gets that number, with no step on the crash-loop curve.
+			c.more().next = true
+		}
 	}
 	if cur == nil {
 		if shownAlive {
@@ -357,6 +376,9 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 	default: // unknown: it may run; containerUnknown decides once all are in place
 		c.stage = running
 		m.setStartedAt(c, cur.StartedAt)
+		st := c.status
+		st.ContainerID, st.RestartCount = cur.ID, max(st.RestartCount, c.attempt)
+		m.setStatus(c, st)
 		return adoptedUnknown
 	}
 	return adopted

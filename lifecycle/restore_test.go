@@ -459,3 +459,66 @@ func TestRestoreInstanceKilledInAnUnknownState(t *testing.T) {
 	require.NoError(t, m.Step(Event{Type: ImagePulled, At: sec(61), Container: "init"}))
 	assert.Equal(t, []string{"CreateContainer container=init attempt=13 sandbox=sb0"}, actionTypes(m.Ready()))
 }
+
+// TestRestoreFromAStaleCheckpoint: the store was away and the last status and checkpoint the
+// agent wrote are older than the runtime: the pod got a new sandbox since, and new instances in
+// it. The newest sandbox and the newest instances are the current ones, whatever the checkpoint
+// says, and restart counts do not go back (found by the Sim-vs-Agent property with store
+// outages: the restored machine started an instance number the runtime already had).
+func TestRestoreFromAStaleCheckpoint(t *testing.T) {
+	spec := podlife.PodSpec{InitContainers: []podlife.Container{{Name: "init", Image: "busybox:1"}},
+		Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, Phase: phase.Pending,
+		InitContainerStatuses: []phase.ContainerStatus{{Name: "init", ContainerID: "init-0", State: phase.State{Running: &phase.RunningState{StartedAt: t0}}}},
+		ContainerStatuses:     []phase.ContainerStatus{{Name: "app", State: phase.State{Waiting: &phase.WaitingState{Reason: phase.ReasonPodInitializing}}}}}
+	cp := Checkpoint{Sandbox: SandboxCheckpoint{ID: "sb0", IP: "10.1.0.2"}, Containers: []ContainerCheckpoint{{Name: "init"}, {Name: "app"}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, cp, Observed{
+		Sandboxes: []SandboxInfo{{ID: "sb1", IP: "10.1.0.3", Attempt: 1, Ready: true}},
+		Containers: []ContainerInfo{
+			{ID: "init-3", SandboxID: "sb1", Name: "init", Attempt: 3, State: ContainerStateExited, StartedAt: sec(30), FinishedAt: sec(31)},
+			{ID: "app-2", SandboxID: "sb1", Name: "app", Attempt: 2, State: ContainerStateRunning, StartedAt: sec(31)},
+		}}, sec(60), Options{})
+	require.NoError(t, err)
+	rd := m.Ready()
+	assert.Empty(t, actionTypes(rd), "nothing starts again: the app runs in the newest sandbox")
+	got := m.Status()
+	assert.Equal(t, phase.Running, got.Phase)
+	assert.Equal(t, int32(3), got.InitContainerStatuses[0].RestartCount)
+	assert.Equal(t, int32(2), got.ContainerStatuses[0].RestartCount)
+	assert.Equal(t, "10.1.0.3", got.PodIP)
+}
+
+// TestRestoreAdoptsAnUnknownInstanceWithItsNumber: the runtime has an instance in an unknown
+// state that the status (older) does not know: its number is the restartCount shown.
+func TestRestoreAdoptsAnUnknownInstanceWithItsNumber(t *testing.T) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, ContainerStatuses: []phase.ContainerStatus{{Name: "app", ContainerID: "app-1", RestartCount: 1,
+		State: phase.State{Running: &phase.RunningState{StartedAt: sec(2)}}}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, Checkpoint{}, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "app-7", SandboxID: "sb0", Name: "app", Attempt: 7, State: ContainerStateUnknown, StartedAt: sec(40)}}},
+		sec(60), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{`StopContainer container=app id=app-7 timeout=30s`}, actionTypes(m.Ready()))
+	assert.GreaterOrEqual(t, m.Status().ContainerStatuses[0].RestartCount, int32(7))
+}
+
+// TestRestoreReplacementAlreadyCounted: the agent stopped after an instance killed in an unknown
+// state had exited and its replacement was being pulled: the status counts the replacement
+// (restartCount one up at the kill) and the checkpoint gives it that number. The restored
+// machine creates the replacement with that number, with no step on the crash-loop curve, not
+// the number of the instance that exited again (found by the Sim-vs-Agent property: a create
+// that got the exited instance back and a start that failed).
+func TestRestoreReplacementAlreadyCounted(t *testing.T) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, ContainerStatuses: []phase.ContainerStatus{{Name: "app", ContainerID: "app-4", RestartCount: 5,
+		State: phase.State{Terminated: &phase.TerminatedState{ExitCode: 0, Reason: phase.ReasonCompleted, StartedAt: sec(40), FinishedAt: sec(42)}}}}}
+	cp := Checkpoint{Sandbox: SandboxCheckpoint{ID: "sb0", IP: "10.1.0.2"}, Containers: []ContainerCheckpoint{{Name: "app", Attempt: 5}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, cp, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "app-4", SandboxID: "sb0", Name: "app", Attempt: 4, State: ContainerStateExited, StartedAt: sec(40), FinishedAt: sec(42)}}},
+		sec(60), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"PullImage container=app image=busybox:1 policy=IfNotPresent"}, actionTypes(m.Ready()))
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: ImagePulled, At: sec(60), Container: "app"}))
+	assert.Equal(t, []string{"CreateContainer container=app attempt=5 sandbox=sb0"}, actionTypes(m.Ready()))
+}
