@@ -1,8 +1,14 @@
 package lifecycle
 
 import (
+	"fmt"
 	"maps"
+	"reflect"
 	"slices"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/podlife/podlife/phase"
 )
 
 // AgentWorkers lists the pods the agent has a worker for, for tests that check none is left
@@ -11,4 +17,32 @@ func AgentWorkers(a *Agent) []PodRef {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return slices.Collect(maps.Keys(a.workers))
+}
+
+// ReadyChecker is the golden traces' check of a machine's insides, for every Ready it hands out:
+// the status in it is what Status() puts together again from the pieces the machine keeps, and
+// the conditions, which the machine often rebuilds without phase.Conditions, are what
+// phase.Conditions makes of that status. It keeps the conditions of the last status for the next.
+type ReadyChecker struct {
+	last []phase.Condition
+}
+
+// Check checks one Ready of m.
+func (c *ReadyChecker) Check(m *Machine, rd Ready) error {
+	st := rd.Status
+	if st == nil {
+		return nil
+	}
+	// reflect.DeepEqual first: cmp.Diff is the readable report, but far too slow for every status.
+	if got := m.Status(); !reflect.DeepEqual(*st, got) {
+		return fmt.Errorf("Status() differs from the status in Ready (-ready +Status):\n%s", cmp.Diff(*st, got))
+	}
+	want := phase.Conditions(phase.ConditionInput{Spec: m.Spec(), InitStatuses: st.InitContainerStatuses,
+		Statuses: st.ContainerStatuses, Phase: st.Phase, SandboxReady: m.conds.sandboxReady,
+		RestartingAllContainers: m.conds.restartingAll}, c.last, m.Now())
+	if !reflect.DeepEqual(want, st.Conditions) {
+		return fmt.Errorf("the conditions are not phase.Conditions' (-want +got):\n%s", cmp.Diff(want, st.Conditions))
+	}
+	c.last = want
+	return nil
 }
