@@ -128,8 +128,14 @@ func (m *Machine) stale(ev Event) error {
 
 func (m *Machine) pulled(c *ctr, ev Event) {
 	if ev.Type == ImagePulled {
-		c.stage = creating
 		m.record(Normal, "Pulled", c.spec.Name, m.pulledText(c))
+		if !m.sandbox.ready {
+			// The sandbox died (or is being replaced) while the image was pulled: nothing is
+			// created in it; the container starts over in the next one.
+			c.stage = idle
+			return
+		}
+		c.stage = creating
 		m.emit(Action{Type: CreateContainer, Container: c.spec.Name, Attempt: c.attempt, SandboxID: m.sandbox.id, Spec: c.spec})
 		return
 	}
@@ -361,7 +367,9 @@ func (m *Machine) probed(c *ctr, ev Event) {
 		m.record(Warning, reason, c.spec.Name, msg)
 	}
 	eff := c.tracker(k).Observe(ev.Outcome, ev.At)
-	if c.stage != running {
+	// A container being stopped still runs: its readiness goes on counting (kubelet's readiness
+	// worker probes it until it exits), nothing else does.
+	if c.stage != running && !(c.stage == stopping && k == probe.Readiness) {
 		return
 	}
 	// Most results change nothing: leave the status alone then, so no new pod status is made.
