@@ -168,6 +168,10 @@ func (w *worker) run(ctx context.Context) {
 	defer writer.Wait()
 	defer actions.Wait()
 	writer.Go(func() { w.status.run(ctx) })
+	// The calls whose answers only the running pod needs (pulls, sandboxes, creates, starts,
+	// hooks, probes) end when it stopped; the cleanup calls (stops and removals) run out.
+	asking, stopAsking := context.WithCancel(ctx)
+	defer stopAsking()
 	for {
 		rd := w.m.Ready()
 		if w.a.cfg.Observe != nil {
@@ -179,13 +183,30 @@ func (w *worker) run(ctx context.Context) {
 		if rd.Status != nil {
 			w.status.set(*rd.Status, w.m.Checkpoint(), w.m.Now())
 		}
+		if w.m.Stopped() {
+			// The pod ended: once its sandbox is gone, only the status knows how. So the status is
+			// written first; an agent stopped before that (the store away) leaves the runtime as
+			// it is, and the next agent finds the end there.
+			w.status.flush(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+		}
 		for _, act := range rd.Actions {
-			w.perform(ctx, &actions, act)
+			switch act.Type {
+			case StopSandbox, StopContainer, RemoveContainer:
+				w.perform(ctx, &actions, act)
+			default:
+				w.perform(asking, &actions, act)
+			}
 		}
 		w.m.Advance()
 		if w.m.Stopped() {
 			// The last actions (the sandbox's stop) end before the record goes, so an agent
-			// stopped now leaves nothing behind that no record names.
+			// stopped now leaves nothing behind that no record names; what was still asked of
+			// the runtime for the running pod (a sandbox still being made, a pull, a hook that
+			// outlived its container) no longer matters and is given up.
+			stopAsking()
 			actions.Wait()
 			w.finish(ctx)
 			return
