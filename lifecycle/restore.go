@@ -377,6 +377,10 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 		c.stage = running
 		m.setStartedAt(c, cur.StartedAt)
 		st := c.status
+		if st.ContainerID != cur.ID && !cur.StartedAt.IsZero() {
+			// The status is older than the instance: it ran, as the status would show it.
+			st = phase.RunningAgain(st, cur.StartedAt, c.attempt)
+		}
 		st.ContainerID, st.RestartCount = cur.ID, max(st.RestartCount, c.attempt)
 		m.setStatus(c, st)
 		return adoptedUnknown

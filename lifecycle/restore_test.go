@@ -522,3 +522,22 @@ func TestRestoreReplacementAlreadyCounted(t *testing.T) {
 	require.NoError(t, m.Step(Event{Type: ImagePulled, At: sec(60), Container: "app"}))
 	assert.Equal(t, []string{"CreateContainer container=app attempt=5 sandbox=sb0"}, actionTypes(m.Ready()))
 }
+
+// TestRestoreUnknownInstanceTheStatusDidNotSee: under restartPolicy Never, app went into an
+// unknown state and the pod failed while the store was away; the status in the store still shows
+// app being created. The runtime has the instance, started and now unknown: it ran, so the
+// restored machine ends the pod Failed as the live path did (found by the Sim-vs-Agent
+// property's TerminalPhaseAbsorbs).
+func TestRestoreUnknownInstanceTheStatusDidNotSee(t *testing.T) {
+	spec := podlife.PodSpec{RestartPolicy: podlife.RestartNever, Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, Phase: phase.Pending, ContainerStatuses: []phase.ContainerStatus{{Name: "app",
+		State: phase.State{Waiting: &phase.WaitingState{Reason: phase.ReasonContainerCreating}}}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, Checkpoint{}, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "app-0", SandboxID: "sb0", Name: "app", State: ContainerStateUnknown, StartedAt: sec(1)}}},
+		sec(60), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, phase.Failed, m.Status().Phase)
+	cs := m.Status().ContainerStatuses[0]
+	require.NotNil(t, cs.State.Terminated)
+	assert.Equal(t, phase.ReasonContainerStatusUnknown, cs.State.Terminated.Reason)
+}
