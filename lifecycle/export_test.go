@@ -24,14 +24,24 @@ func AgentWorkers(a *Agent) []PodRef {
 // the conditions, which the machine often rebuilds without phase.Conditions, are what
 // phase.Conditions makes of that status. It keeps the conditions of the last status for the next.
 type ReadyChecker struct {
+	m    *Machine
 	last []phase.Condition
 }
 
-// Check checks one Ready of m.
+// Check checks one Ready of m. A machine after the first (one Restore rebuilt) is checked from
+// its second status on: the conditions it started from are the restored status's.
 func (c *ReadyChecker) Check(m *Machine, rd Ready) error {
 	st := rd.Status
 	if st == nil {
 		return nil
+	}
+	if m != c.m {
+		first := c.m == nil
+		c.m = m
+		if !first {
+			c.last = st.Conditions
+			return nil
+		}
 	}
 	// reflect.DeepEqual first: cmp.Diff is the readable report, but far too slow for every status.
 	if got := m.Status(); !reflect.DeepEqual(*st, got) {

@@ -35,7 +35,8 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 	ref, start := sc.pod(), time.Now()
 	tl := NewTimeline(ref, sc.Spec, start)
 	var mu sync.Mutex
-	tooLong := false
+	tooLong, restarted := false, false
+	var client lifecycle.Client
 	rig, err := NewRig(ctx, RigOptions{World: simruntime.WorldOptions{Images: sc.Images},
 		Observe: func(pod lifecycle.PodRef, now time.Time, rd lifecycle.Ready) {
 			if pod != ref {
@@ -43,6 +44,16 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			if restarted {
+				// A restarted agent's first Ready of the pod: its machine was restored from the
+				// status in the store, which the agent writes only after this.
+				restarted = false
+				var in RestoreInput
+				if rec, err := client.Status(ctx, Node, ref); err == nil {
+					in.Status = copyStatus(rec.Status)
+				}
+				tl.Steps = append(tl.Steps, Step{At: tl.since(now), Restore: &in})
+			}
 			tl.AddReady(now, rd)
 			if len(tl.Steps) > MaxSteps && !tooLong {
 				tooLong = true
@@ -52,6 +63,7 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 	if err != nil {
 		t.Fatal(err)
 	}
+	client = rig.Client
 	rig.Runtime.With(func(w *simruntime.World) { w.ScriptPod(ref, sc.Script) })
 	evctx, stopEvents := context.WithCancel(ctx)
 	events, _ := rig.Runtime.Events(evctx)
@@ -92,6 +104,9 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 		case OpStopAgent:
 			rig.StopAgent()
 		case OpStartAgent:
+			mu.Lock()
+			restarted = true
+			mu.Unlock()
 			rig.StartAgent()
 		case OpStoreDown:
 			rig.Store.SetUnavailable(true)

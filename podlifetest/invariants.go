@@ -32,7 +32,8 @@ type Invariant struct {
 
 // Invariants are the rules Check checks:
 //   - TerminalPhaseAbsorbs: once Succeeded or Failed, a pod's phase never changes;
-//   - RestartCountsNeverFall: a container's restartCount never goes down;
+//   - RestartCountsNeverFall: a container's restartCount never goes down (but across a restore
+//     from a status older than the last one handed out, which a store outage makes);
 //   - StatusesHoldTogether: one state per container, ready only while running (or a regular init
 //     container that completed), no instance finished before it started;
 //   - NoAppBeforeInit: no app container starts before every regular init container completed;
@@ -112,11 +113,23 @@ func terminalPhaseAbsorbs(tl *Timeline) []Violation {
 	return out
 }
 
+// restartCountsNeverFall: across a restore from a status older than the last one the pod's
+// machines handed out (a store outage lost the writes between), the counts start over from the
+// restored machine's: the runtime may not have the instances between any more either, and
+// kubelet counts from what it finds then too.
 func restartCountsNeverFall(tl *Timeline) []Violation {
 	var out []Violation
 	counts := map[string]int32{}
-	for _, s := range tl.Statuses() {
-		for _, cs := range allStatuses(&s.Status) {
+	var last *phase.PodStatus
+	for _, s := range tl.Steps {
+		if r := s.Restore; r != nil && last != nil && !reflect.DeepEqual(r.Status, *last) {
+			counts = map[string]int32{}
+		}
+		if s.Status == nil {
+			continue
+		}
+		last = s.Status
+		for _, cs := range allStatuses(s.Status) {
 			if cs.RestartCount < counts[cs.Name] {
 				out = append(out, violation("RestartCountsNeverFall", s.At, "%s restartCount fell from %d to %d", cs.Name, counts[cs.Name], cs.RestartCount))
 			}

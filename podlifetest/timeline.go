@@ -35,7 +35,7 @@ type Step struct {
 	// unknown states and sandbox losses here).
 	Runtime *lifecycle.RuntimeEvent
 	// Restore is a machine rebuilt by lifecycle.Restore taking over (an agent restart), with
-	// what it was rebuilt from.
+	// what it was rebuilt from. RunAgent knows only the status, read from the store.
 	Restore *RestoreInput
 	// Ready says Records, Actions, Status and Deadline are a machine's Ready.
 	Ready    bool
