@@ -115,6 +115,9 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 			return fmt.Errorf("%w: %s with negative grace period %d", ErrBadEvent, ev.Type, *ev.GracePeriodSeconds)
 		}
 		m.now = ev.At
+		if g := ev.GracePeriodSeconds; !m.deleted || (g != nil && (m.more == nil || m.more.deleteSeconds == nil || *g < *m.more.deleteSeconds)) {
+			m.moreOf().deleteSeconds = g
+		}
 		m.deleteRequested(ev.GracePeriodSeconds)
 	case SpecUpdated:
 		return m.specUpdated(ev)

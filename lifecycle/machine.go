@@ -102,6 +102,8 @@ type machineMore struct {
 	setupAt  time.Time                      // when the setup or sandbox may be retried
 	pulls    map[string]restart.PullBackoff // image-pull back-off per image
 	terminal phase.Phase                    // a restored terminal phase other than Succeeded, Failed
+	// deleteSeconds is the grace of the deletion the machine last took (nil: the spec's).
+	deleteSeconds *int64
 }
 
 // moreOf is m's rare part, made on first use: for writes.

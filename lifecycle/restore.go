@@ -18,8 +18,16 @@ type Checkpoint struct {
 	Sandbox    SandboxCheckpoint              `json:"sandbox"`
 	InitDone   bool                           `json:"initDone,omitempty"`
 	Terminal   phase.Phase                    `json:"terminal,omitempty"`
+	// Deleting says the pod is being deleted, with the grace the machine took (nil: the spec's):
+	// a restored machine goes on stopping it rather than starting anything.
+	Deleting *DeletingCheckpoint `json:"deleting,omitempty"`
 	Containers []ContainerCheckpoint          `json:"containers,omitempty"`
 	Pulls      map[string]restart.PullBackoff `json:"pulls,omitempty"`
+}
+
+// DeletingCheckpoint is a deletion under way.
+type DeletingCheckpoint struct {
+	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
 }
 
 // SandboxCheckpoint is the pod's current sandbox.
@@ -48,6 +56,13 @@ func (m *Machine) Checkpoint() Checkpoint {
 	}
 	if p := m.pulls(); len(p) > 0 {
 		cp.Pulls = maps.Clone(p)
+	}
+	if m.deleted {
+		cp.Deleting = &DeletingCheckpoint{}
+		if m.more != nil && m.more.deleteSeconds != nil {
+			g := *m.more.deleteSeconds
+			cp.Deleting.GracePeriodSeconds = &g
+		}
 	}
 	cp.Containers = make([]ContainerCheckpoint, len(m.ctrs))
 	for i := range m.ctrs {
@@ -185,6 +200,11 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	}
 	if broken && !m.noNewSandbox() {
 		m.record(Normal, "SandboxChanged", "", messageSandboxChanged)
+	}
+	if d := cp.Deleting; d != nil {
+		// Being deleted: nothing new starts; the stop goes on with the grace the machine had.
+		m.moreOf().deleteSeconds = d.GracePeriodSeconds
+		m.deleteRequested(d.GracePeriodSeconds)
 	}
 	for _, sb := range obs.Sandboxes {
 		if sb.ID != m.sandbox.id {

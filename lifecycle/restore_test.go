@@ -541,3 +541,23 @@ func TestRestoreUnknownInstanceTheStatusDidNotSee(t *testing.T) {
 	require.NotNil(t, cs.State.Terminated)
 	assert.Equal(t, phase.ReasonContainerStatusUnknown, cs.State.Terminated.Reason)
 }
+
+// TestRestoreGoesOnDeleting: the pod was being deleted (the checkpoint says so, or the agent
+// tells Restore from the pod's record): the restored machine goes on stopping it and starts
+// nothing, even a container whose exit would have it restart (found by the machine property's
+// TerminalPhaseAbsorbs: a deleted pod whose end was never reported showed Pending again).
+func TestRestoreGoesOnDeleting(t *testing.T) {
+	spec := podlife.PodSpec{InitContainers: []podlife.Container{{Name: "init", Image: "busybox:1"}}, Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, Phase: phase.Pending, InitContainerStatuses: []phase.ContainerStatus{{Name: "init", ContainerID: "init-0",
+		State: phase.State{Running: &phase.RunningState{StartedAt: sec(2)}}}}}
+	grace := int64(20)
+	cp := Checkpoint{Sandbox: SandboxCheckpoint{ID: "sb0", IP: "10.1.0.2"}, Deleting: &DeletingCheckpoint{GracePeriodSeconds: &grace},
+		Containers: []ContainerCheckpoint{{Name: "init"}, {Name: "app"}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, cp, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "init-0", SandboxID: "sb0", Name: "init", State: ContainerStateExited, ExitCode: 137, StartedAt: sec(2), FinishedAt: sec(4)}}},
+		sec(5), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"StopSandbox sandbox=sb0"}, actionTypes(m.Ready()), "nothing starts again")
+	assert.Equal(t, phase.Failed, m.Status().Phase)
+	assert.Equal(t, &DeletingCheckpoint{GracePeriodSeconds: &grace}, m.Checkpoint().Deleting)
+}

@@ -231,6 +231,9 @@ func (r *simRun) recover(t time.Duration) {
 	if p := st.persisted; p != nil {
 		in.Status, in.Checkpoint = copyStatus(p.status), p.checkpoint
 	}
+	if st.deletion != nil && in.Checkpoint.Deleting == nil {
+		in.Checkpoint.Deleting = &lifecycle.DeletingCheckpoint{GracePeriodSeconds: st.deletion} // as lifecycle.Agent does
+	}
 	m, err := lifecycle.Restore(r.ref, in.Spec, in.Status, in.Checkpoint, in.Observed, r.s.Now(), lifecycle.Options{})
 	if err != nil {
 		r.errs = append(r.errs, err)
