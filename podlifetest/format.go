@@ -112,6 +112,9 @@ func ParseFile(data []byte) (*File, error) {
 	if !found {
 		head, found = bytes.CutSuffix(data, []byte("\n"+traceLine))
 	}
+	if !found { // no trace yet: the header is the whole file, but for its last line break
+		head = bytes.TrimSuffix(data, []byte("\n"))
+	}
 	f := &File{Header: head}
 	if found {
 		f.Trace = string(trace)

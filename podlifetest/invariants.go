@@ -275,6 +275,12 @@ func (in *instances) see(s *Step) {
 					gone(t.ContainerID)
 				}
 			}
+			if cs.State.Waiting != nil && cs.ContainerID == "" {
+				// No instance: the last one was removed (an in-place restart of the pod).
+				if id, ok := in.running[cs.Name]; ok {
+					gone(id)
+				}
+			}
 		}
 	}
 	if r := s.Restore; r != nil {

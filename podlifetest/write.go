@@ -105,14 +105,8 @@ func specYAML(spec podlife.PodSpec) string {
 // as another type ("true", "1" as strings).
 func blockStyle(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode {
-		if n.Tag == "!!str" {
-			var v any
-			if yaml.Unmarshal([]byte(n.Value), &v) == nil {
-				if _, ok := v.(string); ok && !strings.ContainsAny(n.Value, "\n#:") && n.Value != "" {
-					n.Style = 0
-				}
-			}
-			return
+		if n.Tag == "!!str" && !plainString(n.Value) {
+			return // quoted, as it must be
 		}
 		n.Style = 0
 		return
@@ -121,6 +115,23 @@ func blockStyle(n *yaml.Node) {
 	for _, c := range n.Content {
 		blockStyle(c)
 	}
+}
+
+// plainString reports whether s written plain in YAML reads back as the string s.
+func plainString(s string) bool {
+	if s == "" || strings.ContainsAny(s, "\n\t") {
+		return false
+	}
+	out, err := yaml.Marshal(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s})
+	if err != nil || strings.HasPrefix(string(out), "\"") || strings.HasPrefix(string(out), "'") {
+		return false
+	}
+	var back any
+	if yaml.Unmarshal(out, &back) != nil {
+		return false
+	}
+	str, ok := back.(string)
+	return ok && str == s
 }
 
 func dur(d time.Duration) string { return d.String() }
