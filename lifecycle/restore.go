@@ -15,12 +15,12 @@ import (
 // whether it will run again, and the image-pull back-off. Persist it beside the status (the Agent
 // does) and hand both to Restore.
 type Checkpoint struct {
-	Sandbox    SandboxCheckpoint              `json:"sandbox"`
-	InitDone   bool                           `json:"initDone,omitempty"`
-	Terminal   phase.Phase                    `json:"terminal,omitempty"`
+	Sandbox  SandboxCheckpoint `json:"sandbox"`
+	InitDone bool              `json:"initDone,omitempty"`
+	Terminal phase.Phase       `json:"terminal,omitempty"`
 	// Deleting says the pod is being deleted, with the grace the machine took (nil: the spec's):
 	// a restored machine goes on stopping it rather than starting anything.
-	Deleting *DeletingCheckpoint `json:"deleting,omitempty"`
+	Deleting   *DeletingCheckpoint            `json:"deleting,omitempty"`
 	Containers []ContainerCheckpoint          `json:"containers,omitempty"`
 	Pulls      map[string]restart.PullBackoff `json:"pulls,omitempty"`
 }
