@@ -115,8 +115,12 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 			return fmt.Errorf("%w: %s with negative grace period %d", ErrBadEvent, ev.Type, *ev.GracePeriodSeconds)
 		}
 		m.now = ev.At
+		// The grace the deletion is under, for the checkpoint; the spec's (nil) costs a machine
+		// nothing.
 		if g := ev.GracePeriodSeconds; !m.deleted || (g != nil && (m.more == nil || m.more.deleteSeconds == nil || *g < *m.more.deleteSeconds)) {
-			m.moreOf().deleteSeconds = g
+			if g != nil || m.more != nil {
+				m.moreOf().deleteSeconds = g
+			}
 		}
 		m.deleteRequested(ev.GracePeriodSeconds)
 	case SpecUpdated:

@@ -38,7 +38,11 @@ type Sim struct {
 	q     queue // every item: events, wakes and ticks, by (at, seq)
 	// wholeTicks are the tick times that start plus a Duration do not give back, by pod slot.
 	wholeTicks map[int32]time.Time
-	pods       []simPod
+	// attached is, by slot, the last seq before a machine took the place of a detached one: of
+	// the items before it, only the runtime's own events reach the new machine. Few pods ever
+	// have one, so an idle pod costs it nothing.
+	attached map[int32]uint64
+	pods     []simPod
 	freeP      []int32
 	slab       []lifecycle.Event
 	freeE      []int32
@@ -86,13 +90,11 @@ type simPod struct {
 	// of another seq was superseded and is dropped when it comes up.
 	tickSeq uint64
 	tickAt  int64
-	// attached is the last seq before the machine took the slot of a detached pod (see Detach):
-	// of the items before it, only the runtime's own events reach the machine.
-	attached uint64
-	// detached: the pod's machine left (Detach) and the world still runs the pod: its events
-	// still happen in the world, and reach no machine.
-	detached bool
 }
+
+// detached reports whether the slot's pod is in the world with no machine (see Detach): its
+// events still happen in the world, and reach no machine. A free slot has no world pod.
+func (p *simPod) detached() bool { return p.m == nil && p.wp != nil }
 
 // NewSim starts a simulation over w at start. The world is the simulation's alone: it keeps
 // the simulation's index of pods, so it may serve one Sim and nothing else.
@@ -122,10 +124,13 @@ func (s *Sim) Add(m *lifecycle.Machine) error {
 	}
 	ref := m.Ref()
 	wp := s.w.podFor(ref) // the world's record of the pod also holds its slot here
-	if wp.sim != 0 && s.pods[wp.sim-1].detached {
+	if wp.sim != 0 && s.pods[wp.sim-1].detached() {
 		i := wp.sim - 1
-		p := &s.pods[i]
-		p.m, p.detached, p.attached = m, false, s.seq
+		s.pods[i].m = m
+		if s.attached == nil {
+			s.attached = map[int32]uint64{}
+		}
+		s.attached[i] = s.seq
 		s.live++
 		s.wake(i, m)
 		return nil
@@ -166,13 +171,13 @@ func (s *Sim) wake(i int32, m *lifecycle.Machine) {
 // sandboxes, say) to go on, as a restarted agent does; the detached machine is the caller's.
 func (s *Sim) Detach(pod lifecycle.PodRef) (*lifecycle.Machine, error) {
 	wp := s.w.lookupPod(pod)
-	if wp == nil || wp.sim == 0 || s.pods[wp.sim-1].detached {
+	if wp == nil || wp.sim == 0 || s.pods[wp.sim-1].detached() {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownPod, pod)
 	}
 	i := wp.sim - 1
 	p := &s.pods[i]
 	m := p.m
-	p.m, p.detached, p.tickSeq = nil, true, 0
+	p.m, p.tickSeq = nil, 0
 	if len(s.wholeTicks) > 0 {
 		delete(s.wholeTicks, i)
 	}
@@ -285,7 +290,7 @@ func (s *Sim) step() {
 		ev = s.slab[it.slot]
 		s.slab[it.slot] = lifecycle.Event{}
 		s.freeE = append(s.freeE, it.slot)
-		if it.seq <= p.epoch || (p.m == nil && !p.detached) {
+		if it.seq <= p.epoch || p.wp == nil {
 			return
 		}
 		s.w.hint = p.wp
@@ -295,7 +300,7 @@ func (s *Sim) step() {
 			s.stats.Superseded++
 			return
 		}
-		if p.m == nil || (it.seq <= p.attached && !spontaneous(ev.Type)) {
+		if p.m == nil || (len(s.attached) > 0 && it.seq <= s.attached[it.pod] && !spontaneous(ev.Type)) {
 			return // it happened in the world; no machine waits for it
 		}
 	}
@@ -359,6 +364,9 @@ func (s *Sim) retire(i int32) {
 	p := &s.pods[i]
 	if len(s.wholeTicks) > 0 {
 		delete(s.wholeTicks, i)
+	}
+	if len(s.attached) > 0 {
+		delete(s.attached, i)
 	}
 	s.w.Forget(p.m.Ref())
 	*p = simPod{} // its pending items are dropped when they come up (see epoch)
