@@ -224,4 +224,8 @@ replace (
 )
 
 // kubectl is built as released; the tool directive keeps its packages in the module graph.
+//
+// sigs.k8s.io/kwok v0.8.0 resolves in this module as it is (go get raises only the indirect
+// github.com/go-errors/errors to v1.5.1; grpc, etcd and k8s.io stay): add it with
+// `tool sigs.k8s.io/kwok/cmd/kwok` and list it in scripts/kube-tools (26 s more to build warm).
 tool k8s.io/kubernetes/cmd/kubectl
