@@ -108,6 +108,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/lifecycle/kube"
 	"github.com/podlife/podlife/lifecycle/simruntime"
 )
@@ -153,7 +154,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return report(stderr, err)
 	}
 	for _, n := range sc.notes {
-		fmt.Fprintln(stderr, n)
+		fmt.Fprintln(stderr, quote.Text(n))
 	}
 	res, simErr := simulate(sc)
 	if res == nil {
@@ -174,7 +175,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func report(stderr io.Writer, err error) int {
-	fmt.Fprintln(stderr, "podsim:", err)
+	fmt.Fprintln(stderr, "podsim:", quote.Text(err.Error())) // the error may quote a crafted file
 	var u *usageError
 	if errors.As(err, &u) {
 		fmt.Fprintln(stderr, "Run 'go run ./examples/podsim -h' for the flags.")
@@ -266,7 +267,8 @@ func load(o options) (scenario, error) {
 			sc.notes = append(sc.notes, fmt.Sprintf("%s:%d: warning: %s", o.manifest, w.Line, w))
 		}
 		if len(ms) > 1 && o.pod == "" {
-			sc.notes = append(sc.notes, fmt.Sprintf("%s: %d objects; running the first, %s %s (pick another with -name)", o.manifest, len(ms), m.Kind, m.Name))
+			sc.notes = append(sc.notes, fmt.Sprintf("%s: %d objects; running the first, %s %s (pick another with -name)",
+				o.manifest, len(ms), quote.Value(m.Kind), quote.Value(m.Name)))
 		}
 	}
 	if o.script != "" {
@@ -290,7 +292,7 @@ func pick(ms []kube.Manifest, name string) (*kube.Manifest, error) {
 		if name == "" || ms[i].Name == name {
 			return &ms[i], nil
 		}
-		names = append(names, ms[i].Kind+" "+ms[i].Name)
+		names = append(names, quote.Value(ms[i].Kind)+" "+quote.Value(ms[i].Name))
 	}
 	if len(ms) == 0 {
 		return nil, errors.New("no object with a pod spec in it")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/hooks"
+	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/simruntime"
 	"github.com/podlife/podlife/phase"
@@ -264,7 +265,7 @@ func (r *recorder) describe(ev lifecycle.Event) string {
 	case lifecycle.SetupFailed:
 		return "pod setup failed: " + ev.Message
 	case lifecycle.SandboxReady:
-		return "sandbox ready, pod IP " + ev.IP
+		return "sandbox ready, pod IP " + quote.Value(ev.IP)
 	case lifecycle.SandboxFailed:
 		return "sandbox failed: " + ev.Message
 	case lifecycle.SandboxLost:
@@ -272,11 +273,11 @@ func (r *recorder) describe(ev lifecycle.Event) string {
 	case lifecycle.ImagePulled:
 		return name + " image present"
 	case lifecycle.ImagePullFailed:
-		return name + " image pull failed: " + ev.Reason
+		return name + " image pull failed: " + quote.Value(ev.Reason)
 	case lifecycle.ContainerCreated:
 		return name + " created"
 	case lifecycle.ContainerCreateFailed:
-		return name + " create failed: " + ev.Reason
+		return name + " create failed: " + quote.Value(ev.Reason)
 	case lifecycle.ContainerStarted:
 		return name + " started"
 	case lifecycle.ProbeResult:
@@ -318,12 +319,12 @@ func describeRecord(rec lifecycle.Record) string {
 	if rec.Kind == lifecycle.Warning {
 		b.WriteString("Warning ")
 	}
-	b.WriteString(rec.Reason)
+	b.WriteString(quote.Value(rec.Reason))
 	if rec.Container != "" {
-		b.WriteString(" " + rec.Container)
+		b.WriteString(" " + quote.Value(rec.Container))
 	}
 	if rec.Message != "" {
-		b.WriteString(": " + rec.Message)
+		b.WriteString(": " + rec.Message) // free text; writeTimeline escapes what it must
 	}
 	return b.String()
 }
@@ -361,20 +362,28 @@ func describeHandler(h *podlife.LifecycleHandler) string {
 	case h.Sleep != nil:
 		return "sleep " + fmtDur(hooks.SleepDuration(h.Sleep))
 	case h.Exec != nil:
-		return "exec " + strings.Join(h.Exec.Command, " ")
+		args := make([]string, len(h.Exec.Command))
+		for i, a := range h.Exec.Command {
+			args[i] = quote.Value(a)
+		}
+		return "exec " + strings.Join(args, " ")
 	case h.HTTPGet != nil:
-		return fmt.Sprintf("GET %s on port %s", h.HTTPGet.Path, h.HTTPGet.Port)
+		return fmt.Sprintf("GET %s on port %s", quote.Value(h.HTTPGet.Path), h.HTTPGet.Port)
 	}
 	return "(unknown handler)"
 }
 
 // writeTimeline prints what is simulated, the rows as aligned columns, then how the run ended.
 func writeTimeline(w io.Writer, res *result, what string) error {
-	fmt.Fprintf(w, "Pod %s/%s (%s) on simruntime's simulated node, in virtual time.\n\n", res.ref.Namespace, res.ref.Name, what)
+	fmt.Fprintf(w, "Pod %s (%s) on simruntime's simulated node, in virtual time.\n\n",
+		quote.Value(res.ref.Namespace+"/"+res.ref.Name), quote.Line(what))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tPHASE\tSTATUS\tREADY\tRESTARTS\tEVENT")
+	// Every cell is one line of printable text: a runtime's message or a container's reason
+	// holds what the runtime put there, so a control character or a tab is shown escaped.
 	for _, r := range res.rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", fmtDur(r.At), r.Phase, r.Status, r.Ready, r.Restarts, r.Event)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", fmtDur(r.At), quote.Line(string(r.Phase)), quote.Line(r.Status),
+			r.Ready, r.Restarts, quote.Line(r.Event))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -11,13 +11,16 @@ import (
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/podlife/podlife/internal/quote"
 )
 
 // checkTypes reports, with their paths, every key of the decoded JSON value v that type t has
 // no field for, and every value of the wrong JSON type, all at once. encoding/json stops at the
 // first wrong type and names it without list indices; kubectl's strict decoding (the default
 // of --validate) rejects unknown fields. Keys match field names case-sensitively, as in the API
-// server (encoding/json alone would accept "Containers"). v is decoded with UseNumber.
+// server (encoding/json alone would accept "Containers"). v is decoded with UseNumber. A key
+// from the file goes into a path as quote.Value has it, so a crafted key prints as text.
 func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 	if v == nil {
 		return // null leaves the field at its zero value
@@ -43,7 +46,7 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			i := slices.IndexFunc(fields, func(f jsonField) bool { return f.name == k })
 			if i < 0 {
-				*errs = append(*errs, field.Forbidden(p.Child(k), fmt.Sprintf("unknown field %q in %s", k, t)))
+				*errs = append(*errs, field.Forbidden(p.Child(quote.Value(k)), fmt.Sprintf("unknown field %q in %s", k, t)))
 				continue
 			}
 			checkTypes(fields[i].typ, obj[k], p.Child(k), errs)
@@ -68,7 +71,7 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 			return
 		}
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			checkTypes(t.Elem(), obj[k], p.Key(k), errs)
+			checkTypes(t.Elem(), obj[k], p.Key(quote.Value(k)), errs)
 		}
 	case reflect.String:
 		if _, ok := v.(string); !ok {

@@ -9,6 +9,10 @@
 // goes by reflection over the v1 structs, so a field added upstream shows up as a warning
 // without a change here.
 //
+// Errors and warnings are printed for people at a terminal, and a manifest may be crafted: every
+// value taken from the file (kind, names, keys, the file's name) is quoted when it is not a plain
+// name, and no control character of the file reaches an error's text raw (internal/quote).
+//
 // The package sits under lifecycle because a manifest is what a lifecycle.Machine runs:
 // Manifest.Ref and Manifest.Spec are what lifecycle.New (or simruntime's Sim.AddPod) takes.
 package kube

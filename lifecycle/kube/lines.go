@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	yaml3 "go.yaml.in/yaml/v3"
+
+	"github.com/podlife/podlife/internal/quote"
 )
 
 // document is one YAML document of a file, with the line (from 1) it starts on.
@@ -73,9 +75,9 @@ func indexLines(d document) lineIndex {
 		case yaml3.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k := n.Content[i]
-				child := k.Value
+				child := quote.Value(k.Value) // as checkTypes writes a key into a path
 				if path != "" {
-					child = path + "." + k.Value
+					child = path + "." + child
 				}
 				if _, seen := idx[child]; !seen {
 					idx[child] = k.Line + offset
@@ -107,8 +109,20 @@ func (idx lineIndex) lineOf(path string) int {
 }
 
 // parentPath drops the last element of a field path: "a.b[2]" gives "a.b", "a.b" gives "a".
-// Map keys in brackets may hold dots ("metadata.labels[app.kubernetes.io/name]").
+// Map keys in brackets may hold dots ("metadata.labels[app.kubernetes.io/name]"), and a key
+// quote.Value quoted may hold dots and brackets too (spec."a.b[c"): inside the quotes a '"' is
+// always escaped, so the quoted element starts at the last `."` or `["`.
 func parentPath(p string) string {
+	if strings.HasSuffix(p, `"]`) {
+		if i := strings.LastIndex(p, `["`); i >= 0 {
+			return p[:i]
+		}
+	}
+	if strings.HasSuffix(p, `"`) {
+		if i := strings.LastIndex(p, `."`); i >= 0 {
+			return p[:i]
+		}
+	}
 	if strings.HasSuffix(p, "]") {
 		if i := strings.LastIndexByte(p, '['); i >= 0 {
 			return p[:i]

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/lifecycle"
 )
 
@@ -268,7 +269,7 @@ func (p *parser) document(v any) ([]Manifest, *DocumentError) {
 		switch k {
 		case "apiVersion", "kind", "items", "metadata":
 		default:
-			errs = append(errs, field.Forbidden(field.NewPath(k), fmt.Sprintf("unknown field %q in v1.List", k)))
+			errs = append(errs, field.Forbidden(field.NewPath(quote.Value(k)), fmt.Sprintf("unknown field %q in v1.List", k)))
 		}
 	}
 	items, ok := obj["items"].([]any)
@@ -492,18 +493,23 @@ func newDocumentError(file string, doc, line int, kind, name string, errs field.
 }
 
 // Error gives one problem per line, "FILE:LINE: document N (Kind name): problem", or "line
-// LINE: ..." without a file, so an editor can jump to each.
+// LINE: ..." without a file, so an editor can jump to each. Values from the file are quoted
+// when they are not plain names (quote.Value), and no control character of the file reaches
+// the text raw: a crafted kind or name cannot drive the reader's terminal.
 func (e *DocumentError) Error() string {
 	what := "document " + strconv.Itoa(e.Index)
-	if e.Kind != "" || e.Name != "" {
-		what += " (" + strings.TrimSpace(e.Kind+" "+e.Name) + ")"
+	switch {
+	case e.Kind != "" && e.Name != "":
+		what += " (" + quote.Value(e.Kind) + " " + quote.Value(e.Name) + ")"
+	case e.Kind != "" || e.Name != "":
+		what += " (" + quote.Value(e.Kind+e.Name) + ")"
 	}
 	at := func(line int) string {
 		if line == 0 {
 			line = e.Line
 		}
 		if e.File != "" {
-			return e.File + ":" + strconv.Itoa(line)
+			return quote.Text(e.File) + ":" + strconv.Itoa(line)
 		}
 		return "line " + strconv.Itoa(line)
 	}
@@ -522,7 +528,9 @@ func (e *DocumentError) Error() string {
 	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(lineOr(a.line, e.Line), lineOr(b.line, e.Line)) })
 	lines := make([]string, len(rows))
 	for i, r := range rows {
-		lines[i] = at(r.line) + ": " + what + ": " + r.text
+		// The text quotes the values it names; quote.Text escapes what a validator or parser
+		// may have printed raw, and a newline, which would fake a line of its own.
+		lines[i] = at(r.line) + ": " + what + ": " + quote.Text(strings.ReplaceAll(r.text, "\n", `\n`))
 	}
 	return strings.Join(lines, "\n")
 }
