@@ -231,7 +231,7 @@ func (m *Machine) syncStop() {
 // (1.27+) then reports Failed unless every app container succeeded.
 func (m *Machine) becomeTerminal(deleted bool) {
 	init, apps := m.statusLists()
-	ph := phase.ComputeInitialized(m.spec, init, apps, deleted, m.initDone)
+	ph := phase.ComputeInSpecOrder(m.spec, init, apps, deleted, m.initDone)
 	if !ph.IsTerminal() {
 		ph = phase.Failed
 	}
