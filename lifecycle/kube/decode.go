@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +24,8 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 	if v == nil {
 		return // null leaves the field at its zero value
 	}
-	if implementsUnmarshaler(t) {
+	info := infoOf(t)
+	if info.unmarshaler {
 		checkUnmarshal(t, v, p, errs)
 		return
 	}
@@ -42,14 +42,13 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 			bad("an object")
 			return
 		}
-		fields := jsonFields(t)
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			i := slices.IndexFunc(fields, func(f jsonField) bool { return f.name == k })
-			if i < 0 {
+			i, ok := info.byName[k]
+			if !ok {
 				*errs = append(*errs, field.Forbidden(p.Child(quote.Value(k)), fmt.Sprintf("unknown field %q in %s", k, t)))
 				continue
 			}
-			checkTypes(fields[i].typ, obj[k], p.Child(k), errs)
+			checkTypes(info.fields[i].typ, obj[k], p.Child(k), errs)
 		}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
@@ -119,16 +118,6 @@ func numberMsg(err error, want string, t reflect.Type) string {
 		return fmt.Sprintf("must be %s that fits in %s", want, t.Kind())
 	}
 	return "must be " + want
-}
-
-func implementsUnmarshaler(t reflect.Type) bool {
-	pt := reflect.PointerTo(t)
-	for _, u := range [...]reflect.Type{reflect.TypeFor[json.Unmarshaler](), reflect.TypeFor[encoding.TextUnmarshaler]()} {
-		if t.Implements(u) || pt.Implements(u) {
-			return true
-		}
-	}
-	return false
 }
 
 // checkUnmarshal lets a type with its own decoding (IntOrString, Quantity, Time, []byte) judge

@@ -63,7 +63,7 @@ type Manifest struct {
 	Warnings Warnings
 
 	root  *field.Path // items[i] in a List, nil otherwise
-	lines lineIndex
+	lines *lineIndex
 }
 
 // Ref names the pod for a lifecycle.Machine: the object's name and namespace ("default" when
@@ -224,7 +224,7 @@ func parseManifests(data []byte, file string) ([]Manifest, error) {
 			continue // only comments, or nothing
 		}
 		n++
-		p := parser{file: file, doc: n, line: line, lines: indexLines(d)}
+		p := parser{file: file, doc: n, line: line, lines: newLineIndex(d)}
 		ms, derr := p.document(v)
 		out = append(out, ms...)
 		if derr != nil {
@@ -239,7 +239,7 @@ type parser struct {
 	file  string
 	doc   int
 	line  int
-	lines lineIndex
+	lines *lineIndex
 }
 
 func (p *parser) fail(kind, name string, errs field.ErrorList) *DocumentError {
@@ -398,8 +398,8 @@ func valueAt(v reflect.Value, path []string) reflect.Value {
 			}
 			v = v.Elem()
 		}
-		i := slices.IndexFunc(jsonFields(v.Type()), func(f jsonField) bool { return f.name == name })
-		v = v.FieldByIndex(jsonFields(v.Type())[i].index)
+		f, _ := fieldNamed(v.Type(), name)
+		v = v.FieldByIndex(f.index)
 	}
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -484,7 +484,7 @@ type DocumentError struct {
 	ErrLine int
 }
 
-func newDocumentError(file string, doc, line int, kind, name string, errs field.ErrorList, idx lineIndex) *DocumentError {
+func newDocumentError(file string, doc, line int, kind, name string, errs field.ErrorList, idx *lineIndex) *DocumentError {
 	e := &DocumentError{File: file, Index: doc, Line: line, Kind: kind, Name: name, Fields: errs, Lines: make([]int, len(errs))}
 	for i, fe := range errs {
 		e.Lines[i] = idx.lineOf(fe.Field)
