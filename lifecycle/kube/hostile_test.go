@@ -95,3 +95,28 @@ func TestParentPathOfQuotedKeys(t *testing.T) {
 		assert.Equal(t, want, parentPath(in), in)
 	}
 }
+
+// TestIntegersKeepTheirDigits: an integer too large for its field is reported with the digits
+// the file has, in YAML and in JSON, though the YAML decoder turns one too large for 64 bits
+// into a float (1e+23, 18446744073709552000); a number written as a fraction stays as written.
+func TestIntegersKeepTheirDigits(t *testing.T) {
+	for name, tc := range map[string]struct{ doc, want string }{
+		"YAML, beyond int64": {"apiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec:\n  terminationGracePeriodSeconds: 100000000000000000000000\n  containers: [{name: app, image: busybox}]\n",
+			`line 5: document 1 (Pod big): spec.terminationGracePeriodSeconds: Invalid value: "100000000000000000000000": must be an integer that fits in int64`},
+		"YAML, beyond uint64, in an int32": {"apiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec:\n  containers:\n  - name: app\n    image: busybox\n    ports: [{containerPort: 18446744073709551616}]\n",
+			`line 8: document 1 (Pod big): spec.containers[0].ports[0].containerPort: Invalid value: "18446744073709551616": must be an integer that fits in int32`},
+		"YAML, negative": {"apiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec:\n  activeDeadlineSeconds: -99999999999999999999\n  containers: [{name: app, image: busybox}]\n",
+			`spec.activeDeadlineSeconds: Invalid value: "-99999999999999999999": must be an integer that fits in int64`},
+		"JSON": {`{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "big"}, "spec": {"terminationGracePeriodSeconds": 123456789012345678901234567890, "containers": [{"name": "app", "image": "busybox"}]}}`,
+			`spec.terminationGracePeriodSeconds: Invalid value: "123456789012345678901234567890": must be an integer that fits in int64`},
+		"a fraction": {"apiVersion: v1\nkind: Pod\nmetadata: {name: big}\nspec:\n  terminationGracePeriodSeconds: 1.5\n  containers: [{name: app, image: busybox}]\n",
+			`spec.terminationGracePeriodSeconds: Invalid value: "1.5": must be an integer`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseManifests([]byte(tc.doc))
+			require.ErrorIs(t, err, ErrInvalid)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "e+")
+		})
+	}
+}

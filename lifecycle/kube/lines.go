@@ -59,10 +59,15 @@ func firstContentLine(d document) int {
 // is built with a YAML parser that keeps positions; sigs.k8s.io/yaml, which decodes, drops them.
 // It is built on first use: most documents have no warning and no error, and the second parse
 // was a quarter of the time it takes to read one. Safe for concurrent use.
+//
+// It keeps the integers of the document as written too: sigs.k8s.io/yaml turns an integer too
+// large for 64 bits into a float (100000000000000000000000 becomes 1e+23), and an error about
+// it must show the digits the user wrote.
 type lineIndex struct {
 	once sync.Once
 	doc  document // a copy of the document: the caller may reuse its buffer
 	idx  map[string]int
+	ints map[string]string // plain integer scalars by path, as written
 }
 
 func newLineIndex(d document) *lineIndex {
@@ -71,22 +76,37 @@ func newLineIndex(d document) *lineIndex {
 
 func (l *lineIndex) index() map[string]int {
 	l.once.Do(func() {
-		l.idx = indexLines(l.doc)
+		l.idx, l.ints = indexLines(l.doc)
 		l.doc.data = nil
 	})
 	return l.idx
 }
 
-func indexLines(d document) map[string]int {
+// integerText is the integer at path as the document wrote it; false when the value there is
+// not a plain integer (or is unknown).
+func (l *lineIndex) integerText(path string) (string, bool) {
+	if l == nil {
+		return "", false
+	}
+	l.index()
+	s, ok := l.ints[path]
+	return s, ok
+}
+
+func indexLines(d document) (map[string]int, map[string]string) {
 	var root yaml3.Node
 	if err := yaml3.Unmarshal(d.data, &root); err != nil {
-		return nil
+		return nil, nil
 	}
-	idx := map[string]int{}
+	idx, ints := map[string]int{}, map[string]string{}
 	offset := d.line - 1
 	var walk func(n *yaml3.Node, path string)
 	walk = func(n *yaml3.Node, path string) {
 		switch n.Kind {
+		case yaml3.ScalarNode:
+			if n.Style == 0 && isIntegerText(n.Value) {
+				ints[path] = n.Value
+			}
 		case yaml3.DocumentNode:
 			for _, c := range n.Content {
 				walk(c, path)
@@ -112,7 +132,21 @@ func indexLines(d document) map[string]int {
 		}
 	}
 	walk(&root, "")
-	return idx
+	return idx, ints
+}
+
+// isIntegerText is whether s is a decimal integer: digits, with a sign or not.
+func isIntegerText(s string) bool {
+	s = strings.TrimLeft(s, "+-")
+	if s == "" {
+		return false
+	}
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // lineOf is the line of path, or of its closest parent in the file (a missing field is reported

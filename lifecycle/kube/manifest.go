@@ -399,7 +399,7 @@ func (p *parser) object(obj map[string]any, root *field.Path) (Manifest, field.E
 		return Manifest{}, errs
 	}
 	o := k.new()
-	checkTypes(reflect.TypeOf(o).Elem(), obj, root, &errs)
+	checkTypes(reflect.TypeOf(o).Elem(), obj, root, &errs, p.lines)
 	if len(errs) > 0 {
 		return Manifest{}, errs
 	}
