@@ -36,7 +36,7 @@ func ComputeInitialized(spec *podlife.PodSpec, initStatuses, statuses []Containe
 // allocation, so that a pod of thousands of containers costs time linear in their number. A
 // status that is not where the spec order puts it is looked up by name.
 func ComputeInSpecOrder(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus, podIsTerminal, podHasInitialized bool) Phase {
-	ix := index{init: initStatuses, apps: statuses, inSpecOrder: true}
+	ix := index{inSpecOrder: true}
 	return compute(spec, initStatuses, statuses, &ix, podIsTerminal, podHasInitialized)
 }
 
@@ -69,7 +69,7 @@ func (n *counts) countRegularInit(spec *podlife.PodSpec, initStatuses, statuses 
 		if ix == nil {
 			cs = lookup(c.Name, statuses, initStatuses)
 		} else {
-			cs = ix.find(c.Name, i, true, appsThenInit)
+			cs = ix.find(c.Name, i, true, appsThenInit, initStatuses, statuses)
 		}
 		switch {
 		case cs == nil, cs.State.Running != nil:
@@ -102,7 +102,7 @@ func (n *counts) countSidecars(spec *podlife.PodSpec, initStatuses, statuses []C
 		if ix == nil {
 			cs = lookup(c.Name, statuses, initStatuses)
 		} else {
-			cs = ix.find(c.Name, i, true, appsThenInit)
+			cs = ix.find(c.Name, i, true, appsThenInit, initStatuses, statuses)
 		}
 		switch {
 		case cs == nil:
@@ -133,7 +133,7 @@ func (n *counts) countApps(spec *podlife.PodSpec, initStatuses, statuses []Conta
 		if ix == nil {
 			cs = lookup(c.Name, statuses, initStatuses)
 		} else {
-			cs = ix.find(c.Name, i, false, appsThenInit)
+			cs = ix.find(c.Name, i, false, appsThenInit, initStatuses, statuses)
 		}
 		switch {
 		case cs == nil:
@@ -206,7 +206,7 @@ func hasAnyAppContainerStarted(spec *podlife.PodSpec, statuses []ContainerStatus
 		if ix == nil {
 			cs = lookup(spec.Containers[i].Name, statuses, nil)
 		} else {
-			cs = ix.find(spec.Containers[i].Name, i, false, appsOnly)
+			cs = ix.find(spec.Containers[i].Name, i, false, appsOnly, nil, statuses)
 		}
 		if cs == nil {
 			continue

@@ -124,7 +124,7 @@ func generate(dst []Condition, in ConditionInput, prev []Condition) []Condition 
 	if spec == nil {
 		spec = &podlife.PodSpec{}
 	}
-	inOrder := index{init: in.InitStatuses, apps: in.Statuses, inSpecOrder: true}
+	inOrder := index{inSpecOrder: true}
 	ix := &inOrder
 	if !in.InSpecOrder {
 		ix = indexFor(in.InitStatuses, in.Statuses)
@@ -194,7 +194,7 @@ func notReady(c *podlife.Container, pos int, inInit bool, in ConditionInput, ix 
 	if ix == nil {
 		cs = lookup(c.Name, in.InitStatuses, in.Statuses)
 	} else {
-		cs = ix.find(c.Name, pos, inInit, initThenApps)
+		cs = ix.find(c.Name, pos, inInit, initThenApps, in.InitStatuses, in.Statuses)
 	}
 	switch {
 	case cs == nil:
@@ -242,7 +242,7 @@ func initialized(spec *podlife.PodSpec, in ConditionInput, ix *index, prev []Con
 		if ix == nil {
 			cs = lookup(c.Name, in.InitStatuses, in.Statuses)
 		} else {
-			cs = ix.find(c.Name, i, true, initThenApps)
+			cs = ix.find(c.Name, i, true, initThenApps, in.InitStatuses, in.Statuses)
 		}
 		switch {
 		case cs == nil:
@@ -277,7 +277,7 @@ func anyAppRanOrRuns(spec *podlife.PodSpec, in ConditionInput, ix *index) bool {
 		if ix == nil {
 			cs = lookup(spec.Containers[i].Name, in.InitStatuses, in.Statuses)
 		} else {
-			cs = ix.find(spec.Containers[i].Name, i, false, initThenApps)
+			cs = ix.find(spec.Containers[i].Name, i, false, initThenApps, in.InitStatuses, in.Statuses)
 		}
 		if cs != nil && (cs.State.Running != nil || cs.State.Terminated != nil) {
 			return true

@@ -19,7 +19,6 @@ const (
 // finds: the first of that name in the lists, in the order asked for. A nil *index means scan:
 // the callers test for nil themselves, so that the scan of a small pod stays inlined.
 type index struct {
-	init, apps []ContainerStatus
 	// inSpecOrder: init[i] and apps[i] are the statuses of the spec's InitContainers[i] and
 	// Containers[i], whose names are unique (see ComputeInSpecOrder).
 	inSpecOrder bool
@@ -39,7 +38,7 @@ func indexFor(init, apps []ContainerStatus) *index {
 }
 
 func indexNames(init, apps []ContainerStatus) *index {
-	ix := &index{init: init, apps: apps, names: make(map[string]firsts, len(init)+len(apps))}
+	ix := &index{names: make(map[string]firsts, len(init)+len(apps))}
 	for i := range apps {
 		if e := ix.names[apps[i].Name]; e.app == 0 {
 			e.app = i + 1
@@ -56,19 +55,20 @@ func indexNames(init, apps []ContainerStatus) *index {
 }
 
 // find is the status of the spec container name, at position pos of the spec's init containers
-// (inInit) or app containers, searched in order o.
-func (ix *index) find(name string, pos int, inInit bool, o order) *ContainerStatus {
-	a, b := ix.apps, ix.init
+// (inInit) or app containers, searched in init and apps, the lists ix was made for, in order o.
+// The index holds no list of its own, so that a caller's lists never escape through it.
+func (ix *index) find(name string, pos int, inInit bool, o order, init, apps []ContainerStatus) *ContainerStatus {
+	a, b := apps, init
 	switch o {
 	case initThenApps:
-		a, b = ix.init, ix.apps
+		a, b = init, apps
 	case appsOnly:
 		b = nil
 	}
 	if ix.inSpecOrder {
-		list := ix.apps
+		list := apps
 		if inInit {
-			list = ix.init
+			list = init
 		}
 		// The names are unique, so the status at the container's position is the only one of
 		// its name in either list.

@@ -34,7 +34,7 @@ func TestIndexAgreesWithScan(t *testing.T) {
 				initThenApps: lookup(name, init, apps),
 				appsOnly:     lookup(name, apps, nil),
 			} {
-				if got := ix.find(name, 0, false, o); got != want {
+				if got := ix.find(name, 0, false, o, init, apps); got != want {
 					t.Fatalf("%s in order %d: got %p, a scan %p", name, o, got, want)
 				}
 			}
@@ -72,13 +72,13 @@ func TestIndexInSpecOrder(t *testing.T) {
 			return out
 		}
 		init, apps := list(spec.InitContainers, "init"), list(spec.Containers, "apps")
-		ix := &index{init: init, apps: apps, inSpecOrder: true}
+		ix := &index{inSpecOrder: true}
 		for i := range spec.InitContainers {
 			name := spec.InitContainers[i].Name
-			if got, want := ix.find(name, i, true, appsThenInit), lookup(name, apps, init); got != want {
+			if got, want := ix.find(name, i, true, appsThenInit, init, apps), lookup(name, apps, init); got != want {
 				t.Fatalf("%s: got %p, a scan %p", name, got, want)
 			}
-			if got, want := ix.find(name, i, true, initThenApps), lookup(name, init, apps); got != want {
+			if got, want := ix.find(name, i, true, initThenApps, init, apps), lookup(name, init, apps); got != want {
 				t.Fatalf("%s: got %p, a scan %p", name, got, want)
 			}
 		}
@@ -89,7 +89,7 @@ func TestIndexInSpecOrder(t *testing.T) {
 				initThenApps: lookup(name, init, apps),
 				appsOnly:     lookup(name, apps, nil),
 			} {
-				if got := ix.find(name, i, false, o); got != want {
+				if got := ix.find(name, i, false, o, init, apps); got != want {
 					t.Fatalf("%s in order %d: got %p, a scan %p", name, o, got, want)
 				}
 			}
