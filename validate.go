@@ -26,11 +26,12 @@ const MaxRestartPolicyRules = 20
 // MaxContainers is the most containers one pod may have, init and app containers together. The
 // API server sets no such number; etcd's default 1.5 MiB bound on a value does, at about 2,000
 // to 3,000 of the smallest containers in a pod object with its status, fewer with real images,
-// IDs and messages. podlife keeps a pod's status (with its checkpoint) as one record of roughly
-// 200 to 800 bytes per container, so at 1,000 the record stays well below 1.5 MiB and every
-// store takes it. It also bounds the cost of a hostile or mistaken spec: a status names every
+// IDs and messages. podlife keeps a pod's status (with its checkpoint) as one record of 190
+// bytes per container (a running container with a short name) to 740 (a crash-looping one with
+// a digest image, containerd IDs and its back-off message): at 1,000, 0.2 to 0.75 MB, half of
+// etcd's bound; at 2,000 a record of crash-looping containers would not be stored. It also bounds the cost of a hostile or mistaken spec: a status names every
 // container, so each event costs time linear in their number and a pod's whole life the square
-// of it; at 1,000 a pod's start and stop take well under a second of a core (BENCHMARKS.md).
+// of it; at 1,000 a pod's start and stop take about a second of CPU (BENCHMARKS.md).
 // Real pods have a handful of containers, the largest a few dozen.
 const MaxContainers = 1000
 
