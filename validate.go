@@ -93,7 +93,7 @@ func (v *validator) podSpec(s *PodSpec, p Path) {
 			at = p.Child("initContainers")
 		}
 		v.add(&FieldError{Field: at.String(), Type: ErrorTooMany, BadValue: n,
-			Detail: fmt.Sprintf("%d containers; a pod may have at most %d, init containers included", n, MaxContainers)})
+			Detail: fmt.Sprintf("must have at most %d containers, init containers included (podlife's limit; this pod has %d)", MaxContainers, n)})
 	}
 	// Upstream reports a name shared by an init and an app container on the init container.
 	names := make(map[string]bool, len(s.InitContainers)+len(s.Containers))
