@@ -32,6 +32,17 @@ const (
 	httpHeaderNameMsg = "a valid HTTP header must consist of alphanumeric characters or '-' (e.g. 'X-Header-Name')"
 )
 
+// IsDNS1123Label is why s is not a lowercase RFC 1123 label (at most 63 characters of a-z, 0-9
+// and '-', alphanumeric at both ends), one message per broken rule, or nil when it is one: the
+// API server's rule for namespaces and container names (apimachinery's IsDNS1123Label, with the
+// same verdicts). A byte that is not a lowercase letter or digit, invalid UTF-8 included, breaks it.
+func IsDNS1123Label(s string) []string { return dns1123LabelErrors(s) }
+
+// IsDNS1123Subdomain is why s is not a lowercase RFC 1123 subdomain (dot-separated labels, at most
+// 253 characters), or nil when it is one: the API server's rule for pod and node names
+// (apimachinery's IsDNS1123Subdomain, with the same verdicts).
+func IsDNS1123Subdomain(s string) []string { return dns1123SubdomainErrors(s) }
+
 func maxLenMsg(n int) string { return fmt.Sprintf("must be no more than %d characters", n) }
 
 func isLowerAlnum(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }

@@ -77,25 +77,9 @@ func playAgent(t *testing.T, s agentScenario) (problems []string) {
 		store := memstore.New()
 		client := lifecycle.Client{Store: store}
 		start := time.Now()
-		var mu sync.Mutex
-		problem := func(format string, args ...any) {
-			mu.Lock()
-			defer mu.Unlock()
-			problems = append(problems, fmt.Sprintf("%s: ", time.Since(start))+fmt.Sprintf(format, args...))
-		}
-		starts := map[string]int{}
-		observe := func(_ lifecycle.PodRef, _ time.Time, rd lifecycle.Ready) {
-			mu.Lock()
-			defer mu.Unlock()
-			for _, a := range rd.Actions {
-				if a.Type == lifecycle.StartContainer {
-					starts[a.ContainerID]++
-					if starts[a.ContainerID] > 1 {
-						problems = append(problems, fmt.Sprintf("%s: %s started twice", time.Since(start), a.ContainerID))
-					}
-				}
-			}
-		}
+		found := newFindings()
+		problem, observe := found.add, found.observe
+		defer func() { problems = found.all() }()
 		// Every status the agents store, in order.
 		ctx, cancelWatch := context.WithCancel(t.Context())
 		var watched sync.WaitGroup
@@ -168,7 +152,7 @@ func playAgent(t *testing.T, s agentScenario) (problems []string) {
 		}
 
 		stop := runAgent()
-		if err := client.Bind(t.Context(), node, podRef, s.spec); err != nil {
+		if _, err := client.Bind(t.Context(), node, podRef, s.spec); err != nil {
 			problem("Bind: %v", err)
 		}
 		for _, phaseEnd := range []time.Duration{s.stopAt, s.stopAt + s.away, 300 * time.Second} {
@@ -198,10 +182,53 @@ func playAgent(t *testing.T, s agentScenario) (problems []string) {
 // runtime: no container starts twice, at most one instance of a container runs, restart counts
 // and the status sequence never go back, terminal phases absorb.
 func TestAgentRestartInvariants(t *testing.T) {
+	checkPlays(t, genAgentScenario, playAgent)
+}
+
+// checkPlays plays generated scenarios and fails with the problems of one that has some.
+func checkPlays[S any](t *testing.T, gen func(*rapid.T) S, play func(*testing.T, S) []string) {
 	rapid.Check(t, func(rt *rapid.T) {
-		s := genAgentScenario(rt)
-		if problems := playAgent(t, s); len(problems) > 0 {
+		if problems := play(t, gen(rt)); len(problems) > 0 {
 			rt.Fatalf("%d problems, first: %s\nall:\n%s", len(problems), problems[0], strings.Join(problems, "\n"))
 		}
 	})
+}
+
+// findings collects what a played scenario shows wrong, each with its virtual time (in a
+// synctest bubble, the time since the bubble started).
+type findings struct {
+	start  time.Time
+	mu     sync.Mutex
+	list   []string
+	starts map[string]int
+}
+
+func newFindings() *findings { return &findings{start: time.Now(), starts: map[string]int{}} }
+
+func (f *findings) add(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.list = append(f.list, fmt.Sprintf("%s: ", time.Since(f.start))+fmt.Sprintf(format, args...))
+}
+
+// observe is an AgentConfig.Observe that finds a container started twice.
+func (f *findings) observe(_ lifecycle.PodRef, _ time.Time, rd lifecycle.Ready) {
+	for _, a := range rd.Actions {
+		if a.Type != lifecycle.StartContainer {
+			continue
+		}
+		f.mu.Lock()
+		f.starts[a.ContainerID]++
+		twice := f.starts[a.ContainerID] > 1
+		f.mu.Unlock()
+		if twice {
+			f.add("%s started twice", a.ContainerID)
+		}
+	}
+}
+
+func (f *findings) all() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.list
 }

@@ -2,7 +2,6 @@ package lifecycle_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -117,7 +116,8 @@ func (r *rig) status() lifecycle.StatusRecord {
 
 func (r *rig) bind(spec podlife.PodSpec) {
 	r.t.Helper()
-	require.NoError(r.t, r.client.Bind(r.t.Context(), node, podRef, spec))
+	_, err := r.client.Bind(r.t.Context(), node, podRef, spec)
+	require.NoError(r.t, err)
 	synctest.Wait()
 }
 
@@ -302,8 +302,10 @@ func TestNewAgentRejectsBadConfig(t *testing.T) {
 		cfg  lifecycle.AgentConfig
 		want string
 	}{
-		"no node":      {lifecycle.AgentConfig{Runtime: rt, Store: st}, "node: Required value"},
-		"slash":        {lifecycle.AgentConfig{Node: "a/b", Runtime: rt, Store: st}, "node: Invalid value"},
+		"no node":      {lifecycle.AgentConfig{Runtime: rt, Store: st}, "Node: Required value"},
+		"slash":        {lifecycle.AgentConfig{Node: "a/b", Runtime: rt, Store: st}, `Node: Invalid value: "a/b": a lowercase RFC 1123 subdomain`},
+		"not UTF-8":    {lifecycle.AgentConfig{Node: "node-\xff", Runtime: rt, Store: st}, `Node: Invalid value: "node-\xff"`},
+		"upper case":   {lifecycle.AgentConfig{Node: "Node-1", Runtime: rt, Store: st}, `Node: Invalid value: "Node-1"`},
 		"no runtime":   {lifecycle.AgentConfig{Node: node, Store: st}, "Runtime: Required value"},
 		"no store":     {lifecycle.AgentConfig{Node: node, Runtime: rt}, "Store: Required value"},
 		"all is there": {lifecycle.AgentConfig{Node: node, Runtime: rt, Store: st}, ""},
@@ -318,16 +320,6 @@ func TestNewAgentRejectsBadConfig(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
-}
-
-func TestAgentRunFailsWhenTheStoreIsDown(t *testing.T) {
-	st := memstore.New()
-	st.SetUnavailable(true)
-	ag, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Store: st,
-		Runtime: simruntime.NewRuntime(simruntime.NewWorld(simruntime.WorldOptions{}), lifecycle.RealClock{})})
-	require.NoError(t, err)
-	err = ag.Run(t.Context())
-	assert.True(t, errors.Is(err, lifecycle.ErrStoreUnavailable), "%v", err)
 }
 
 func containerID(t *testing.T, r *rig, name string) string {

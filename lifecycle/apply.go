@@ -17,6 +17,9 @@ import (
 // kubelet's pod worker requeues a failed sync after 10 s (without jitter here).
 const retryPeriod = 10 * time.Second
 
+// messageSandboxChanged is kubelet's SandboxChanged event (SyncPod).
+const messageSandboxChanged = "Pod sandbox changed, it will be killed and re-created."
+
 // apply changes the machine for one event that target accepted. It returns an error only before
 // changing anything.
 func (m *Machine) apply(ev Event, c *ctr) error {
@@ -46,6 +49,17 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 			m.record(Warning, "FailedCreatePodSandBox", "", ev.Message)
 			return nil
 		}
+		if ev.IP == "" && !m.spec.HostNetwork {
+			// kubelet's podSandboxChanged: a ready sandbox without an IP, for a pod not on the host
+			// network, is broken: it is replaced (attempt + 1) before anything runs in it. Counted
+			// as a failed sandbox for the back-off, so that a runtime that never gives an IP is not
+			// asked again and again at one instant.
+			m.sandbox.id, m.sandbox.ip = ev.SandboxID, ""
+			m.sandbox.failures++
+			m.moreOf().setupAt = ev.At.Add(m.crashBackoff().Delay(int(m.sandbox.failures)))
+			m.record(Normal, "SandboxChanged", "", messageSandboxChanged)
+			return nil
+		}
 		m.sandbox.id, m.sandbox.ip, m.sandbox.ready, m.sandbox.failures = ev.SandboxID, ev.IP, true, 0
 		m.podIP = ev.IP
 		m.dirty = true
@@ -57,7 +71,7 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 		m.sandbox.ready = false
 		m.dirty = true
 		if !m.noNewSandbox() {
-			m.record(Normal, "SandboxChanged", "", "Pod sandbox changed, it will be killed and re-created.")
+			m.record(Normal, "SandboxChanged", "", messageSandboxChanged)
 		}
 	case ImagePulled, ImagePullFailed:
 		if c.stage != pulling {
@@ -79,6 +93,12 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 		}
 		m.now = ev.At
 		m.exited(c, terminated(ev, c, m.startedAt(c)))
+	case ContainerUnknown:
+		if !c.alive() || c.stage == stopping {
+			return m.stale(ev) // gone, or already being stopped: its exit comes anyway
+		}
+		m.now = ev.At
+		m.containerUnknown(c)
 	case ProbeResult:
 		if !ev.Probe.Valid() || !c.hasProbe[ev.Probe] {
 			return fmt.Errorf("%w: %s for %s, which has no %s probe", ErrBadEvent, ev.Type, c.spec.Name, ev.Probe)
@@ -160,6 +180,7 @@ func (m *Machine) created(c *ctr, ev Event) error {
 	}
 	c.stage = starting
 	c.id = ev.ContainerID
+	c.ran = true
 	if r := c.rare; r != nil {
 		r.waitReason, r.waitMessage = "", ""
 	}
@@ -256,6 +277,7 @@ func (m *Machine) exited(c *ctr, t phase.TerminatedState) {
 		if err == nil {
 			m.stopActions(acts)
 		}
+		m.preStopEndsWithExit(c)
 	}
 	c.stage = idle
 	m.retire(c)
@@ -264,18 +286,25 @@ func (m *Machine) exited(c *ctr, t phase.TerminatedState) {
 	}
 	st := phase.Exited(c.status, t)
 	c.exit = st.State.Terminated // one copy for the status and the restart decision
-	c.succeeded = c.regularInit() && t.ExitCode == 0
-	st.Ready = c.succeeded // kubelet: a regular init container is ready when it exited 0
 	var cause string
+	unknown := false
 	if r := c.rare; r != nil {
 		cause, r.killCause = r.killCause, ""
+		unknown, r.unknown = r.unknown, false
 	}
+	// kubelet: a regular init container is ready when it exited 0; one killed because its state
+	// was unknown counts as failed, however the kill ended.
+	c.succeeded = c.regularInit() && t.ExitCode == 0 && !unknown
+	st.Ready = c.succeeded
 	switch {
 	case m.deleted || (m.stop != nil && m.stop.purpose != purposeSandbox):
 		c.final = true
 	case m.restartingAll: // killed for an in-place restart of the pod: everything runs again
 		c.restartNow()
 		c.succeeded = false
+	case unknown: // killed because its state was unknown: a new instance replaces it at once
+		c.restartNow()
+		c.more().replace = true
 	case c.succeeded:
 	case m.stop != nil: // the sandbox is being replaced: everything runs again
 		c.restartNow()

@@ -54,6 +54,7 @@ type ctr struct {
 	sidecar   bool
 	succeeded bool // a regular init container exited 0 in this sandbox run
 	final     bool // it will not run again in this pod
+	ran       bool // an instance was created in the current sandbox (kubelet has a status for it)
 	forced    bool // the next restart happens whatever the policy says (image changed)
 }
 
@@ -71,6 +72,9 @@ type ctrRare struct {
 
 	kill      *termination.Stop // a stop of this container alone
 	killCause string            // the waiting reason to show after the kill (PostStartHookError)
+	// unknown: the instance being killed was in an unknown state; replace: the next instance
+	// replaces it (a new attempt, no step on the crash-loop curve).
+	unknown, replace bool
 	// preStopUntil is when the grace of the running preStop hook runs out.
 	preStopUntil time.Time
 }

@@ -10,8 +10,12 @@
 //
 // Agent is the imperative shell, kubelet's role: it runs every pod bound to its node in a Store,
 // performs the machines' actions through a Runtime, and persists statuses by compare-and-swap;
-// a restarted agent recovers its pods from the Store and the Runtime (Checkpoint, Restore).
+// a restarted agent recovers its pods from the Store and the Runtime (Checkpoint, Restore; Restore
+// also works from a status without a checkpoint, as kubelet recovers from the API status and the
+// runtime alone).
 // Client is the other side (a scheduler): it binds pods, asks for deletions, reads statuses.
+// A pod is its UID, not its name: Keys documents the layout in the Store and the rules both
+// sides keep so that a pod bound again under an earlier one's name starts a new life.
 //
 // The interfaces are small and the embedded defaults live in sub-packages, so importing this
 // package pulls in no container runtime or database client:

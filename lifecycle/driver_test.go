@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -26,6 +27,9 @@ type run struct {
 	IgnoreTerm bool
 	TermDelay  time.Duration
 	TermExit   *int32
+	// UnknownAfter, when set, has the runtime report the instance in an unknown state that long
+	// after its start (it goes on running until stopped or its natural exit).
+	UnknownAfter time.Duration
 }
 
 // driver answers a machine's actions from a script, in virtual time, and logs what happened.
@@ -40,6 +44,7 @@ type driver struct {
 	hookFor map[string]time.Duration // how long a hook takes, by "container/hook"
 	ids     map[string]string        // container ID -> name
 	exitAt  map[string]int           // container ID -> index of its pending natural exit
+	gone    map[string]bool          // container IDs that exited
 	log     []string
 	observe func(Ready)
 	exited  func(Event)
@@ -55,6 +60,8 @@ type driver struct {
 	create func(container string) (reason, message string)
 	// setup, when it returns a message, fails the pod's setup with it (SetupFailed).
 	setup func() (failure string)
+	// noIP, when it returns true, brings sandbox attempt up ready without an IP.
+	noIP func(attempt int32) bool
 	// onEvent sees every event just before it is stepped.
 	onEvent func(Event)
 	// status, when set, gives the log lines for the machine's status after each Ready.
@@ -70,7 +77,7 @@ func newDriver(t *testing.T, spec podlife.PodSpec) *driver {
 		t.Fatal(err)
 	}
 	return &driver{t: t, m: m, now: t0, runs: map[string][]run{}, started: map[string]int{},
-		hookFor: map[string]time.Duration{}, ids: map[string]string{}, exitAt: map[string]int{}}
+		hookFor: map[string]time.Duration{}, ids: map[string]string{}, exitAt: map[string]int{}, gone: map[string]bool{}}
 }
 
 func (d *driver) at() string { return fmt.Sprintf("%4.0fs", d.now.Sub(t0).Seconds()) }
@@ -84,15 +91,16 @@ func (d *driver) handle(rd Ready) {
 	// The machine keeps its status in pieces (see Machine.podPhase); put together again, they
 	// must be what it just handed out. And the conditions, which it often rebuilds without
 	// phase.Conditions (see refreshStatus), must be what phase.Conditions makes of them.
+	// reflect.DeepEqual first: cmp.Diff is the readable report, but far too slow for every status.
 	if st := rd.Status; st != nil {
-		if diff := cmp.Diff(*st, d.m.Status()); diff != "" {
-			d.t.Fatalf("at %s Status() differs from the status in Ready (-ready +Status):\n%s", d.at(), diff)
+		if got := d.m.Status(); !reflect.DeepEqual(*st, got) {
+			d.t.Fatalf("at %s Status() differs from the status in Ready (-ready +Status):\n%s", d.at(), cmp.Diff(*st, got))
 		}
 		want := phase.Conditions(phase.ConditionInput{Spec: d.m.Spec(), InitStatuses: st.InitContainerStatuses,
 			Statuses: st.ContainerStatuses, Phase: st.Phase, SandboxReady: d.m.conds.sandboxReady,
 			RestartingAllContainers: d.m.conds.restartingAll}, d.lastConds, d.m.Now())
-		if diff := cmp.Diff(want, st.Conditions); diff != "" {
-			d.t.Fatalf("at %s the conditions are not phase.Conditions' (-want +got):\n%s", d.at(), diff)
+		if !reflect.DeepEqual(want, st.Conditions) {
+			d.t.Fatalf("at %s the conditions are not phase.Conditions' (-want +got):\n%s", d.at(), cmp.Diff(want, st.Conditions))
 		}
 		d.lastConds = want
 	}
@@ -112,7 +120,11 @@ func (d *driver) handle(rd Ready) {
 			}
 			d.push(Event{Type: SetupDone, At: d.now})
 		case RunSandbox:
-			d.push(Event{Type: SandboxReady, At: d.now, SandboxID: fmt.Sprintf("sb%d", a.Attempt), IP: "10.1.0.2"})
+			ip := "10.1.0.2"
+			if d.noIP != nil && d.noIP(a.Attempt) {
+				ip = ""
+			}
+			d.push(Event{Type: SandboxReady, At: d.now, SandboxID: fmt.Sprintf("sb%d", a.Attempt), IP: ip})
 		case PullImage:
 			if d.pull != nil {
 				if reason, msg := d.pull(a.Container, a.Image); reason != "" {
@@ -137,6 +149,9 @@ func (d *driver) handle(rd Ready) {
 			r := d.instance(a.Container)
 			if r.For > 0 {
 				d.push(Event{Type: ContainerExited, At: d.now.Add(r.For), ContainerID: a.ContainerID, ExitCode: r.Exit})
+			}
+			if r.UnknownAfter > 0 && (r.For == 0 || r.UnknownAfter < r.For) {
+				d.push(Event{Type: ContainerUnknown, At: d.now.Add(r.UnknownAfter), ContainerID: a.ContainerID})
 			}
 		case RunProbe:
 			o := probe.SuccessOutcome("")
@@ -195,9 +210,11 @@ func (d *driver) current(id string) run {
 	return rs[min(d.started[name]-1, len(rs)-1)]
 }
 
-// drop removes a pending natural exit of id (it is being stopped instead).
+// drop removes a pending natural exit (or unknown state) of id: it is being stopped instead.
 func (d *driver) drop(id string) {
-	d.queue = slices.DeleteFunc(d.queue, func(e Event) bool { return e.Type == ContainerExited && e.ContainerID == id })
+	d.queue = slices.DeleteFunc(d.queue, func(e Event) bool {
+		return (e.Type == ContainerExited || e.Type == ContainerUnknown) && e.ContainerID == id
+	})
 }
 
 // runUntil drives the machine until the pod stopped or virtual time passes end.
@@ -231,9 +248,15 @@ func (d *driver) runUntil(end time.Time, extra ...Event) {
 			d.queue = append(d.queue, ev)
 			return
 		}
+		if (ev.Type == HookResult && ev.Hook != PreStop || ev.Type == ProbeResult) && d.gone[ev.ContainerID] {
+			continue // a probe or postStart in a container that exited ends with it (World.Happen too)
+		}
 		d.now = ev.At
-		if ev.Type == ContainerExited && d.exited != nil {
-			d.exited(ev)
+		if ev.Type == ContainerExited {
+			d.gone[ev.ContainerID] = true
+			if d.exited != nil {
+				d.exited(ev)
+			}
 		}
 		if d.onEvent != nil {
 			d.onEvent(ev)

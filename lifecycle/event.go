@@ -56,12 +56,17 @@ const (
 	DeleteRequested
 	// SpecUpdated: the pod's spec is now Spec (only image changes act, as in kubelet).
 	SpecUpdated
+	// ContainerUnknown: the runtime reports ContainerID in an unknown state (CRI's
+	// CONTAINER_UNKNOWN): it may or may not still run. Kubelet kills such a container before it
+	// starts a replacement, a new instance, whatever the restart policy; a regular init container
+	// in an unknown state counts as failed.
+	ContainerUnknown
 )
 
 var eventNames = [...]string{"", "Tick", "SetupDone", "SetupFailed", "SandboxReady", "SandboxFailed",
 	"SandboxLost", "ImagePulled", "ImagePullFailed", "ContainerCreated", "ContainerCreateFailed",
 	"ContainerStarted", "ContainerStartFailed", "ContainerExited", "ProbeResult", "HookResult",
-	"DeleteRequested", "SpecUpdated"}
+	"DeleteRequested", "SpecUpdated", "ContainerUnknown"}
 
 func (t EventType) String() string {
 	if int(t) < len(eventNames) && t != 0 {

@@ -30,7 +30,7 @@ func ExampleAgent() {
 
 	client := lifecycle.Client{Store: store}
 	pod := lifecycle.PodRef{Namespace: "default", Name: "job", UID: "1"}
-	err = client.Bind(ctx, "node-1", pod, podlife.PodSpec{
+	_, err = client.Bind(ctx, "node-1", pod, podlife.PodSpec{
 		RestartPolicy: podlife.RestartNever,
 		Containers:    []podlife.Container{{Name: "job", Image: "busybox:1.36"}},
 	})

@@ -55,9 +55,11 @@ import (
 //
 //	run C for D exit N [times K]         K instances (default 1) of C run D, then exit N
 //	run C forever [times K]              instances that run until stopped
-//	  ... [ignoreTerm] [termDelay D] [termExit N]
+//	  ... [ignoreTerm] [termDelay D] [termExit N] [unknownAfter D]
 //	                                     on the stop signal: ignore it (SIGKILL at the timeout),
-//	                                     or exit 143 (or N) after D (default at once)
+//	                                     or exit 143 (or N) after D (default at once);
+//	                                     unknownAfter: the runtime reports the instance in an
+//	                                     unknown state D after its start
 //	                                     (run lines add instances in order; the last repeats)
 //	hook C postStart|preStop D [fail "message"] [times K]
 //	                                     the hook takes D; it fails (the first K runs)
@@ -71,6 +73,7 @@ import (
 //	delete at T [grace S]                a delete request, with its grace period in seconds
 //	image C IMAGE at T                   the spec is updated with C's new image
 //	sandbox-lost at T                    the sandbox dies
+//	sandbox noIP [times K]               the first K sandboxes (default all) come up without an IP
 //	until T                              the end of virtual time (default 600s)
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of the golden traces in testdata/")
@@ -162,6 +165,7 @@ type goldenScenario struct {
 	pulls    map[string]goldenFail // by container
 	creates  map[string]goldenFail // by container
 	setup    goldenFail            // reason: the failure message
+	noIP     int                   // how many sandboxes come up without an IP; -1: all
 	events   []Event
 	until    time.Duration
 	imageFor map[*podlife.PodSpec]string // "container=image" of each SpecUpdated, for its line
@@ -329,6 +333,8 @@ func (sc *goldenScenario) directive(f []string, current *podlife.PodSpec) error 
 			case "termExit":
 				code := int32(o.int("termExit"))
 				r.TermExit = &code
+			case "unknownAfter":
+				r.UnknownAfter = o.duration("unknownAfter")
 			default:
 				return fmt.Errorf("unknown option %q", w)
 			}
@@ -473,6 +479,18 @@ func (sc *goldenScenario) directive(f []string, current *podlife.PodSpec) error 
 		sc.imageFor[&next] = name + "=" + image
 		sc.events = append(sc.events, Event{Type: SpecUpdated, At: t0.Add(at), Spec: &next})
 		return o.err
+	case "sandbox":
+		if o.next("noIP") != "noIP" {
+			return fmt.Errorf("want sandbox noIP [times K]")
+		}
+		sc.noIP = -1
+		if len(o.words) > 0 {
+			if o.next("times") != "times" {
+				return fmt.Errorf("want times K")
+			}
+			sc.noIP = o.int("times")
+		}
+		return o.err
 	case "sandbox-lost":
 		if o.next("at") != "at" {
 			return fmt.Errorf("want sandbox-lost at T")
@@ -556,13 +574,22 @@ func (sc *goldenScenario) playOn(t *testing.T, d *driver) string {
 		}
 		return sc.setup.reason
 	}
+	sandboxes := 0
+	d.noIP = func(int32) bool {
+		sandboxes++
+		return sc.noIP < 0 || sandboxes <= sc.noIP
+	}
 	var deletedAt *time.Time
 	d.onEvent = func(ev Event) {
 		var line string
 		switch ev.Type {
-		case ContainerExited, ContainerStartFailed, ImagePullFailed, ContainerCreateFailed, HookResult,
+		case ContainerExited, ContainerUnknown, ContainerStartFailed, ImagePullFailed, ContainerCreateFailed, HookResult,
 			DeleteRequested, SandboxLost, SandboxFailed, SetupFailed:
 			line = ev.String()
+		case SandboxReady:
+			if ev.IP == "" {
+				line = ev.String() + " (no IP)"
+			}
 		case ProbeResult:
 			if ev.Outcome.Result != probe.Success {
 				line = ev.String()

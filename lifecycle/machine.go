@@ -471,7 +471,7 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 			return nil, fmt.Errorf("%w: %s names container %q", ErrUnknownContainer, ev.Type, ev.Container)
 		}
 		return c, nil
-	case ContainerStarted, ContainerStartFailed, ContainerExited, ProbeResult, HookResult:
+	case ContainerStarted, ContainerStartFailed, ContainerExited, ContainerUnknown, ProbeResult, HookResult:
 		if ev.ContainerID == "" {
 			return nil, fmt.Errorf("%w: %s without a container ID", ErrBadEvent, ev.Type)
 		}
@@ -480,6 +480,9 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 		}
 		for _, r := range m.retired {
 			if r.id == ev.ContainerID {
+				if ev.Type == HookResult && ev.Hook == PreStop && m.preStopOutlives(r.c) {
+					return r.c, nil
+				}
 				return nil, fmt.Errorf("%w: %s for %s instance %s", ErrStale, ev.Type, r.c.spec.Name, ev.ContainerID)
 			}
 		}

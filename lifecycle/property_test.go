@@ -23,6 +23,7 @@ type scenario struct {
 	failFrom map[string]int // liveness/startup/readiness probes fail from this second on (0: never)
 	hookFor  map[string]time.Duration
 	deleteAt int // seconds; 0: never
+	noIP     int // how many sandboxes come up without an IP
 }
 
 func genScenario(t *rapid.T) scenario {
@@ -35,6 +36,14 @@ func genScenario(t *rapid.T) scenario {
 		c := podlife.Container{Name: name, Image: "busybox:1"}
 		if sidecar {
 			c.RestartPolicy = policy(podlife.RestartAlways)
+		}
+		if rapid.IntRange(0, 3).Draw(t, name+"/restartAll") == 0 {
+			// Exit 3 restarts every container in place (KEP-5532); a rule needs a container policy.
+			if !sidecar {
+				c.RestartPolicy = policy(rapid.SampledFrom([]podlife.RestartPolicy{podlife.RestartAlways, podlife.RestartOnFailure, podlife.RestartNever}).Draw(t, name+"/policy"))
+			}
+			c.RestartPolicyRules = []podlife.RestartRule{{Action: podlife.RuleRestartAllContainers,
+				ExitCodes: &podlife.ExitCodesRequirement{Operator: podlife.ExitCodeIn, Values: []int32{3}}}}
 		}
 		if !regularInit {
 			if rapid.Bool().Draw(t, name+"/liveness") {
@@ -61,12 +70,23 @@ func genScenario(t *rapid.T) scenario {
 		}
 		n := rapid.IntRange(1, 4).Draw(t, name+"/runs")
 		for i := 0; i < n; i++ {
-			s.runs[name] = append(s.runs[name], run{
+			exits := []int32{0, 1, 3}
+			if i > 0 && len(c.RestartPolicyRules) > 0 {
+				// Only a first run restarts everything: kubelet has no back-off for an in-place
+				// restart, so a rule matched by every run would loop as fast as the runs end.
+				exits = exits[:2]
+			}
+			r := run{
 				For:        time.Duration(rapid.IntRange(0, 120).Draw(t, name+"/for")) * time.Second,
-				Exit:       rapid.SampledFrom([]int32{0, 1, 3}).Draw(t, name+"/exit"),
+				Exit:       rapid.SampledFrom(exits).Draw(t, name+"/exit"),
 				IgnoreTerm: rapid.Bool().Draw(t, name+"/ignoreTerm"),
 				TermDelay:  time.Duration(rapid.IntRange(0, 10).Draw(t, name+"/termDelay")) * time.Second,
-			})
+			}
+			if rapid.IntRange(0, 4).Draw(t, name+"/unknown") == 0 {
+				// The runtime reports the instance in an unknown state (CONTAINER_UNKNOWN).
+				r.UnknownAfter = time.Duration(rapid.IntRange(1, 60).Draw(t, name+"/unknownAfter")) * time.Second
+			}
+			s.runs[name] = append(s.runs[name], r)
 		}
 		return c
 	}
@@ -82,6 +102,7 @@ func genScenario(t *rapid.T) scenario {
 	if rapid.Bool().Draw(t, "delete") {
 		s.deleteAt = rapid.IntRange(1, 500).Draw(t, "deleteAt")
 	}
+	s.noIP = rapid.SampledFrom([]int{0, 0, 1, 2}).Draw(t, "noIP")
 	return s
 }
 
@@ -98,6 +119,7 @@ func play(t *testing.T, s scenario) trace {
 		d.runs[k] = v
 	}
 	d.hookFor = s.hookFor
+	d.noIP = func(attempt int32) bool { return int(attempt) < s.noIP }
 	d.probes = func(c string, k probe.Kind, at time.Time) Outcome {
 		if f := s.failFrom[c]; f > 0 && !at.Before(sec(f)) {
 			return probe.FailureOutcome("failing")
@@ -110,6 +132,8 @@ func play(t *testing.T, s scenario) trace {
 	}
 	running := map[string]string{}  // container name -> running instance id
 	preStopped := map[string]bool{} // container id -> preStop asked for
+	noIP := map[string]bool{}       // sandboxes that came up without an IP
+	unknown := map[string]bool{}    // container ids the runtime reported in an unknown state
 	var terminal phase.Phase
 	restarts := map[string]int32{}
 	d.observe = func(rd Ready) {
@@ -118,6 +142,10 @@ func play(t *testing.T, s scenario) trace {
 		}
 		for _, a := range rd.Actions {
 			switch a.Type {
+			case CreateContainer:
+				if noIP[a.SandboxID] {
+					problem("%s created in sandbox %s, which has no IP", a.Container, a.SandboxID)
+				}
 			case StartContainer:
 				c := d.m.byName(a.Container)
 				if !c.init {
@@ -150,7 +178,9 @@ func play(t *testing.T, s scenario) trace {
 					}
 					for i := range d.m.ctrs {
 						o := &d.m.ctrs[i]
-						if _, runs := running[o.spec.Name]; runs && (!o.init || o == next) {
+						// An instance in an unknown state is not known to run: kubelet's stop
+						// order waits only for running containers.
+						if id, runs := running[o.spec.Name]; runs && !unknown[id] && (!o.init || o == next) {
 							problem("sidecar %s stopped while %s still runs", c.spec.Name, o.spec.Name)
 						}
 					}
@@ -170,12 +200,25 @@ func play(t *testing.T, s scenario) trace {
 		}
 		if st.Phase.IsTerminal() {
 			terminal = st.Phase
+			for _, c := range st.Conditions {
+				if c.Type == phase.AllContainersRestarting && c.Status == phase.ConditionTrue && s.deleteAt == 0 {
+					problem("phase %s while all containers restart in place", st.Phase)
+				}
+			}
 		}
 		for _, cs := range append(append([]phase.ContainerStatus{}, st.InitContainerStatuses...), st.ContainerStatuses...) {
 			if cs.RestartCount < restarts[cs.Name] {
 				problem("%s restartCount fell from %d to %d", cs.Name, restarts[cs.Name], cs.RestartCount)
 			}
 			restarts[cs.Name] = cs.RestartCount
+		}
+	}
+	d.onEvent = func(ev Event) {
+		if ev.Type == SandboxReady && ev.IP == "" {
+			noIP[ev.SandboxID] = true
+		}
+		if ev.Type == ContainerUnknown {
+			unknown[ev.ContainerID] = true
 		}
 	}
 	d.exited = func(ev Event) {

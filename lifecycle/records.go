@@ -21,6 +21,30 @@ const APIVersion = "podlife/v1"
 //	<Prefix>/nodes/<node>/status/<namespace>/<name>   StatusRecord: the status the agent reports
 //	<Prefix>/nodes/<node>/lease                        the node's liveness, under a store lease
 //
+// A pod is its UID, not its name. As the API server keeps one object per namespace/name and
+// checks a UID precondition on writes, the keys are by name, one pod at a time per name, and
+// every record carries the pod's UID (PodRef.UID):
+//   - Client.Bind creates a pod record only where none is (revision 0), and gives the pod a new
+//     UID when the caller gives none. A pod bound again under an earlier one's name (every
+//     StatefulSet does this) is another pod, with a life of its own.
+//   - Every write to a pod record is a compare-and-swap on the revision the writer read; a Client
+//     call whose ref has a UID acts only on the pod of that UID (*UIDMismatchError otherwise).
+//   - The agent removes a pod record only once that pod was asked to be deleted and has stopped,
+//     by a compare-and-swap on the revision of the record it acted on, never AnyRevision; if the
+//     record changed meanwhile it removes the new revision when it has seen it, and never a record
+//     of another UID. A forced deletion (Client.Delete with grace 0) is the record removed by the
+//     client: the agent then stops the pod and removes nothing.
+//   - A status record belongs to the UID in it. The agent writes a pod's status only while that
+//     pod holds its name: the first status of a new UID replaces whatever an earlier UID left
+//     there, and a pod whose name another UID took never writes again, so a late write of an old
+//     UID never lands on a new one. StatusRecord.Seq counts per UID. A restarted agent restores a
+//     pod from the status record only when its UID is the pod's; otherwise the pod starts afresh.
+//   - The runtime's containers and sandboxes carry the pod's UID: those of a UID that has no pod
+//     record (an old pod of the name) are orphans, stopped and removed.
+//
+// After a deletion the pod record goes and its last status stays, for whoever wants to read how
+// the pod ended, until a new pod of that name reports.
+//
 // The zero Keys uses the prefix "/podlife".
 type Keys struct {
 	Prefix string
@@ -69,8 +93,14 @@ type PodRecord struct {
 // Deletion is a request to delete a pod, as the API server's deletionTimestamp and
 // deletionGracePeriodSeconds.
 type Deletion struct {
+	// RequestedAt is when the first delete request came.
 	RequestedAt time.Time `json:"requestedAt"`
-	// GracePeriodSeconds is the delete request's grace; nil means the spec's.
+	// GracePeriodSeconds is the grace the pod gets: the first request's, defaulted to the spec's
+	// terminationGracePeriodSeconds, and lowered by every later request with a shorter one
+	// (Client.Delete stores it always, as the API server stores deletionGracePeriodSeconds). An
+	// agent gives it in full from when it sees it: a shorter one restarts the stop under way, and
+	// an agent restarted during the stop starts it again with it (kubelet's
+	// calculateEffectiveGracePeriod). nil, from other writers, means the spec's.
 	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
 }
 
@@ -79,8 +109,8 @@ type StatusRecord struct {
 	APIVersion string `json:"apiVersion"`
 	Pod        PodRef `json:"pod"`
 	Node       string `json:"node"`
-	// Seq grows with every status the agent reports for the pod, across agent restarts: a
-	// writer never replaces a record with a larger Seq.
+	// Seq grows with every status the agent reports for the pod (its UID), across agent
+	// restarts: a writer never replaces a record of the same UID with a larger Seq.
 	Seq uint64 `json:"seq"`
 	// Writer is who wrote the record: "" for the node's agent, or another writer such as a
 	// node-lease supervisor marking the pod Unknown. An agent always supersedes another writer's

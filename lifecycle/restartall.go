@@ -58,7 +58,7 @@ func (m *Machine) finishRestartAll() bool {
 	m.initDone = false
 	for ci := range m.ctrs {
 		c := &m.ctrs[ci]
-		c.final, c.forced = false, false
+		c.final, c.forced, c.ran = false, false, false
 		c.restartNow()
 		c.clearRetry()
 		if c.regularInit() {

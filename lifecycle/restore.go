@@ -66,17 +66,32 @@ type Observed struct {
 
 // Restore rebuilds the machine of a pod from its last persisted status and checkpoint and from
 // what the runtime has now, so that a restarted agent goes on without starting anything twice:
-//   - a container of the current instance that runs is adopted (probes start over, as kubelet's
-//     do after a restart; started and ready are kept from the status);
+//   - a container of the current instance that runs is adopted: started and ready stay as the
+//     status showed them (KEP-4781, the 1.35 default), probes run at once and then every period,
+//     and every result counts from there (probe.Resume);
 //   - one that was created but not started is started;
 //   - one that exited meanwhile is taken as that exit, and the restart policy and back-off apply;
+//   - one the runtime reports in an unknown state is handled as a ContainerUnknown event;
 //   - one the status shows alive that the runtime no longer has exited with 137,
 //     ContainerStatusUnknown;
 //   - restart counts and back-off curves are the persisted ones.
 //
-// If the checkpointed sandbox is not ready any more, the pod is set up again and gets a new
-// sandbox, with its init containers run again. A terminal pod stays terminal; its leftover
-// sandboxes are stopped.
+// If the current sandbox is not ready any more, the pod is set up again and gets a new sandbox,
+// with its init containers run again; if it is ready but has no IP (and the pod is not on the
+// host network), what runs in it is killed first (kubelet's podSandboxChanged). A terminal pod
+// stays terminal; its leftover sandboxes are stopped.
+//
+// The checkpoint may be empty, or miss containers, as for a node agent behind a Kubernetes API
+// server, which keeps none: kubelet itself derives everything from the API status and the
+// runtime. Then Restore infers what it can. The current sandbox is the newest the runtime has
+// (by attempt). A container's current instance is its newest in that sandbox, and its attempt
+// the larger of that instance's and the status's restartCount. An app container in that sandbox
+// means the pod had initialized, and a regular init container the runtime no longer has is then
+// taken as completed (as kubelet's convertToAPIContainerStatuses does). A container that exited
+// and that the runtime no longer has runs again only if its restart policy says so (kubelet would
+// start it again, having no status for it: podlife keeps the exit it persisted). A terminal phase
+// in the status stays. Crash-loop and image-pull back-off curves start over: kubelet keeps them
+// in memory only (its flowcontrol.Backoff), so a restarted kubelet starts them over too.
 func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkpoint, obs Observed, now time.Time, opts Options) (*Machine, error) {
 	start := status.StartTime
 	if start.IsZero() || start.After(now) {
@@ -95,13 +110,7 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	if len(cp.Pulls) > 0 {
 		m.moreOf().pulls = maps.Clone(cp.Pulls)
 	}
-	m.sandbox = sandbox{id: cp.Sandbox.ID, ip: cp.Sandbox.IP, attempt: cp.Sandbox.Attempt}
-	for _, sb := range obs.Sandboxes {
-		if sb.ID == cp.Sandbox.ID && sb.ID != "" && sb.Ready {
-			m.sandbox.ready = true
-			m.setup = setupDone
-		}
-	}
+	present := m.restoreSandbox(cp.Sandbox, obs.Sandboxes)
 	persisted := map[string]phase.ContainerStatus{}
 	for _, st := range status.InitContainerStatuses {
 		persisted[st.Name] = st
@@ -113,20 +122,27 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	for _, cc := range cp.Containers {
 		checkpointed[cc.Name] = cc
 	}
+	inferred := make([]bool, len(m.ctrs)) // no checkpoint for the container: infer its state
 	for ci := range m.ctrs {
 		c := &m.ctrs[ci]
 		if st, ok := persisted[c.spec.Name]; ok {
 			c.status = st
 			c.status.Image = c.spec.Image
 		}
-		cc := checkpointed[c.spec.Name]
+		cc, ok := checkpointed[c.spec.Name]
+		inferred[ci] = !ok
 		c.attempt = max(cc.Attempt, c.status.RestartCount)
 		c.setCrashLoop(cc.Crash)
 		c.final, c.succeeded = cc.Final, cc.Succeeded
+		c.ran = c.succeeded // a completed init container ran in the current sandbox
 		c.exit = lastExit(c.status)
 	}
-	if cp.Terminal != "" {
-		m.setTerminal(cp.Terminal)
+	terminal := cp.Terminal
+	if terminal == "" && status.Phase.IsTerminal() {
+		terminal = status.Phase
+	}
+	if terminal != "" {
+		m.setTerminal(terminal)
 		m.sandbox.stopped = true
 		for _, sb := range obs.Sandboxes {
 			m.emit(Action{Type: StopSandbox, SandboxID: sb.ID, Reason: "PodTerminated"})
@@ -135,12 +151,31 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 		m.refreshStatus()
 		return m, nil
 	}
+	if present && cp.Sandbox.ID == "" {
+		// Without a checkpoint: an app container in the current sandbox says the pod initialized.
+		for _, o := range obs.Containers {
+			if o.SandboxID == m.sandbox.id && m.isApp(o.Name) {
+				m.initDone = true
+			}
+		}
+	}
+	var unknown []*ctr
 	for ci := range m.ctrs {
 		c := &m.ctrs[ci]
-		m.adopt(c, obs.Containers)
+		switch m.adopt(c, obs.Containers, present, inferred[ci]) {
+		case adoptedUnknown:
+			unknown = append(unknown, c)
+		case notAdopted:
+			if inferred[ci] {
+				m.inferIdle(c, obs.Containers)
+			}
+		}
+	}
+	for _, c := range unknown { // once every container is in place: the phase decides (containerUnknown)
+		m.containerUnknown(c)
 	}
 	for _, sb := range obs.Sandboxes {
-		if sb.ID != m.sandbox.id || !m.sandbox.ready {
+		if sb.ID != m.sandbox.id {
 			m.emit(Action{Type: StopSandbox, SandboxID: sb.ID, Reason: "SandboxChanged"})
 		}
 	}
@@ -148,6 +183,92 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	m.sync()
 	return m, nil
 }
+
+// restoreSandbox finds the pod's current sandbox: the checkpoint's, or without one the newest
+// the runtime has. It reports whether that sandbox is up, so that its containers may run: then
+// the pod's setup is done, and the sandbox is ready unless it has no IP (and the pod is not on the
+// host network), which makes it broken (kubelet's podSandboxChanged).
+func (m *Machine) restoreSandbox(cp SandboxCheckpoint, obs []SandboxInfo) bool {
+	m.sandbox = sandbox{id: cp.ID, ip: cp.IP, attempt: cp.Attempt}
+	var cur *SandboxInfo
+	for i := range obs {
+		sb := &obs[i]
+		switch {
+		case cp.ID != "":
+			if sb.ID == cp.ID {
+				cur = sb
+			}
+		case cur == nil || sb.Attempt > cur.Attempt || (sb.Attempt == cur.Attempt && sb.Ready && !cur.Ready):
+			cur = sb
+		}
+	}
+	if cur == nil || cur.ID == "" {
+		return false
+	}
+	m.sandbox.id, m.sandbox.ip = cur.ID, cur.IP
+	if cp.ID == "" {
+		m.sandbox.attempt = cur.Attempt
+	}
+	if !cur.Ready {
+		return false
+	}
+	m.setup = setupDone
+	if cur.IP == "" && !m.spec.HostNetwork {
+		m.record(Normal, "SandboxChanged", "", messageSandboxChanged)
+		return true
+	}
+	m.sandbox.ready = true
+	if cur.IP != "" {
+		m.podIP = cur.IP
+	}
+	return true
+}
+
+// isApp reports whether name is an app container of the pod.
+func (m *Machine) isApp(name string) bool {
+	for ci := int(m.nInit); ci < len(m.ctrs); ci++ {
+		if m.ctrs[ci].spec.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// inferIdle decides, without a checkpoint, what follows for a container the runtime has no
+// instance of in the current sandbox. Its next instance comes after the newest the runtime has
+// in any sandbox of the pod (kubelet: that one's restartCount + 1). A regular init container is
+// completed when an app container exists in the current sandbox (the pod initialized). A
+// container whose status shows an exit runs again only if its restart policy says so; a sidecar
+// always does.
+func (m *Machine) inferIdle(c *ctr, all []ContainerInfo) {
+	for i := range all {
+		if o := &all[i]; o.Name == c.spec.Name && o.Attempt >= c.attempt {
+			c.attempt = o.Attempt + 1
+		}
+	}
+	if c.regularInit() && m.initDone {
+		c.succeeded, c.ran = true, true
+		if t := c.status.State.Terminated; t == nil || t.ExitCode != 0 {
+			// kubelet's convertToAPIContainerStatuses shows it so.
+			st := phase.Exited(c.status, phase.TerminatedState{Reason: phase.ReasonCompleted, Message: messageInitTreatedAsExited})
+			st.Ready = true
+			m.setStatus(c, st)
+			c.exit = c.status.State.Terminated
+		}
+		return
+	}
+	if c.exit == nil || c.sidecar || c.stage != idle {
+		return
+	}
+	if c.regularInit() && c.exit.ExitCode == 0 {
+		return // ran in an earlier sandbox: it runs again in this one
+	}
+	c.final = !restart.WillRestart(m.spec.RestartPolicy, c.spec, c.exit.ExitCode)
+}
+
+// messageInitTreatedAsExited is kubelet's message on a regular init container the runtime no
+// longer has, in a pod that has initialized.
+const messageInitTreatedAsExited = "Unable to get init container status from container runtime and pod has been initialized, treat it as exited normally"
 
 // lastExit is how the container's last instance ended, as its status shows it.
 func lastExit(st phase.ContainerStatus) *phase.TerminatedState {
@@ -160,15 +281,25 @@ func lastExit(st phase.ContainerStatus) *phase.TerminatedState {
 	return nil
 }
 
-// adopt matches c with the runtime's instance of its current attempt.
-func (m *Machine) adopt(c *ctr, all []ContainerInfo) {
+// adoption is what adopt made of a container.
+type adoption uint8
+
+const (
+	notAdopted     adoption = iota // no instance of it runs in the current sandbox
+	adopted                        // its instance runs, was created or exited meanwhile
+	adoptedUnknown                 // its instance is in an unknown state (see containerUnknown)
+)
+
+// adopt matches c with the runtime's instance of it in the current sandbox (present: that
+// sandbox is up): the checkpointed attempt, or without a checkpoint (inferred) the newest.
+func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) adoption {
 	var cur *ContainerInfo
 	for i := range all {
 		o := &all[i]
-		if o.Name != c.spec.Name || (m.sandbox.ready && o.SandboxID != m.sandbox.id) {
+		if !present || o.Name != c.spec.Name || o.SandboxID != m.sandbox.id {
 			continue
 		}
-		if o.ID == c.status.ContainerID || o.Attempt == c.attempt {
+		if inferred || o.ID == c.status.ContainerID || o.Attempt == c.attempt {
 			if cur == nil || o.Attempt > cur.Attempt {
 				cur = o
 			}
@@ -176,26 +307,27 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo) {
 	}
 	// The status shows an instance alive: Running, or created and waiting to start.
 	shownAlive := c.status.ContainerID != "" && (c.status.State.Running != nil || (c.status.State.Waiting != nil && c.status.State.Waiting.Reason == ""))
-	if cur != nil && cur.State == ContainerStateExited && cur.ID != c.status.ContainerID && c.exit != nil && !shownAlive {
+	if cur != nil && cur.State == ContainerStateExited && cur.ID != c.status.ContainerID && c.exit != nil && !shownAlive && !inferred {
 		cur = nil // an old instance whose exit the status already holds
 	}
-	if cur == nil || !m.sandbox.ready {
+	if cur == nil {
 		if shownAlive {
 			c.id = c.status.ContainerID
 			c.stage = running
 			m.exited(c, phase.TerminatedState{ExitCode: phase.ExitCodeStatusUnknown, Reason: phase.ReasonContainerStatusUnknown,
 				Message: phase.MessageContainerVanished, FinishedAt: m.now, ContainerID: c.id})
 		}
-		return
+		return notAdopted
 	}
 	c.id = cur.ID
-	c.attempt = cur.Attempt
+	c.attempt = cur.Attempt // the runtime's number, which kubelet shows as restartCount too
+	c.ran = true
 	switch cur.State {
 	case ContainerStateCreated:
 		c.stage = starting
 		st := c.status
 		st.State = phase.State{Waiting: &phase.WaitingState{}}
-		st.ContainerID, st.RestartCount = cur.ID, cur.Attempt
+		st.ContainerID, st.RestartCount = cur.ID, c.attempt
 		m.setStatus(c, st)
 		m.emit(Action{Type: StartContainer, Container: c.spec.Name, ContainerID: c.id})
 	case ContainerStateRunning, ContainerStateExited:
@@ -203,13 +335,17 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo) {
 		if cur.State == ContainerStateExited {
 			m.exited(c, exitOf(cur, c, m.startedAt(c), m.now))
 		}
-	default:
-		c.id = ""
+	default: // unknown: it may run; containerUnknown decides once all are in place
+		c.stage = running
+		m.setStartedAt(c, cur.StartedAt)
+		return adoptedUnknown
 	}
+	return adopted
 }
 
-// adoptRunning takes over a running instance: probes start over from its start time, started
-// and ready stay as the status showed them.
+// adoptRunning takes over a running instance: started and ready stay as the status showed them
+// (KEP-4781), the probes go on from there (probe.Resume): they run at once and then every period,
+// without making up for the ticks before now, and every result counts.
 func (m *Machine) adoptRunning(c *ctr, o *ContainerInfo) {
 	c.stage = running
 	startedAt := o.StartedAt
@@ -219,18 +355,24 @@ func (m *Machine) adoptRunning(c *ctr, o *ContainerInfo) {
 	m.setStartedAt(c, startedAt)
 	st := c.status
 	if st.State.Running == nil || st.ContainerID != o.ID {
-		st = phase.RunningAgain(c.status, startedAt, o.Attempt)
+		st = phase.RunningAgain(c.status, startedAt, c.attempt)
 	}
-	st.ContainerID = o.ID
+	st.ContainerID, st.RestartCount = o.ID, c.attempt
 	for _, k := range probeKinds {
-		if c.hasProbe[k] {
-			*c.tracker(k) = probe.NewTracker(k, probe.For(c.spec, k), c.id, startedAt)
+		if !c.hasProbe[k] {
+			continue
 		}
+		kept := k.InitialResult()
+		switch {
+		case k == probe.Readiness && st.Ready:
+			kept = probe.Success
+		case k == probe.Startup && st.IsStarted():
+			kept = probe.Success
+		}
+		*c.tracker(k) = probe.Resume(k, probe.For(c.spec, k), c.id, startedAt, m.now, kept)
 	}
 	if st.IsStarted() || !c.hasProbe[probe.Startup] {
-		ready := st.Ready
 		m.markStarted(c, &st)
-		st.Ready = ready || !c.hasProbe[probe.Readiness]
 	}
 	m.setStatus(c, st)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/phase"
+	"github.com/podlife/podlife/probe"
 )
 
 // restored runs spec with the driver until `until`, then rebuilds the machine from its status,
@@ -122,4 +123,279 @@ func TestRestoreATerminalPodStaysTerminal(t *testing.T) {
 	assert.True(t, m.Stopped())
 	assert.Equal(t, []string{"StopSandbox sandbox=sb0 reason=PodTerminated"}, actionTypes(rd), "a leftover sandbox is removed")
 	assert.ErrorIs(t, m.Step(Event{Type: SetupDone, At: sec(61)}), ErrStale)
+}
+
+func execProbeSpec(period, failures int32) *podlife.Probe {
+	return &podlife.Probe{ProbeHandler: podlife.ProbeHandler{Exec: &podlife.ExecAction{Command: []string{"check"}}},
+		PeriodSeconds: period, FailureThreshold: failures}
+}
+
+// probeActions are the RunProbe actions of rd.
+func probeActions(rd Ready) []Action {
+	var out []Action
+	for _, a := range rd.Actions {
+		if a.Type == RunProbe {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// TestRestoreKeptReadyIsNotExempt: SEMANTICS "Agent restart": a ready flag kept from before the
+// restart (KEP-4781) is cleared by failureThreshold failing readiness probes in a row after it.
+func TestRestoreKeptReadyIsNotExempt(t *testing.T) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1", ReadinessProbe: execProbeSpec(10, 3)}}}
+	d := newDriver(t, spec)
+	m, rd := restored(t, d, sec(50), sec(95), Observed{
+		Sandboxes:  []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "app-0", SandboxID: "sb0", Name: "app", State: ContainerStateRunning, StartedAt: t0}},
+	})
+	require.True(t, m.Status().ContainerStatuses[0].Ready, "ready is kept")
+	var ready []bool
+	for i := 0; i < 4; i++ {
+		probes := probeActions(rd)
+		require.Len(t, probes, 1, "one run per period, at %v", rd.Deadline)
+		at := sec(95 + 10*i)
+		m.Advance()
+		require.NoError(t, m.Step(Event{Type: ProbeResult, At: at, ContainerID: "app-0", Probe: probe.Readiness, Outcome: probe.FailureOutcome("down")}))
+		ready = append(ready, m.Status().ContainerStatuses[0].Ready)
+		rd = m.Ready()
+		if i < 3 {
+			assert.Equal(t, sec(105+10*i), rd.Deadline, "the next run a period later")
+			m.Advance()
+			require.NoError(t, m.Step(Event{Type: Tick, At: rd.Deadline}))
+			rd = m.Ready()
+		}
+	}
+	assert.Equal(t, []bool{true, true, false, false}, ready, "the third failure in a row clears ready (failureThreshold 3)")
+	assert.NotEqual(t, phase.ConditionTrue, condition(m.Status(), phase.PodReady), "the pod is not Ready any more")
+}
+
+func condition(st phase.PodStatus, t phase.ConditionType) phase.ConditionStatus {
+	for _, c := range st.Conditions {
+		if c.Type == t {
+			return c.Status
+		}
+	}
+	return ""
+}
+
+// TestRestoreStartupProbeRunsOnce: SEMANTICS "Probes": a probe never catches up on missed ticks,
+// also after a restart of the agent: an adopted container's startup probe runs once at the
+// restart, then a period later.
+func TestRestoreStartupProbeRunsOnce(t *testing.T) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1", StartupProbe: execProbeSpec(10, 30)}}}
+	d := newDriver(t, spec)
+	d.probes = func(string, probe.Kind, time.Time) Outcome { return probe.FailureOutcome("not yet") }
+	m, rd := restored(t, d, sec(50), sec(95), Observed{
+		Sandboxes:  []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "app-0", SandboxID: "sb0", Name: "app", State: ContainerStateRunning, StartedAt: t0}},
+	})
+	require.False(t, m.Status().ContainerStatuses[0].IsStarted())
+	assert.Equal(t, []string{"RunProbe container=app id=app-0 probe=Startup"}, actionTypes(rd), "at once at the restart")
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: ProbeResult, At: sec(95), ContainerID: "app-0", Probe: probe.Startup, Outcome: probe.FailureOutcome("not yet")}))
+	rd = m.Ready()
+	assert.Empty(t, probeActions(rd), "not a second time at the same instant")
+	assert.Equal(t, sec(105), rd.Deadline)
+}
+
+// TestRestoreInitContainersFromTheLastThatRan: SEMANTICS "Init containers and sidecars", for a
+// pod rebuilt by Restore: decided from the furthest init container that ran in the sandbox, with
+// and without an app container created in it, with and without a checkpoint.
+func TestRestoreInitContainersFromTheLastThatRan(t *testing.T) {
+	spec := podlife.PodSpec{
+		InitContainers: []podlife.Container{{Name: "proxy", Image: "envoy:1", RestartPolicy: policy(podlife.RestartAlways)}, {Name: "migrate", Image: "busybox:1"}},
+		Containers:     []podlife.Container{{Name: "app", Image: "nginx:1"}},
+	}
+	proxyExited := ContainerInfo{ID: "proxy-0", SandboxID: "sb0", Name: "proxy", State: ContainerStateExited, StartedAt: t0, FinishedAt: sec(8), ExitCode: 1}
+	migrateDone := ContainerInfo{ID: "migrate-0", SandboxID: "sb0", Name: "migrate", State: ContainerStateExited, StartedAt: t0, FinishedAt: sec(5)}
+	appRunning := ContainerInfo{ID: "app-0", SandboxID: "sb0", Name: "app", State: ContainerStateRunning, StartedAt: sec(5)}
+	withCheckpoint := Checkpoint{Sandbox: SandboxCheckpoint{ID: "sb0", IP: "10.1.0.2"}, Containers: []ContainerCheckpoint{
+		{Name: "proxy"}, {Name: "migrate", Succeeded: true}, {Name: "app"}}}
+	cases := []struct {
+		name       string
+		cp         Checkpoint
+		containers []ContainerInfo
+		want       []string
+	}{
+		{"app container created: the exited sidecar restarts, the app container is adopted", Checkpoint{},
+			[]ContainerInfo{proxyExited, migrateDone, appRunning}, []string{"PullImage container=proxy image=envoy:1 policy=IfNotPresent"}},
+		{"no app container yet: the last init container is done, so the app starts while the sidecar restarts", Checkpoint{},
+			[]ContainerInfo{proxyExited, migrateDone},
+			[]string{"PullImage container=proxy image=envoy:1 policy=IfNotPresent", "PullImage container=app image=nginx:1 policy=IfNotPresent"}},
+		{"app container created, checkpointed", withCheckpoint,
+			[]ContainerInfo{proxyExited, migrateDone, appRunning}, []string{"PullImage container=proxy image=envoy:1 policy=IfNotPresent"}},
+		{"no app container yet, checkpointed", withCheckpoint, []ContainerInfo{proxyExited, migrateDone},
+			[]string{"PullImage container=proxy image=envoy:1 policy=IfNotPresent", "PullImage container=app image=nginx:1 policy=IfNotPresent"}},
+		{"app container created, the completed init container removed: it counts as done", Checkpoint{},
+			[]ContainerInfo{proxyExited, appRunning}, []string{"PullImage container=proxy image=envoy:1 policy=IfNotPresent"}},
+		{"only the sidecar ran: it restarts; migrate waits until it is started", Checkpoint{},
+			[]ContainerInfo{proxyExited}, []string{"PullImage container=proxy image=envoy:1 policy=IfNotPresent"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, phase.PodStatus{StartTime: t0}, tc.cp,
+				Observed{Sandboxes: []SandboxInfo{sandboxUp()}, Containers: tc.containers}, sec(20), Options{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, actionTypes(m.Ready()))
+		})
+	}
+}
+
+// TestRestoreWithoutCheckpoint: a node agent behind a Kubernetes API server keeps no checkpoint;
+// Restore infers from the status and the runtime, starts nothing twice and adopts what runs.
+func TestRestoreWithoutCheckpoint(t *testing.T) {
+	ref := PodRef{Namespace: "default", Name: "pod", UID: "uid"}
+	app := podlife.Container{Name: "app", Image: "busybox:1"}
+	running := func(id string, attempt int32, ready bool) phase.ContainerStatus {
+		tr := true
+		return phase.ContainerStatus{Name: "app", State: phase.State{Running: &phase.RunningState{StartedAt: sec(30)}},
+			Started: &tr, Ready: ready, RestartCount: attempt, ContainerID: id, Image: "busybox:1"}
+	}
+	t.Run("adopts the running instance of the newest sandbox and stops the older one", func(t *testing.T) {
+		spec := podlife.PodSpec{Containers: []podlife.Container{app}}
+		m, err := Restore(ref, spec, phase.PodStatus{Phase: phase.Running, StartTime: t0, PodIP: "10.1.0.9",
+			ContainerStatuses: []phase.ContainerStatus{running("app-2", 2, true)}}, Checkpoint{},
+			Observed{
+				Sandboxes: []SandboxInfo{{ID: "sb0", Attempt: 0}, {ID: "sb1", Attempt: 1, IP: "10.1.0.9", Ready: true}},
+				Containers: []ContainerInfo{
+					{ID: "app-1", SandboxID: "sb0", Name: "app", Attempt: 1, State: ContainerStateExited, StartedAt: sec(5), FinishedAt: sec(20), ExitCode: 1},
+					{ID: "app-2", SandboxID: "sb1", Name: "app", Attempt: 2, State: ContainerStateRunning, StartedAt: sec(30)},
+				}}, sec(60), Options{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"StopSandbox sandbox=sb0 reason=SandboxChanged"}, actionTypes(m.Ready()), "nothing is created or started")
+		cp := m.Checkpoint()
+		assert.Equal(t, SandboxCheckpoint{ID: "sb1", IP: "10.1.0.9", Attempt: 1}, cp.Sandbox)
+		assert.Equal(t, int32(2), cp.Containers[0].Attempt)
+		st := m.Status()
+		assert.Equal(t, phase.Running, st.Phase)
+		assert.True(t, st.ContainerStatuses[0].Ready)
+		assert.Equal(t, "app-2", st.ContainerStatuses[0].ContainerID)
+	})
+	t.Run("an instance that exited meanwhile restarts at once: back-off starts over, as kubelet's in-memory back-off does", func(t *testing.T) {
+		spec := podlife.PodSpec{Containers: []podlife.Container{app}}
+		waiting := phase.ContainerStatus{Name: "app", State: phase.State{Waiting: &phase.WaitingState{Reason: phase.ReasonCrashLoopBackOff}},
+			LastTerminationState: phase.State{Terminated: &phase.TerminatedState{ExitCode: 1, Reason: "Error", FinishedAt: sec(13)}},
+			RestartCount:         2, ContainerID: "app-2"}
+		m, err := Restore(ref, spec, phase.PodStatus{Phase: phase.Running, StartTime: t0, ContainerStatuses: []phase.ContainerStatus{waiting}}, Checkpoint{},
+			Observed{Sandboxes: []SandboxInfo{sandboxUp()}, Containers: []ContainerInfo{
+				{ID: "app-3", SandboxID: "sb0", Name: "app", Attempt: 3, State: ContainerStateExited, StartedAt: sec(33), FinishedAt: sec(34), ExitCode: 1}}},
+			sec(41), Options{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"PullImage container=app image=busybox:1 policy=IfNotPresent"}, actionTypes(m.Ready()))
+		m.Advance()
+		require.NoError(t, m.Step(Event{Type: ImagePulled, At: sec(41), Container: "app"}))
+		assert.Equal(t, "CreateContainer container=app attempt=4 sandbox=sb0", m.Ready().Actions[0].String(), "after the newest instance")
+	})
+	t.Run("a container whose restart policy says no does not run again, though the runtime lost its instance", func(t *testing.T) {
+		spec := podlife.PodSpec{RestartPolicy: podlife.RestartNever, Containers: []podlife.Container{app, {Name: "web", Image: "nginx:1"}}}
+		done := phase.ContainerStatus{Name: "app", State: phase.State{Terminated: &phase.TerminatedState{ExitCode: 0, Reason: "Completed", FinishedAt: sec(10)}}, ContainerID: "app-0"}
+		web := running("web-0", 0, true)
+		web.Name = "web"
+		m, err := Restore(ref, spec, phase.PodStatus{Phase: phase.Running, StartTime: t0, ContainerStatuses: []phase.ContainerStatus{done, web}}, Checkpoint{},
+			Observed{Sandboxes: []SandboxInfo{sandboxUp()}, Containers: []ContainerInfo{
+				{ID: "web-0", SandboxID: "sb0", Name: "web", State: ContainerStateRunning, StartedAt: sec(30)}}},
+			sec(60), Options{})
+		require.NoError(t, err)
+		assert.Empty(t, actionTypes(m.Ready()))
+		assert.Equal(t, phase.Running, m.Status().Phase)
+	})
+	t.Run("a regular init container the runtime no longer has counts as done once an app container exists", func(t *testing.T) {
+		spec := podlife.PodSpec{InitContainers: []podlife.Container{{Name: "migrate", Image: "busybox:1"}}, Containers: []podlife.Container{app}}
+		m, err := Restore(ref, spec, phase.PodStatus{StartTime: t0}, Checkpoint{},
+			Observed{Sandboxes: []SandboxInfo{sandboxUp()}, Containers: []ContainerInfo{
+				{ID: "app-0", SandboxID: "sb0", Name: "app", State: ContainerStateRunning, StartedAt: sec(30)}}},
+			sec(60), Options{})
+		require.NoError(t, err)
+		assert.Empty(t, actionTypes(m.Ready()))
+		assert.Equal(t, phase.Running, m.Status().Phase)
+		assert.True(t, m.Checkpoint().Containers[0].Succeeded)
+	})
+	t.Run("a created instance is started, not created again", func(t *testing.T) {
+		spec := podlife.PodSpec{Containers: []podlife.Container{app}}
+		m, err := Restore(ref, spec, phase.PodStatus{StartTime: t0}, Checkpoint{},
+			Observed{Sandboxes: []SandboxInfo{sandboxUp()}, Containers: []ContainerInfo{
+				{ID: "app-1", SandboxID: "sb0", Name: "app", Attempt: 1, State: ContainerStateCreated}}},
+			sec(5), Options{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"StartContainer container=app id=app-1"}, actionTypes(m.Ready()))
+		assert.Equal(t, int32(1), m.Status().ContainerStatuses[0].RestartCount)
+	})
+	t.Run("no sandbox: a new one after the newest the runtime had, the next instance after the newest it had", func(t *testing.T) {
+		spec := podlife.PodSpec{Containers: []podlife.Container{app}}
+		m, err := Restore(ref, spec, phase.PodStatus{StartTime: t0}, Checkpoint{},
+			Observed{Sandboxes: []SandboxInfo{{ID: "sb2", Attempt: 2}}, Containers: []ContainerInfo{
+				{ID: "app-3", SandboxID: "sb2", Name: "app", Attempt: 3, State: ContainerStateExited, ExitCode: 137}}},
+			sec(60), Options{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"SetupPod"}, actionTypes(m.Ready()))
+		m.Advance()
+		require.NoError(t, m.Step(Event{Type: SetupDone, At: sec(60)}))
+		assert.Equal(t, []string{"StopSandbox sandbox=sb2 reason=SandboxChanged", "RunSandbox attempt=3"}, actionTypes(m.Ready()))
+		assert.Equal(t, int32(4), m.Checkpoint().Containers[0].Attempt)
+	})
+	t.Run("a terminal phase in the status stays", func(t *testing.T) {
+		spec := podlife.PodSpec{RestartPolicy: podlife.RestartNever, Containers: []podlife.Container{app}}
+		m, err := Restore(ref, spec, phase.PodStatus{Phase: phase.Succeeded, StartTime: t0}, Checkpoint{},
+			Observed{Sandboxes: []SandboxInfo{sandboxUp()}}, sec(60), Options{})
+		require.NoError(t, err)
+		assert.True(t, m.Stopped())
+		assert.Equal(t, []string{"StopSandbox sandbox=sb0 reason=PodTerminated"}, actionTypes(m.Ready()))
+	})
+}
+
+// TestRestoreContainerInAnUnknownState: the runtime lists the current instance in an unknown
+// state: it is handled as a ContainerUnknown event (SEMANTICS "Restart policy and back-off").
+func TestRestoreContainerInAnUnknownState(t *testing.T) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	d := newDriver(t, spec)
+	m, rd := restored(t, d, sec(50), sec(60), Observed{
+		Sandboxes:  []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "app-0", SandboxID: "sb0", Name: "app", State: ContainerStateUnknown, StartedAt: t0}},
+	})
+	assert.Equal(t, []string{"StopContainer container=app id=app-0 timeout=30s"}, actionTypes(rd))
+	require.Len(t, rd.Records, 1)
+	assert.Equal(t, `Normal Killing container=app "Container is in \"unknown\" state, try killing it before restart"`, rd.Records[0].String())
+	cs := m.Status().ContainerStatuses[0]
+	require.NotNil(t, cs.State.Terminated)
+	assert.Equal(t, phase.ReasonContainerStatusUnknown, cs.State.Terminated.Reason)
+	assert.Equal(t, int32(1), cs.RestartCount)
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: ContainerExited, At: sec(61), ContainerID: "app-0", ExitCode: 143, Signal: 15}))
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: ImagePulled, At: sec(61), Container: "app"}))
+	assert.Equal(t, "CreateContainer container=app attempt=1 sandbox=sb0", m.Ready().Actions[0].String(), "a new instance")
+}
+
+// TestRestoreSandboxWithoutIP: a ready sandbox without an IP is broken (kubelet's
+// podSandboxChanged): what runs in it is killed, then a new sandbox with attempt + 1.
+func TestRestoreSandboxWithoutIP(t *testing.T) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	for _, cp := range []struct {
+		name string
+		cp   func(d *driver) Checkpoint
+	}{{"checkpointed", func(d *driver) Checkpoint { return d.m.Checkpoint() }}, {"without a checkpoint", func(*driver) Checkpoint { return Checkpoint{} }}} {
+		t.Run(cp.name, func(t *testing.T) {
+			d := newDriver(t, spec)
+			d.runUntil(sec(50))
+			m, err := Restore(d.m.Ref(), *d.m.Spec(), d.m.Status(), cp.cp(d), Observed{
+				Sandboxes:  []SandboxInfo{{ID: "sb0", Ready: true}},
+				Containers: []ContainerInfo{{ID: "app-0", SandboxID: "sb0", Name: "app", State: ContainerStateRunning, StartedAt: t0}},
+			}, sec(60), Options{})
+			require.NoError(t, err)
+			rd := m.Ready()
+			assert.Equal(t, []string{"StopContainer container=app id=app-0 timeout=30s"}, actionTypes(rd), "the pod is killed first")
+			var records []string
+			for _, r := range rd.Records {
+				records = append(records, r.String())
+			}
+			assert.Equal(t, []string{`Normal SandboxChanged "Pod sandbox changed, it will be killed and re-created."`,
+				`Normal Killing container=app "Stopping container app"`}, records)
+			assert.NotEqual(t, phase.ConditionTrue, condition(m.Status(), phase.PodReadyToStartContainers))
+			m.Advance()
+			require.NoError(t, m.Step(Event{Type: ContainerExited, At: sec(61), ContainerID: "app-0", ExitCode: 143, Signal: 15}))
+			assert.Equal(t, []string{"StopSandbox sandbox=sb0 reason=SandboxChanged", "RunSandbox attempt=1"}, actionTypes(m.Ready()))
+		})
+	}
 }

@@ -49,8 +49,8 @@ type Runtime interface {
 	ListSandboxes(ctx context.Context) ([]SandboxInfo, error)
 	// ListContainers lists every container the runtime has, for recovery.
 	ListContainers(ctx context.Context) ([]ContainerInfo, error)
-	// Events streams what the runtime notices on its own: container exits (each at least once)
-	// and lost sandboxes. The channel is closed when ctx ends. A runtime without an event
+	// Events streams what the runtime notices on its own: container exits (each at least once),
+	// containers in an unknown state and lost sandboxes. The channel is closed when ctx ends. A runtime without an event
 	// stream relists behind this method.
 	Events(ctx context.Context) (<-chan RuntimeEvent, error)
 }
@@ -129,6 +129,9 @@ const (
 	RuntimeContainerExited RuntimeEventType = iota + 1
 	// RuntimeSandboxLost: Sandbox is no longer ready.
 	RuntimeSandboxLost
+	// RuntimeContainerUnknown: Container is in an unknown state (CRI's CONTAINER_UNKNOWN); the
+	// machine kills it before it starts a replacement (see ContainerUnknown).
+	RuntimeContainerUnknown
 )
 
 // RuntimeEvent is something the runtime noticed on its own.

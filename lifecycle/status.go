@@ -344,12 +344,16 @@ func (cs *condState) keep(conds []phase.Condition, base time.Time) {
 	*cs.texts = texts
 }
 
-// restarting reports whether a container will run again: one being prepared or started, or one
-// that exited and waits for its next start.
+// restarting reports whether a container will run again: one being prepared or started, one
+// that exited and waits for its next start, or one in an unknown state being killed before its
+// replacement (kubelet kills and starts in one sync, and reports the phase after).
 func (m *Machine) restarting() bool {
 	for ci := range m.ctrs {
 		c := &m.ctrs[ci]
 		if c.inFlight() || c.stage == starting || c.stage == postStart || (c.stage == idle && c.exit != nil && !c.final && !c.succeeded) {
+			return true
+		}
+		if c.stage == stopping && c.rare != nil && c.rare.unknown {
 			return true
 		}
 	}

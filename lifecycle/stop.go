@@ -6,6 +6,7 @@ import (
 
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
+	"github.com/podlife/podlife/restart"
 	"github.com/podlife/podlife/termination"
 )
 
@@ -181,6 +182,31 @@ func (m *Machine) tickStops() {
 	}
 }
 
+// preStopOutlives reports whether c's preStop hook, in the pod's stop, is still running after
+// its container exited: a sleep handler runs in the agent, not in the container, so it goes on
+// (kubelet's killContainer waits for it) and the sidecars' turn waits for it too.
+func (m *Machine) preStopOutlives(c *ctr) bool {
+	if m.stop == nil || c.killing() != nil {
+		return false
+	}
+	p, ok := m.stop.plan.Plan(c.spec.Name)
+	return ok && p.Exited && p.PreStopRunning
+}
+
+// preStopEndsWithExit ends c's preStop hook in the pod's stop when its container exits while
+// the hook runs, unless the hook is a sleep: an exec or HTTP handler fails at once against a
+// container that is gone (kubelet's executePreStopHook returns), so the stop of c is over.
+func (m *Machine) preStopEndsWithExit(c *ctr) {
+	if m.stop == nil || c.spec.Lifecycle == nil || c.spec.Lifecycle.PreStop == nil || c.spec.Lifecycle.PreStop.Sleep != nil {
+		return
+	}
+	if p, ok := m.stop.plan.Plan(c.spec.Name); ok && p.PreStopRunning {
+		if acts, err := m.stop.plan.PreStopDone(c.spec.Name, m.now); err == nil {
+			m.stopActions(acts)
+		}
+	}
+}
+
 // stopActions turns the termination plan's steps into runtime actions. SIGKILL needs no action:
 // the runtime sends it when StopContainer's timeout runs out.
 func (m *Machine) stopActions(acts []termination.Action) {
@@ -249,4 +275,61 @@ func (m *Machine) releaseSandbox() {
 	if m.sandbox.id != "" || m.sandbox.creating {
 		m.emit(Action{Type: StopSandbox, SandboxID: m.sandbox.id})
 	}
+}
+
+// containerUnknown handles the runtime reporting c's instance in an unknown state (CRI's
+// CONTAINER_UNKNOWN), as kubelet does:
+//   - the status (convertToAPIContainerStatuses): a container last shown Running is Terminated
+//     with reason ContainerStatusUnknown, exit 137 and its restartCount one up; any other is
+//     Waiting with no reason;
+//   - if the pod's phase with that status is Succeeded or Failed, the pod is finished (SyncPod
+//     stops before computePodActions): nothing restarts and the instance is left to the sandbox's
+//     stop, as kubelet's pod kill stops only running containers;
+//   - a regular init container in an unknown state counts as failed (isInitContainerFailed): when
+//     it would not restart after a failure, the pod fails and nothing more starts; its status is
+//     then Terminated ContainerStatusUnknown even when it was not running, so that the phase says
+//     Failed;
+//   - otherwise it is killed (computePodActions, computeInitContainerActions: reason Unknown,
+//     preStop and the pod's grace apply) and a new instance replaces it at once, whatever the
+//     restart policy.
+func (m *Machine) containerUnknown(c *ctr) {
+	st := c.status
+	wasRunning := st.State.Running != nil
+	failedInit := c.regularInit() && !restart.WillRestart(m.spec.RestartPolicy, c.spec, phase.ExitCodeStatusUnknown)
+	if wasRunning || failedInit {
+		st = phase.Exited(st, phase.TerminatedState{ExitCode: phase.ExitCodeStatusUnknown,
+			Reason: phase.ReasonContainerStatusUnknown, Message: phase.MessageContainerNotLocated})
+		if wasRunning {
+			st.RestartCount++
+		}
+	} else {
+		st.State = phase.State{Waiting: &phase.WaitingState{}}
+		st.Ready = false
+		f := false
+		st.Started = &f
+	}
+	m.setStatus(c, st)
+	for i := range c.probes { // kubelet probes only running containers
+		c.probes[i].ContainerExited(m.now)
+	}
+	if failedInit || (wasRunning && m.finishedWith()) {
+		c.stage = idle
+		m.retire(c)
+		c.exit = c.status.State.Terminated
+		c.final, c.succeeded = true, false
+		return
+	}
+	what := "Container"
+	if c.init {
+		what = "Init container"
+	}
+	c.more().unknown = true
+	m.killContainer(c, what+` is in "unknown" state, try killing it before restart`, "", nil)
+}
+
+// finishedWith reports whether the containers' statuses as they are make the pod Succeeded or
+// Failed (kubelet's getPhase), which ends it.
+func (m *Machine) finishedWith() bool {
+	init, apps := m.statusLists()
+	return phase.ComputeInSpecOrder(m.spec, init, apps, false, m.initDone).IsTerminal()
 }

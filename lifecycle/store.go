@@ -73,6 +73,9 @@ var (
 	ErrCompacted = errors.New("lifecycle: revision compacted")
 	// ErrStoreUnavailable: the store cannot be reached.
 	ErrStoreUnavailable = errors.New("lifecycle: store unavailable")
+	// ErrUIDMismatch: the record at a pod's name belongs to another pod (another UID), as the
+	// API server's "Precondition failed: UID in precondition". See UIDMismatchError.
+	ErrUIDMismatch = errors.New("lifecycle: pod UID mismatch")
 )
 
 // ConflictError is a lost compare-and-swap: the key's revision was Actual (0: missing), not
@@ -86,6 +89,19 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("lifecycle: revision conflict on %s: expected %d, is %d", e.Key, e.Expected, e.Actual)
 }
 func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// UIDMismatchError is a Client call on a pod, named with its UID, whose name holds the record of
+// another pod: Actual is that pod's UID. It wraps ErrUIDMismatch and also ErrKeyNotFound, since
+// the pod the caller named is not there.
+type UIDMismatchError struct {
+	Key              string
+	Expected, Actual string
+}
+
+func (e *UIDMismatchError) Error() string {
+	return fmt.Sprintf("lifecycle: %s holds pod UID %q, not %q", e.Key, e.Actual, e.Expected)
+}
+func (e *UIDMismatchError) Unwrap() []error { return []error{ErrUIDMismatch, ErrKeyNotFound} }
 
 // CompactedError is a watch from a revision older than the oldest kept, Compacted (etcd's
 // CompactRevision: a compaction at revision r keeps r and drops what came before). It wraps

@@ -75,6 +75,7 @@ func (m *Machine) prepared() bool {
 		m.initDone = false
 		for ci := range m.ctrs {
 			c := &m.ctrs[ci]
+			c.ran = false
 			if c.regularInit() {
 				c.succeeded = false
 			}
@@ -99,27 +100,115 @@ func (m *Machine) noNewSandbox() bool {
 	return false
 }
 
-// syncContainers starts what may start: regular init containers one at a time, sidecars in
-// order (each gating the next init container until it is started), then every app container.
+// syncContainers starts what may start: the init containers kubelet's computeInitContainerActions
+// would start (see syncInitContainers), then, once the pod is initialized, every app container.
 func (m *Machine) syncContainers() {
-	for ci := range m.ctrs[:m.nInit] {
-		c := &m.ctrs[ci]
-		switch {
-		case c.sidecar:
-			m.ensure(c)
-			if !c.started() && !m.initDone {
-				return
-			}
-		case c.succeeded:
-		default:
-			m.ensure(c)
-			return
-		}
+	if !m.syncInitContainers() {
+		return
 	}
 	for ci := int(m.nInit); ci < len(m.ctrs); ci++ {
 		c := &m.ctrs[ci]
 		m.ensure(c)
 	}
+}
+
+// syncInitContainers is kubelet's computeInitContainerActions (SidecarContainers): it walks the
+// init containers from the last to the first, guided by the furthest one that ran in this sandbox
+// (kubelet relies on the last one because completed init containers may have been removed). Every
+// init container before that one counts as having run: a regular one is skipped, a sidecar that
+// exited (or never ran here) is started again, all in this sync. The container after the furthest
+// initialized one (a regular one exited 0, a sidecar started) starts next. The pod is initialized
+// when the last init container is, or when an app container exists and has not exited in this
+// sandbox (created, running or stopping); then the app containers start, even while an earlier
+// sidecar is restarting. It reports whether the pod is initialized. ensure applies back-off and
+// the restart policy to each container it is asked to start.
+func (m *Machine) syncInitContainers() bool {
+	n := int(m.nInit)
+	if n == 0 {
+		return true
+	}
+	initialized := false
+	for ci := n; ci < len(m.ctrs); ci++ {
+		if m.ctrs[ci].alive() {
+			initialized = true
+			break
+		}
+	}
+	var start startSet
+	start.init(n)
+	prev := initialized // the init container before the current one counts as having run
+	for i := n - 1; i >= 0; i-- {
+		c := &m.ctrs[i]
+		if !c.ran {
+			if prev && c.sidecar {
+				start.add(i)
+			}
+			continue
+		}
+		if prev && !c.sidecar {
+			continue // after initialization only sidecars are kept running
+		}
+		switch {
+		case c.inFlight() || c.stage == starting || c.stage == postStart:
+			// A new instance is on its way; kubelet's start of it is in flight here too.
+		case c.alive():
+			if c.sidecar && c.started() {
+				if i == n-1 {
+					initialized = true
+				} else if !prev {
+					start.add(i + 1)
+				}
+			}
+		case c.regularInit() && c.succeeded:
+			if i == n-1 {
+				initialized = true
+			} else {
+				start.add(i + 1)
+			}
+		case c.regularInit() && c.final:
+			return false // failed for good: the pod is finished (finishedOrFailed), nothing starts
+		default: // exited: a sidecar restarts, a failed regular init container is retried
+			start.add(i)
+		}
+		prev = true
+	}
+	if !prev {
+		start.add(0)
+	}
+	for i := 0; i < n; i++ {
+		if start.has(i) {
+			m.ensure(&m.ctrs[i])
+		}
+	}
+	return initialized
+}
+
+// startSet is the init containers syncInitContainers starts, by index: a bit mask, and a slice
+// only for a pod with more than 64 of them.
+type startSet struct {
+	bits uint64
+	more []bool
+}
+
+func (s *startSet) init(n int) {
+	if n > 64 {
+		s.more = make([]bool, n)
+	}
+}
+
+func (s *startSet) add(i int) {
+	if s.more != nil {
+		s.more[i] = true
+		return
+	}
+	s.bits |= 1 << uint(i)
+}
+
+func (s *startSet) has(i int) bool {
+	if s.more != nil {
+		return s.more[i]
+	}
+	return s.bits&(1<<uint(i)) != 0
 }
 
 // ensure starts a new instance of c when none is in flight, it may run again, and its
@@ -134,7 +223,12 @@ func (m *Machine) ensure(c *ctr) {
 	if m.now.Before(c.retryAt()) || (c.exit != nil && m.now.Before(c.restartAt())) {
 		return
 	}
-	if c.exit != nil && c.status.RestartCount == c.attempt {
+	if r := c.rare; r != nil && r.replace {
+		// The replacement of an instance killed in an unknown state: a new attempt, but no step on
+		// the crash-loop curve (kubelet's doBackOff looks only at exited instances).
+		r.replace = false
+		c.attempt++
+	} else if c.exit != nil && c.status.RestartCount == c.attempt {
 		// A new instance after an exit: the attempt number counts restarts in this pod.
 		c.setCrashLoop(c.crashLoop().Restarted(m.crashBackoff(), c.exit.FinishedAt, m.now))
 		c.attempt++

@@ -21,15 +21,21 @@ type worker struct {
 	ref PodRef
 	m   *Machine
 	log *zap.Logger
+	ctx context.Context
 
-	mu       sync.Mutex
-	inbox    []Event
-	wake     chan struct{}
-	deletion *Deletion // the last deletion handed to the machine
-	spec     podlife.PodSpec
-	gone     bool // the pod record was removed
+	mu    sync.Mutex
+	inbox []Event
+	wake  chan struct{}
+	rec   PodRecord // the latest record of the pod the agent saw
+	rev   int64     // its revision: the one a removal of the record is conditioned on
+	// deleting and grace are the deletion handed to the machine: its effective grace, which
+	// only a shorter one replaces.
+	deleting bool
+	grace    int64
+	gone     bool // the pod's record is gone (removed, or another pod's took its key)
+	replaced bool // another pod holds the name: this one never writes its status again
+	rebound  bool // the same UID was bound again while the pod stopped: start it afresh after
 	finished bool // the machine stopped: a deletion now only removes the record
-	ctx      context.Context
 
 	// starting holds the IDs whose StartContainer is in flight; exits for them wait until the
 	// start's result, so a container that exits at once is still seen running first.
@@ -39,11 +45,17 @@ type worker struct {
 	status *statusWriter
 }
 
-func newWorker(ctx context.Context, a *Agent, rec PodRecord, m *Machine, seq uint64) *worker {
+func newWorker(ctx context.Context, a *Agent, rec PodRecord, rev int64, m *Machine, seq uint64) *worker {
 	w := &worker{ctx: ctx, a: a, ref: rec.Pod, m: m, log: a.log.With(zap.Stringer("pod", rec.Pod)),
-		wake: make(chan struct{}, 1), spec: rec.Spec, starting: map[string]bool{}}
+		wake: make(chan struct{}, 1), rec: rec, rev: rev, starting: map[string]bool{}}
 	w.status = &statusWriter{w: w, seq: seq, wake: make(chan struct{}, 1), flushed: make(chan struct{}, 1)}
 	return w
+}
+
+func (w *worker) record() PodRecord {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rec
 }
 
 // push queues an event for the machine; its time is set when the machine takes it.
@@ -68,13 +80,21 @@ func (w *worker) pop() (Event, bool) {
 	return ev, true
 }
 
-// recordChanged hands a changed pod record to the machine: a new spec, a deletion or a shorter
-// grace.
-func (w *worker) recordChanged(rec PodRecord) {
+// recordChanged hands a changed pod record (revision rev) to the machine: a new spec, a
+// deletion or a shorter grace. Once the pod stopped, a deletion removes the record.
+func (w *worker) recordChanged(rec PodRecord, rev int64) {
 	w.mu.Lock()
-	specChanged := !sameSpec(w.spec, rec.Spec)
-	w.spec = rec.Spec
+	specChanged := !sameSpec(w.rec.Spec, rec.Spec)
+	w.rec, w.rev = rec, rev
+	finished := w.finished
 	w.mu.Unlock()
+	if finished {
+		if rec.Deletion != nil {
+			// A finished pod (a job that succeeded) is deleted: nothing runs, only the record goes.
+			w.removeRecord(rev)
+		}
+		return
+	}
 	if specChanged {
 		s := rec.Spec
 		w.push(Event{Type: SpecUpdated, Spec: &s})
@@ -84,39 +104,61 @@ func (w *worker) recordChanged(rec PodRecord) {
 	}
 }
 
+// deleteRequested hands a deletion to the machine unless one with the same or a shorter grace
+// was. The grace is given in full from now, as kubelet gives it from when it sees the request
+// (a shorter one restarts the stop under way; an agent restarted during the stop starts it
+// again with the stored grace: pod_workers.go, calculateEffectiveGracePeriod).
 func (w *worker) deleteRequested(d *Deletion) {
 	w.mu.Lock()
-	if w.finished {
-		// A finished pod (a job that succeeded) is deleted: nothing runs, only the record goes.
-		w.deletion = d
-		w.mu.Unlock()
-		w.removeRecord()
-		return
-	}
-	prev := w.deletion
-	if prev != nil && (d.GracePeriodSeconds == nil || (prev.GracePeriodSeconds != nil && *prev.GracePeriodSeconds <= *d.GracePeriodSeconds)) {
-		w.mu.Unlock()
-		return
-	}
-	w.deletion = d
-	w.mu.Unlock()
-	var grace *int64
+	grace := w.rec.Spec.EffectiveGracePeriodSeconds()
 	if d.GracePeriodSeconds != nil {
-		// The grace counts from the request, also across an agent restart.
-		left := *d.GracePeriodSeconds - int64(w.a.clock.Now().Sub(d.RequestedAt)/time.Second)
-		left = max(left, 0)
-		grace = &left
+		grace = *d.GracePeriodSeconds
 	}
-	w.push(Event{Type: DeleteRequested, GracePeriodSeconds: grace})
+	if w.finished || (w.deleting && grace >= w.grace) {
+		w.mu.Unlock()
+		return
+	}
+	w.deleting, w.grace = true, grace
+	w.mu.Unlock()
+	w.push(Event{Type: DeleteRequested, GracePeriodSeconds: &grace})
 }
 
-// removed is a pod record that is gone: a forced deletion.
+// removed is a pod whose record is gone: a forced deletion, or another pod took its name.
 func (w *worker) removed() {
-	w.mu.Lock()
-	w.gone = true
-	w.mu.Unlock()
 	zero := int64(0)
 	w.deleteRequested(&Deletion{RequestedAt: w.a.clock.Now(), GracePeriodSeconds: &zero})
+}
+
+// leave marks the pod's record gone (replaced: by another pod's) and reports whether it was
+// gone already and whether the pod had stopped. The agent's lock is held.
+func (w *worker) leave(replaced bool) (wasGone, finished bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	wasGone = w.gone
+	w.gone, w.rebound = true, false
+	w.replaced = w.replaced || replaced
+	return wasGone, w.finished
+}
+
+func (w *worker) isGone() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gone
+}
+
+// rebind is the pod's UID bound again (revision rev) while the pod stops after its record went:
+// once stopped it starts afresh from rec. The agent's lock is held.
+func (w *worker) rebind(rec PodRecord, rev int64) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.gone, w.rebound = false, true
+	w.rec, w.rev = rec, rev
+}
+
+func (w *worker) isReplaced() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.replaced
 }
 
 func (w *worker) run(ctx context.Context) {
@@ -221,22 +263,46 @@ func (w *worker) started(id string) {
 	}
 }
 
-// finish flushes the final status, tears the pod down and, for a deleted pod, removes its
-// record, as kubelet's final delete of the pod object.
+// finish flushes the final status, tears the pod down and, for a deleted pod whose record is
+// still there, removes the record, as kubelet's final delete of the pod object. A pod whose
+// record is gone leaves the agent; one that stays (a finished job) keeps its worker, so that a
+// later change of the record does not start it again.
 func (w *worker) finish(ctx context.Context) {
 	w.status.flush(ctx)
 	if w.a.cfg.Setup != nil {
 		w.a.call(ctx, w.a.cfg.CallTimeout, func(ctx context.Context) error { return w.a.cfg.Setup.Teardown(ctx, w.ref) })
 	}
+	a := w.a
+	a.mu.Lock()
 	w.mu.Lock()
 	w.finished = true
-	deleted := w.deletion != nil
+	gone, rebound, rec, rev := w.gone, w.rebound, w.rec, w.rev
 	w.mu.Unlock()
-	if deleted {
-		w.removeRecord()
+	var next *worker
+	if gone || rebound {
+		delete(a.workers, w.ref)
 	}
+	if gone && a.byName[podKey(w.ref)] == w {
+		delete(a.byName, podKey(w.ref))
+	}
+	if rebound {
+		if m, err := New(rec.Pod, rec.Spec, a.clock.Now(), a.cfg.Machine); err != nil {
+			w.log.Error("skipping a pod that cannot run", zap.Error(err))
+			delete(a.byName, podKey(w.ref))
+		} else {
+			next = newWorker(w.ctx, a, rec, rev, m, w.status.lastSeq())
+			a.register(next)
+		}
+	}
+	a.mu.Unlock()
 	w.log.Info("pod stopped", zap.String("phase", string(w.m.Status().Phase)))
-	// The worker stays registered, so a later change of the record does not start the pod again.
+	switch {
+	case next != nil:
+		w.log.Info("the pod's UID was bound again; starting it afresh")
+		a.launch(w.ctx, next)
+	case !gone && rec.Deletion != nil:
+		w.removeRecord(rev)
+	}
 }
 
 func (w *worker) isFinished() bool {
@@ -245,19 +311,39 @@ func (w *worker) isFinished() bool {
 	return w.finished
 }
 
-// removeRecord deletes the pod's record once the pod is stopped and deleted; its last status
-// stays for whoever wants to read how it ended.
-func (w *worker) removeRecord() {
-	w.mu.Lock()
-	gone := w.gone
-	w.mu.Unlock()
-	if gone {
-		return
-	}
-	err := w.a.cfg.Store.Delete(w.ctx, w.a.cfg.Keys.Pod(w.a.cfg.Node, w.ref), AnyRevision)
-	if err != nil && w.ctx.Err() == nil {
-		w.log.Warn("removing the deleted pod's record failed", zap.Error(err))
-	}
+// removeRecord deletes the pod's record, revision rev, once the pod is stopped and deleted: a
+// compare-and-swap on the revision the agent acted on, so that a record changed meanwhile, or
+// another pod's, is never removed (a changed one comes through the watch and is acted on then).
+// A store that does not answer is asked again while the record is still at rev. The pod's last
+// status stays for whoever wants to read how it ended.
+func (w *worker) removeRecord(rev int64) {
+	a := w.a
+	key := a.cfg.Keys.Pod(a.cfg.Node, w.ref)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		for {
+			err := a.cfg.Store.Delete(w.ctx, key, rev)
+			switch {
+			case err == nil:
+				w.log.Info("removed the deleted pod's record", zap.Int64("revision", rev))
+				return
+			case errors.Is(err, ErrConflict), errors.Is(err, ErrKeyNotFound):
+				w.log.Debug("the pod's record changed before it was removed", zap.Int64("revision", rev), zap.Error(err))
+				return
+			case w.ctx.Err() != nil:
+				return
+			}
+			w.log.Warn("removing the deleted pod's record failed; will retry", zap.Error(err))
+			a.sleep(w.ctx, a.cfg.RetryPeriod)
+			w.mu.Lock()
+			moved := w.rev != rev || w.gone
+			w.mu.Unlock()
+			if moved || w.ctx.Err() != nil {
+				return
+			}
+		}
+	}()
 }
 
 func (w *worker) logRecord(r Record) {
@@ -476,6 +562,14 @@ func (s *statusWriter) writePending(ctx context.Context) bool {
 		return true
 	}
 	for {
+		if s.w.isReplaced() {
+			// Another pod holds the name: its status is there, or will be, and this pod's never
+			// again. Checked before every write: the agent marks a pod replaced before it starts
+			// the next, and every write is conditioned on a revision this pod read, so a write of
+			// the old pod that was under way fails once the new one wrote.
+			s.drop()
+			return true
+		}
 		rev, err := store.Put(ctx, key, b, s.rev)
 		if err == nil {
 			s.rev = rev
@@ -501,6 +595,12 @@ func (s *statusWriter) writePending(ctx context.Context) bool {
 			return false
 		default:
 			cur, derr := DecodeStatus(kv.Value)
+			if derr == nil && cur.Pod.UID != s.w.ref.UID {
+				// An earlier pod of the name left it (or another writer's word on it): this pod
+				// holds the name now (checked above), and its first status replaces it.
+				s.rev = kv.Revision
+				continue
+			}
 			if derr == nil && cur.Seq >= rec.Seq && cur.Writer != "" {
 				// Someone else's word on the pod (a supervisor's Unknown): ours is the truth, and
 				// goes in above it.
@@ -534,6 +634,20 @@ func (s *statusWriter) writePending(ctx context.Context) bool {
 			s.rev = kv.Revision
 		}
 	}
+}
+
+// drop forgets the pending record: the pod no longer reports.
+func (s *statusWriter) drop() {
+	s.mu.Lock()
+	s.pending = nil
+	s.mu.Unlock()
+}
+
+// lastSeq is the sequence number of the last status set.
+func (s *statusWriter) lastSeq() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seq
 }
 
 // done clears the pending record if it is still rec.

@@ -231,31 +231,17 @@ func restartable(podPolicy podlife.RestartPolicy, c *podlife.Container, t *Termi
 }
 
 // ContainerShouldRestart is kubelet's podutil.ContainerShouldRestart: with a container-level
-// restartPolicy, the first rule whose exit codes match decides if its action is Restart;
-// otherwise the container's policy applies, then the pod's (empty means Always). It differs from
-// restart.Decide in two ways, both upstream's: a matching RestartAllContainers rule falls back to
-// the container's policy (the in-place restart shows on the other containers' reason instead),
-// and a container policy that is not Always, OnFailure or Never falls back to the pod's.
+// restartPolicy, the first rule whose exit codes match decides, and both actions, Restart and
+// RestartAllContainers, restart the container; otherwise the container's policy applies, then the
+// pod's (empty means Always). A container policy that is not Always, OnFailure or Never falls back
+// to the pod's. It is restart.WillRestart.
+//
+// A RestartAllContainers match counts as restarting (SEMANTICS "Restart policy and back-off"):
+// while the in-place restart is pending, the container whose exit matched keeps the pod Running
+// (an app container of an initialized pod) or Pending (an init container), never Failed or
+// Succeeded, even under restartPolicy Never. Kubelet's e2e "should restart init and sidecar
+// containers on init container exit" (a regular init container with policy Never whose rule
+// matched) relies on it: had getPhase made that pod Failed, it would never have restarted.
 func ContainerShouldRestart(podPolicy podlife.RestartPolicy, c *podlife.Container, exitCode int32) bool {
-	var noOverride podlife.Container
-	if c == nil {
-		return restart.WillRestart(podPolicy, &noOverride, exitCode)
-	}
-	if c.RestartPolicy != nil {
-		for i := range c.RestartPolicyRules {
-			r := &c.RestartPolicyRules[i]
-			if r.ExitCodes == nil || !r.ExitCodes.Matches(exitCode) {
-				continue
-			}
-			if r.Action == podlife.RuleRestart {
-				return true
-			}
-			break
-		}
-		switch p := *c.RestartPolicy; p {
-		case podlife.RestartAlways, podlife.RestartOnFailure, podlife.RestartNever:
-			return restart.WillRestart(p, &noOverride, exitCode)
-		}
-	}
-	return restart.WillRestart(podPolicy, &noOverride, exitCode)
+	return restart.WillRestart(podPolicy, c, exitCode)
 }

@@ -81,6 +81,10 @@ func InitialStatuses(spec *podlife.PodSpec) (initStatuses, statuses []ContainerS
 // upstream's).
 const MessageContainerVanished = "The container could not be located when the pod was deleted.  The container used to be Running"
 
+// MessageContainerNotLocated is the message kubelet gives the Terminated state of a container
+// last seen Running that the runtime now reports in an unknown state.
+const MessageContainerNotLocated = "The container could not be located when the pod was terminated"
+
 // Vanished is the status of a container last seen Running that the runtime no longer knows:
 // Waiting with waitingReason (InitialWaitingReason of the spec), last state Terminated with
 // reason ContainerStatusUnknown and exit code 137. Unless the pod is being deleted the container

@@ -17,7 +17,8 @@ import (
 // not run are skipped, as the worker skips them.
 //
 // The zero Tracker is inert: NextRun reports false and every method leaves it unchanged. Build
-// one with NewTracker. A Tracker is a value: copying it copies its state.
+// one with NewTracker, or with Resume for an instance that was tracked before a restart of the
+// agent. A Tracker is a value: copying it copies its state.
 type Tracker struct {
 	kind Kind
 	spec Spec
@@ -61,6 +62,27 @@ func NewTracker(k Kind, p *podlife.Probe, containerID string, startedAt time.Tim
 	}
 	t := Tracker{kind: k, spec: EffectiveSpec(p), live: true, latest: startedAt}
 	t.enter(containerID, startedAt)
+	return t
+}
+
+// Resume starts tracking, at now, the probe p of kind k for a container instance that has been
+// running since startedAt and was tracked before: by an agent that restarted, as kubelet's prober
+// does after a kubelet restart. The result starts at result, the one kept from before (a ready
+// container's readiness Success, KEP-4781), rather than k's initial result; the count of equal
+// outcomes in a row starts at zero, so from now every counted run counts (a readiness probe that
+// fails failureThreshold times in a row turns Success into Failure). Runs start at now, or when
+// the initial delay ends if that is later, and then come every period from there: no tick before
+// now is made up for. Liveness and readiness still wait for MarkStarted. An invalid result is the
+// kind's initial one.
+func Resume(k Kind, p *podlife.Probe, containerID string, startedAt, now time.Time, result Result) Tracker {
+	t := NewTracker(k, p, containerID, startedAt)
+	if now.After(t.delayEnd) {
+		t.anchor = now // a new grid from now: kubelet's new worker starts its ticker then
+	}
+	t.advance(now)
+	if result <= Failure {
+		t.result = result
+	}
 	return t
 }
 

@@ -323,17 +323,24 @@ func TestTrackerRules(t *testing.T) {
 			tr := probe.NewTracker(tc.kind, tc.probe, "c1", t0)
 			require.Equal(t, tc.initial, tr.Result(), "initial result")
 			requireNext(t, &tr, tc.initialNext, "after NewTracker")
-			for i, st := range tc.steps {
-				before := tr.Result()
-				eff := apply(&tr, st.do, t0.Add(st.at), &id)
-				where := fmt.Sprintf("step %d (%v at %v)", i, st.do, st.at)
-				require.Equal(t, st.result, eff.Result, where)
-				require.Equal(t, st.result, tr.Result(), where)
-				require.Equal(t, before != st.result, eff.Changed, where)
-				require.Equal(t, st.kill, eff.Kill, where)
-				requireNext(t, &tr, st.next, where)
-			}
+			runSteps(t, &tr, tc.steps, &id)
 		})
+	}
+}
+
+// runSteps applies each step to tr and checks its result, whether it changed or killed, and
+// NextRun.
+func runSteps(t *testing.T, tr *probe.Tracker, steps []step, id *int) {
+	t.Helper()
+	for i, st := range steps {
+		before := tr.Result()
+		eff := apply(tr, st.do, t0.Add(st.at), id)
+		where := fmt.Sprintf("step %d (%v at %v)", i, st.do, st.at)
+		require.Equal(t, st.result, eff.Result, where)
+		require.Equal(t, st.result, tr.Result(), where)
+		require.Equal(t, before != st.result, eff.Changed, where)
+		require.Equal(t, st.kill, eff.Kill, where)
+		requireNext(t, tr, st.next, where)
 	}
 }
 
@@ -389,4 +396,87 @@ func TestTrackerSurvivesExtremeTimes(t *testing.T) {
 	tr.Trigger(far.Add(time.Hour))
 	at, _ = tr.NextRun()
 	require.Equal(t, far.Add(time.Hour), at)
+}
+
+// TestTrackerResume covers SEMANTICS "Agent restart" and "Probes": a restarted agent keeps a
+// running container's result (KEP-4781), probes at once, once per period from then on, and every
+// result counts. The container started at 0 s; the agent resumes at `resume`.
+func TestTrackerResume(t *testing.T) {
+	tests := []struct {
+		name        string
+		kind        probe.Kind
+		probe       *podlife.Probe
+		resume      time.Duration
+		kept        probe.Result
+		initialNext time.Duration
+		steps       []step
+	}{
+		{
+			name: "a kept Ready is not exempt: failureThreshold failures in a row after the restart clear it",
+			kind: probe.Readiness, probe: spec(0, 10, 1, 3), resume: 95 * s, kept: probe.Success, initialNext: never,
+			steps: []step{
+				{at: 95 * s, do: markStarted, result: probe.Success, next: 95 * s},
+				{at: 95 * s, do: fail, result: probe.Success, next: 105 * s},
+				{at: 105 * s, do: fail, result: probe.Success, next: 115 * s},
+				{at: 115 * s, do: fail, result: probe.Failure, next: 125 * s},
+			},
+		},
+		{
+			name: "a kept Ready stays while the probe succeeds",
+			kind: probe.Readiness, probe: spec(0, 10, 1, 3), resume: 95 * s, kept: probe.Success, initialNext: never,
+			steps: []step{
+				{at: 95 * s, do: markStarted, result: probe.Success, next: 95 * s},
+				{at: 95 * s, do: succeed, result: probe.Success, next: 105 * s},
+			},
+		},
+		{
+			name: "a not-ready container resumes at Failure and turns ready after successThreshold successes",
+			kind: probe.Readiness, probe: spec(0, 10, 2, 3), resume: 95 * s, kept: probe.Failure, initialNext: never,
+			steps: []step{
+				{at: 95 * s, do: markStarted, result: probe.Failure, next: 95 * s},
+				{at: 95 * s, do: succeed, result: probe.Failure, next: 105 * s},
+				{at: 105 * s, do: succeed, result: probe.Success, next: 115 * s},
+			},
+		},
+		{
+			name: "startup of a container not yet started runs once at the restart, not once per missed tick",
+			kind: probe.Startup, probe: spec(0, 10, 1, 30), resume: 95 * s, kept: probe.Unknown, initialNext: 95 * s,
+			steps: []step{
+				{at: 95 * s, do: fail, result: probe.Unknown, next: 105 * s},
+				{at: 105 * s, do: succeed, result: probe.Success, next: never},
+			},
+		},
+		{
+			name: "liveness: a grid from the restart, not from the container's start",
+			kind: probe.Liveness, probe: spec(0, 10, 1, 2), resume: 95 * s, kept: probe.Success, initialNext: never,
+			steps: []step{
+				{at: 95 * s, do: markStarted, result: probe.Success, next: 95 * s},
+				{at: 95 * s, do: fail, result: probe.Success, next: 105 * s},
+				{at: 105 * s, do: fail, result: probe.Failure, kill: true, next: never},
+			},
+		},
+		{
+			name: "within the initial delay the first run is still when it ends",
+			kind: probe.Startup, probe: spec(60, 10, 1, 3), resume: 20 * s, kept: probe.Unknown, initialNext: 60 * s,
+			steps: []step{{at: 60 * s, do: succeed, result: probe.Success, next: never}},
+		},
+		{
+			name: "an invalid kept result is the kind's initial one",
+			kind: probe.Readiness, probe: spec(0, 10, 1, 3), resume: 5 * s, kept: probe.Result(7), initialNext: never,
+			steps: []step{{at: 5 * s, do: markStarted, result: probe.Failure, next: 5 * s}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := 1
+			tr := probe.Resume(tc.kind, tc.probe, "c1", t0, t0.Add(tc.resume), tc.kept)
+			want := tc.kept
+			if want > probe.Failure {
+				want = tc.kind.InitialResult()
+			}
+			require.Equal(t, want, tr.Result(), "the kept result")
+			requireNext(t, &tr, tc.initialNext, "after Resume")
+			runSteps(t, &tr, tc.steps, &id)
+		})
+	}
 }

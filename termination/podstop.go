@@ -182,6 +182,9 @@ type ContainerPlan struct {
 	KillSent bool
 	Exited   bool
 	ExitedAt time.Time
+	// PreStopRunning says its preStop hook was started and has not returned, whether or not the
+	// container is still running: a sidecar's turn waits for the hook either way.
+	PreStopRunning bool
 }
 
 // Plan is the named container's stop; false if there is no such container.
@@ -204,7 +207,8 @@ func (s *PodStop) Plans() []ContainerPlan {
 }
 
 func (s *PodStop) plan(m *memberState) ContainerPlan {
-	p := ContainerPlan{Name: m.Name, StopSignalSent: m.signalSent, KillSent: m.killSent, Exited: m.exitedAt != never}
+	p := ContainerPlan{Name: m.Name, StopSignalSent: m.signalSent, KillSent: m.killSent, Exited: m.exitedAt != never,
+		PreStopRunning: m.hook && m.hookDone == never}
 	signal, kill := m.signalAt, m.killAt
 	if !p.Exited {
 		if !m.signalSent {

@@ -88,9 +88,11 @@
 //	}
 //
 // Pod level: setupDelay, setupFails (FailedMount before the first success), sandboxDelay,
-// sandboxFails, sandboxLostAt (lose the first sandbox that long after it became ready).
+// sandboxFails, sandboxNoIP (that many sandboxes come up without an IP), sandboxLostAt (lose the
+// first sandbox that long after it became ready).
 // Per container: runs (runs[i] is instance i, the last one repeats; each has for, exitCode, oom,
-// ignoreTerm, termDelay, gracefulExit, startFails; a run without "for" runs until it is stopped
+// ignoreTerm, termDelay, gracefulExit, startFails, unknownAfter (the runtime then reports it in
+// an unknown state); a run without "for" runs until it is stopped
 // and exits 143 on SIGTERM after termDelay, or 0 with gracefulExit), pull (delay, failures, failsAlways), createFails and
 // createFailReason (CreateContainerError or CreateContainerConfigError), postStart and preStop
 // (took, fail; a sleep hook takes its seconds by default), probes (fail, failFrom, failUntil,

@@ -24,6 +24,7 @@ type podScriptJSON struct {
 	SetupFails    int                   `json:"setupFails,omitempty"`
 	SandboxDelay  string                `json:"sandboxDelay,omitempty"`
 	SandboxFails  int                   `json:"sandboxFails,omitempty"`
+	SandboxNoIP   int                   `json:"sandboxNoIP,omitempty"`
 	SandboxLostAt string                `json:"sandboxLostAt,omitempty"`
 	Containers    map[string]scriptJSON `json:"containers,omitempty"`
 }
@@ -45,8 +46,9 @@ type runJSON struct {
 	IgnoreTerm bool   `json:"ignoreTerm,omitempty"`
 	TermDelay  string `json:"termDelay,omitempty"`
 	// GracefulExit: exit 0 on SIGTERM (after termDelay) instead of 143.
-	GracefulExit bool `json:"gracefulExit,omitempty"`
-	StartFails   bool `json:"startFails,omitempty"`
+	GracefulExit bool   `json:"gracefulExit,omitempty"`
+	StartFails   bool   `json:"startFails,omitempty"`
+	UnknownAfter string `json:"unknownAfter,omitempty"`
 }
 
 type pullJSON struct {
@@ -176,6 +178,7 @@ func (js *podScriptJSON) toPodScript(spec *podlife.PodSpec) (simruntime.PodScrip
 		SetupFails:    errs.count("setupFails", js.SetupFails),
 		SandboxDelay:  errs.duration("sandboxDelay", js.SandboxDelay),
 		SandboxFails:  errs.count("sandboxFails", js.SandboxFails),
+		SandboxNoIP:   errs.count("sandboxNoIP", js.SandboxNoIP),
 		SandboxLostAt: errs.duration("sandboxLostAt", js.SandboxLostAt),
 	}
 	for _, name := range sortedKeys(js.Containers) {
@@ -218,6 +221,7 @@ func (s *scriptJSON) toScript(path string, c *podlife.Container, errs *fieldErro
 			TermDelay:    errs.duration(rp+".termDelay", r.TermDelay),
 			GracefulExit: r.GracefulExit,
 			StartFails:   r.StartFails,
+			UnknownAfter: errs.duration(rp+".unknownAfter", r.UnknownAfter),
 		}
 		if r.ExitCode < 0 || r.ExitCode > 255 {
 			errs.add(rp+".exitCode", "%d is not from 0 to 255", r.ExitCode)
@@ -310,13 +314,15 @@ func scriptToJSON(ps simruntime.PodScript) podScriptJSON {
 		SetupFails:    ps.SetupFails,
 		SandboxDelay:  jsonDur(ps.SandboxDelay),
 		SandboxFails:  ps.SandboxFails,
+		SandboxNoIP:   ps.SandboxNoIP,
 		SandboxLostAt: jsonDur(ps.SandboxLostAt),
 	}
 	for name, s := range ps.Containers {
 		cs := scriptJSON{CreateFails: s.CreateFails, CreateFailReason: s.CreateFailReason}
 		for _, r := range s.Runs {
 			cs.Runs = append(cs.Runs, runJSON{For: jsonDur(r.For), ExitCode: r.ExitCode, OOM: r.OOM,
-				IgnoreTerm: r.IgnoreTerm, TermDelay: jsonDur(r.TermDelay), GracefulExit: r.GracefulExit, StartFails: r.StartFails})
+				IgnoreTerm: r.IgnoreTerm, TermDelay: jsonDur(r.TermDelay), GracefulExit: r.GracefulExit, StartFails: r.StartFails,
+				UnknownAfter: jsonDur(r.UnknownAfter)})
 		}
 		if s.Pull != (simruntime.Pull{}) {
 			cs.Pull = &pullJSON{Delay: jsonDur(s.Pull.Delay), Failures: s.Pull.Failures, FailsAlways: s.Pull.FailsAlways}

@@ -69,12 +69,12 @@ func TestScriptRoundTripEveryField(t *testing.T) {
 	}}}
 	require.NoError(t, spec.Validate())
 	ps := simruntime.PodScript{
-		SetupDelay: time.Second, SetupFails: 1, SandboxDelay: 2 * time.Second, SandboxFails: 2, SandboxLostAt: time.Minute,
+		SetupDelay: time.Second, SetupFails: 1, SandboxDelay: 2 * time.Second, SandboxFails: 2, SandboxNoIP: 1, SandboxLostAt: time.Minute,
 		Containers: map[string]simruntime.Script{"app": {
 			Runs: []simruntime.Run{
 				{For: 1500 * time.Millisecond, ExitCode: 3, StartFails: true},
 				{For: time.Hour, OOM: true},
-				{IgnoreTerm: true, TermDelay: 90 * time.Second},
+				{IgnoreTerm: true, TermDelay: 90 * time.Second, UnknownAfter: 5 * time.Minute},
 			},
 			Pull:             simruntime.Pull{Delay: time.Second, Failures: 2, FailsAlways: true},
 			CreateFails:      1,

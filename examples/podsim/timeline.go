@@ -290,6 +290,9 @@ func (r *recorder) describe(ev lifecycle.Event) string {
 	case lifecycle.SetupFailed:
 		return "pod setup failed: " + ev.Message
 	case lifecycle.SandboxReady:
+		if ev.IP == "" {
+			return "sandbox ready without an IP"
+		}
 		return "sandbox ready, pod IP " + quote.Value(ev.IP)
 	case lifecycle.SandboxFailed:
 		return "sandbox failed: " + ev.Message
@@ -311,6 +314,8 @@ func (r *recorder) describe(ev lifecycle.Event) string {
 		return fmt.Sprintf("%s %s hook: %s", name, hookName(ev.Hook), strings.ToLower(ev.HookOutcome.Result.String()))
 	case lifecycle.SpecUpdated:
 		return "SpecUpdated"
+	case lifecycle.ContainerUnknown:
+		return name + " in an unknown state"
 	}
 	return ev.Type.String()
 }

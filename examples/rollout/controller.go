@@ -156,7 +156,8 @@ func (c *Controller) reconcile(ctx context.Context, revision string, spec podlif
 		}
 		ref := lifecycle.PodRef{Namespace: Namespace, Name: c.Name + "-" + revision + "-" + strconv.Itoa(c.next[revision])}
 		c.next[revision]++
-		if err := c.Client.Bind(ctx, c.Node, ref, spec); err != nil {
+		ref, err := c.Client.Bind(ctx, c.Node, ref, spec)
+		if err != nil {
 			return false, fmt.Errorf("rollout: binding %s: %w", ref.Name, err)
 		}
 		pods = append(pods, observed{ref: ref, revision: revision})

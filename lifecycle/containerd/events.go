@@ -141,7 +141,8 @@ const removedTTL = time.Minute
 
 // relist compares containerd's containers and sandboxes with what the adapter saw last, as
 // kubelet's generic PLEG does: a container now exited is an exit (its status is read for the
-// exit code); one that vanished while running exited with 137, ContainerStatusUnknown; a ready
+// exit code); one now in an unknown state (CONTAINER_UNKNOWN) is reported as such; one that
+// vanished while running exited with 137, ContainerStatusUnknown; a ready
 // sandbox that is not ready any more, or gone, and that the adapter did not stop, is lost.
 // A relist that fails (containerd is restarting) changes nothing: the next one catches up.
 func (r *Runtime) relist(ctx context.Context) {
@@ -186,6 +187,9 @@ func (r *Runtime) relist(ctx context.Context) {
 		case prev.State != state && state != lifecycle.ContainerStateExited:
 			prev.State = state
 			r.containers[c.Id] = prev
+			if state == lifecycle.ContainerStateUnknown {
+				r.publish(lifecycle.RuntimeEvent{Type: lifecycle.RuntimeContainerUnknown, Container: prev})
+			}
 		}
 	}
 	for id, prev := range r.containers {

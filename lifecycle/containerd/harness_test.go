@@ -305,7 +305,8 @@ const idle = `trap 'exit 0' TERM; while true; do sleep 1 & wait $!; done`
 
 func (h *harness) bind(ref lifecycle.PodRef, spec podlife.PodSpec) {
 	h.t.Helper()
-	require.NoError(h.t, h.client.Bind(context.Background(), h.node, ref, spec))
+	_, err := h.client.Bind(context.Background(), h.node, ref, spec)
+	require.NoError(h.t, err)
 }
 
 func (h *harness) delete(ref lifecycle.PodRef, grace *int64) time.Time {

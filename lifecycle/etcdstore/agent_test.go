@@ -108,7 +108,8 @@ func (r *agentRig) waitStatus(name string, d time.Duration, what string, ok func
 
 func (r *agentRig) bind(name string, spec podlife.PodSpec) {
 	r.t.Helper()
-	require.NoError(r.t, r.client.Bind(r.t.Context(), node, lifecycle.PodRef{Namespace: "default", Name: name, UID: "uid-" + name}, spec))
+	_, err := r.client.Bind(r.t.Context(), node, lifecycle.PodRef{Namespace: "default", Name: name, UID: "uid-" + name}, spec)
+	require.NoError(r.t, err)
 }
 
 func appSpec() podlife.PodSpec {

@@ -312,7 +312,7 @@ func runAgentBench(b *testing.B, n int) uint64 {
 		}
 	}
 	for i := range n {
-		if err := client.Bind(ctx, "node-1", agentBenchRef(i), agentBenchSpec()); err != nil {
+		if _, err := client.Bind(ctx, "node-1", agentBenchRef(i), agentBenchSpec()); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,6 +13,10 @@
 //     lifecycle.FakeClock stepped by a test.
 //
 // Scripts (Script, Run, PodScript) say what each container instance does and how pulls,
-// creates, hooks and probes go; a pod's own script overrides the script by container name,
-// which overrides the default.
+// creates, hooks and probes go, and what happens to a pod's setup and sandboxes; a pod's own
+// script overrides the script by container name, which overrides the default. They can also make
+// the situations a runtime rarely shows: an instance the runtime reports in an unknown state
+// (Run.UnknownAfter: ListContainers says Unknown, a ContainerUnknown event and the Runtime's
+// RuntimeContainerUnknown follow), a sandbox that comes up without an IP (PodScript.SandboxNoIP),
+// a sandbox that is lost (PodScript.SandboxLostAt).
 package simruntime

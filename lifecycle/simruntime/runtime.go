@@ -38,7 +38,7 @@ type Runtime struct {
 type pendingEvent struct {
 	ev      lifecycle.Event
 	seq     uint64
-	publish bool  // an exit or a sandbox loss: streamed by Events once it happened
+	publish bool  // an exit, an unknown state or a sandbox loss: streamed by Events once it happened
 	held    *bool // where a waiting call learns whether its answer still held
 }
 
@@ -351,7 +351,8 @@ func (r *Runtime) scheduleAll(evs []lifecycle.Event, held *bool) {
 			h = held
 		}
 		r.seq++
-		r.push(pendingEvent{ev: ev, seq: r.seq, publish: ev.Type == lifecycle.ContainerExited || ev.Type == lifecycle.SandboxLost, held: h})
+		publish := ev.Type == lifecycle.ContainerExited || ev.Type == lifecycle.ContainerUnknown || ev.Type == lifecycle.SandboxLost
+		r.push(pendingEvent{ev: ev, seq: r.seq, publish: publish, held: h})
 	}
 	for s := range r.subs {
 		select {
@@ -387,10 +388,14 @@ func (r *Runtime) catchUp(now time.Time) {
 			continue
 		}
 		var rev lifecycle.RuntimeEvent
-		if p.ev.Type == lifecycle.ContainerExited {
+		switch p.ev.Type {
+		case lifecycle.ContainerExited:
 			ci, _ := r.w.Container(p.ev.ContainerID)
 			rev = lifecycle.RuntimeEvent{Type: lifecycle.RuntimeContainerExited, Container: ci}
-		} else {
+		case lifecycle.ContainerUnknown:
+			ci, _ := r.w.Container(p.ev.ContainerID)
+			rev = lifecycle.RuntimeEvent{Type: lifecycle.RuntimeContainerUnknown, Container: ci}
+		default:
 			si, _ := r.w.Sandbox(p.ev.SandboxID)
 			rev = lifecycle.RuntimeEvent{Type: lifecycle.RuntimeSandboxLost, Sandbox: si}
 		}

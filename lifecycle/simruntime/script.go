@@ -27,6 +27,11 @@ type Run struct {
 	GracefulExit bool
 	// StartFails makes StartContainer fail (RunContainerError, exit 128, reason StartError).
 	StartFails bool
+	// UnknownAfter, when not 0 and before a natural exit, puts the instance in an unknown state
+	// (CRI's CONTAINER_UNKNOWN) that long after its start: the runtime no longer knows whether it
+	// runs (ListContainers says Unknown, a ContainerUnknown event follows). It does not exit on
+	// its own any more; the stop signal acts as on a running instance.
+	UnknownAfter time.Duration
 }
 
 // Pull scripts image pulls. The zero Pull succeeds at once.
@@ -100,6 +105,9 @@ type PodScript struct {
 	SandboxDelay time.Duration
 	// SandboxFails is how many RunSandbox calls fail before the first success.
 	SandboxFails int
+	// SandboxNoIP is how many of the sandboxes that come up (after the failed ones) are ready
+	// without an IP, which kubelet takes for a broken sandbox (podSandboxChanged) and replaces.
+	SandboxNoIP int
 	// SandboxLostAt, when not 0, loses the pod's first sandbox that long after it became ready.
 	// Later sandboxes are kept, so that a pod recovers once.
 	SandboxLostAt time.Duration

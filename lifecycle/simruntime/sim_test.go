@@ -207,6 +207,30 @@ func TestSimScenarios(t *testing.T) {
 				assert.Contains(t, sbs[1], "sandbox=default/web/sb-1")
 				assert.Equal(t, phase.Running, m.Status().Phase)
 			}},
+		{"a container in an unknown state is killed and replaced by a new instance, even under Never", podlife.PodSpec{RestartPolicy: podlife.RestartNever,
+			Containers: []podlife.Container{{Name: "app", Image: "app:1"}, {Name: "web", Image: "web:1"}}},
+			WorldOptions{Scripts: map[string]Script{"app": {Runs: []Run{{UnknownAfter: 10 * sec, TermDelay: 2 * sec}, {}}}}}, 30 * sec,
+			func(t *testing.T, tl *timeline, m *lifecycle.Machine) {
+				assert.Equal(t, []string{"10.0s"}, times(tl.grep("got ContainerUnknown id=default/web/app/0")))
+				assert.Equal(t, []string{"10.0s"}, times(tl.grep(`record Normal Killing container=app "Container is in \"unknown\" state, try killing it before restart"`)))
+				assert.Equal(t, []string{"10.0s"}, times(tl.grep("do StopContainer container=app id=default/web/app/0")))
+				assert.Equal(t, []string{"12.0s"}, times(tl.grep("do CreateContainer container=app attempt=1")), "a new instance once the old one exited")
+				cs := m.Status().ContainerStatuses[0]
+				require.NotNil(t, cs.State.Running)
+				assert.Equal(t, int32(1), cs.RestartCount)
+				assert.Equal(t, phase.Running, m.Status().Phase)
+			}},
+		{"a sandbox without an IP is replaced: SandboxChanged, attempt + 1", podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "app:1"}}},
+			WorldOptions{Pod: PodScript{SandboxNoIP: 1}}, 30 * sec,
+			func(t *testing.T, tl *timeline, m *lifecycle.Machine) {
+				assert.Equal(t, []string{"0.0s", "0.0s"}, times(tl.grep("do RunSandbox")))
+				assert.Len(t, tl.grep("do RunSandbox attempt=1"), 1)
+				assert.Len(t, tl.grep("record Normal SandboxChanged"), 1)
+				assert.Len(t, tl.grep("do StopSandbox sandbox=default/web/sb-0 reason=SandboxChanged"), 1)
+				assert.Equal(t, []string{"0.0s"}, times(tl.grep("do StartContainer")), "nothing starts in the sandbox without an IP")
+				assert.NotEmpty(t, m.Status().PodIP)
+				assert.Equal(t, phase.Running, m.Status().Phase)
+			}},
 		{"a job under Never ends Succeeded and is retired", podlife.PodSpec{RestartPolicy: podlife.RestartNever,
 			Containers: []podlife.Container{{Name: "job", Image: "busybox:1"}}},
 			WorldOptions{Default: Script{Runs: []Run{{For: 5 * sec}}}}, time.Hour,

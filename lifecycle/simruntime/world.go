@@ -94,8 +94,9 @@ type ctr struct {
 	// times are the created, started and finished times ListContainers reports, as stamps after
 	// the world's base (whole in more when they are no stamps).
 	times [3]stamp.Stamp
-	// exitAt and stopAt are the pending natural and stop exits (Unix ns, 0 for none); Happen
-	// applies the exit event whose time matches, so a superseded one is recognised.
+	// exitAt and stopAt are the pending natural and stop exits (Unix ns, 0 for none; exitAt may
+	// be an unknown state instead, Run.UnknownAfter); Happen applies the event whose time
+	// matches, so a superseded one is recognised.
 	exitAt, stopAt int64
 	termAt         int64 // when the first stop signal came (Unix ns), 0 before
 	attempt        int32
@@ -260,9 +261,10 @@ func (w *World) Do(now time.Time, ref lifecycle.PodRef, a lifecycle.Action) []li
 
 // Happen applies ev, an event Do returned, once its time has come, and reports whether it still
 // holds. It returns false for an event that was superseded, which the caller drops: a natural
-// exit of a container that was already stopped (or removed), a stop exit after a natural exit or
-// after an earlier stop exit, a sandbox ready or lost after the sandbox was stopped, a probe or
-// hook result after its container exited. Events the world has no say on (ticks, outside
+// exit (or unknown state) of a container that was already stopped (or removed), a stop exit after
+// a natural exit or after an earlier stop exit, a sandbox ready or lost after the sandbox was stopped, a probe or
+// postStart result after its container exited. A preStop result holds: a sleep handler outlives
+// its container, and the machine knows which handler it ran. Events the world has no say on (ticks, outside
 // requests, results without state) hold.
 func (w *World) Happen(ev lifecycle.Event) bool {
 	switch ev.Type {
@@ -280,10 +282,23 @@ func (w *World) Happen(ev lifecycle.Event) bool {
 		w.setTime(c, timeFinished, ev.At)
 		c.exitAt, c.stopAt, c.termAt = 0, 0, 0
 		return true
+	case lifecycle.ContainerUnknown:
+		_, c := w.findContainer(ev.ContainerID)
+		if c == nil || c.state != lifecycle.ContainerStateRunning || ev.At.UnixNano() != c.exitAt {
+			return false
+		}
+		c.state = lifecycle.ContainerStateUnknown
+		c.exitAt = 0
+		return true
 	case lifecycle.ContainerCreated, lifecycle.ContainerStarted:
 		_, c := w.findContainer(ev.ContainerID)
 		return c != nil
 	case lifecycle.ProbeResult, lifecycle.HookResult:
+		if ev.Type == lifecycle.HookResult && ev.Hook == lifecycle.PreStop {
+			// A preStop hook may outlive its container (a sleep runs in the agent): the machine
+			// decides whether its end still matters.
+			return true
+		}
 		_, c := w.findContainer(ev.ContainerID)
 		return c != nil && c.state != lifecycle.ContainerStateExited
 	case lifecycle.SandboxReady:
@@ -454,6 +469,9 @@ func (w *World) runSandbox(now time.Time, p *pod, attempt int32) {
 		w.dropSandbox(p) // one sandbox per pod: a new attempt replaces the old one
 	}
 	sb := &sandbox{id: id, ip: podIP(id), attempt: attempt}
+	if int(p.sandboxRuns)-ps.SandboxFails <= ps.SandboxNoIP {
+		sb.ip = "" // up, but its network was not set up
+	}
 	p.sb = sb
 	w.emit(lifecycle.Event{Type: lifecycle.SandboxReady, At: at, SandboxID: id, IP: sb.ip})
 	if ps.SandboxLostAt > 0 && !p.lossDone {
@@ -652,6 +670,13 @@ func (w *World) start(now time.Time, a lifecycle.Action) {
 	c.state = lifecycle.ContainerStateRunning
 	w.setTime(c, timeStarted, now)
 	w.emit(lifecycle.Event{Type: lifecycle.ContainerStarted, At: now, ContainerID: c.id})
+	if r.UnknownAfter > 0 && (r.For <= 0 || r.UnknownAfter < r.For) {
+		// exitAt holds the time of the pending change of state, an unknown state instead of an exit.
+		unknown := lifecycle.Event{Type: lifecycle.ContainerUnknown, At: now.Add(r.UnknownAfter), ContainerID: c.id}
+		c.exitAt = unknown.At.UnixNano()
+		w.emit(unknown)
+		return
+	}
 	if r.For <= 0 {
 		return
 	}

@@ -97,6 +97,10 @@ func TestWorldRuns(t *testing.T) {
 			[]lifecycle.Event{started, exited(id, 5*s, 1, 0, phase.ReasonError)}},
 		{"a stop before the natural exit schedules its own exit", Script{Runs: []Run{{For: 60 * s}}}, 0, 10 * s, 30 * s,
 			[]lifecycle.Event{started, exited(id, 60*s, 0, 0, phase.ReasonCompleted), exited(id, 10*s, 143, 15, phase.ReasonError)}},
+		{"UnknownAfter reports an unknown state instead of the exit; the stop signal still acts", Script{Runs: []Run{{For: 60 * s, UnknownAfter: 5 * s}}}, 0, 10 * s, 30 * s,
+			[]lifecycle.Event{started, {Type: lifecycle.ContainerUnknown, At: at(5 * s), ContainerID: id}, exited(id, 10*s, 143, 15, phase.ReasonError)}},
+		{"UnknownAfter after the natural exit does nothing", Script{Runs: []Run{{For: 5 * s, UnknownAfter: 6 * s}}}, 0, 0, 0,
+			[]lifecycle.Event{started, exited(id, 5*s, 0, 0, phase.ReasonCompleted)}},
 		{"StartFails fails the start with 128", Script{Runs: []Run{{StartFails: true}}}, 0, 0, 0,
 			[]lifecycle.Event{{Type: lifecycle.ContainerStartFailed, At: t0, ContainerID: id, ExitCode: 128, Reason: phase.ReasonStartError,
 				Message: "failed to start containerd task: scripted start failure"}}},
@@ -118,6 +122,31 @@ func TestWorldRuns(t *testing.T) {
 			assert.Empty(t, cmp.Diff(c.want, got))
 		})
 	}
+}
+
+func TestWorldUnknownState(t *testing.T) {
+	const id = "default/web/app/0"
+	w := NewWorld(WorldOptions{Scripts: map[string]Script{"app": {Runs: []Run{{UnknownAfter: 5 * s}}}}})
+	sb := sandboxUp(t, w)
+	cid := created(t, w, t0, sb, "app", 0)
+	evs := do(w, t0, web, lifecycle.Action{Type: lifecycle.StartContainer, ContainerID: cid})
+	require.Len(t, evs, 2)
+	unknown := evs[1]
+	require.Equal(t, lifecycle.ContainerUnknown, unknown.Type)
+	info, _ := w.Container(id)
+	assert.Equal(t, lifecycle.ContainerStateRunning, info.State, "running until the unknown state's time")
+	require.True(t, w.Happen(unknown))
+	info, _ = w.Container(id)
+	assert.Equal(t, lifecycle.ContainerStateUnknown, info.State, "ListContainers reports it Unknown")
+	assert.False(t, w.Happen(unknown), "applied once")
+	probed := do(w, at(6*s), web, lifecycle.Action{Type: lifecycle.RunProbe, ContainerID: id, Probe: probe.Readiness})
+	assert.Equal(t, probe.Failure, probed[0].Outcome.Result, "a probe of a container in an unknown state fails")
+	stop := do(w, at(7*s), web, lifecycle.Action{Type: lifecycle.StopContainer, ContainerID: id, Timeout: 30 * s})
+	require.Len(t, stop, 1)
+	assert.Equal(t, exited(id, 7*s, 143, 15, phase.ReasonError), stop[0])
+	require.True(t, w.Happen(stop[0]))
+	info, _ = w.Container(id)
+	assert.Equal(t, lifecycle.ContainerStateExited, info.State)
 }
 
 func TestWorldPulls(t *testing.T) {
@@ -452,9 +481,12 @@ func TestHappen(t *testing.T) {
 		{"a probe result after its container exited is dropped", Script{Runs: []Run{{For: 10 * s}}, Probes: map[probe.Kind]ProbeScript{probe.Readiness: {Took: 5 * s}}},
 			[]step{{9 * s, lifecycle.Action{Type: lifecycle.RunProbe, Probe: probe.Readiness, ProbeSpec: &podlife.Probe{TimeoutSeconds: 10}}}},
 			[]string{"ContainerStarted@0", "ContainerExited@10"}},
-		{"a hook result after its container exited is dropped", Script{Runs: []Run{{For: 10 * s}}, PreStop: HookScript{Took: 20 * s}},
-			[]step{{5 * s, lifecycle.Action{Type: lifecycle.RunHook, Hook: lifecycle.PreStop}}},
+		{"a postStart result after its container exited is dropped", Script{Runs: []Run{{For: 10 * s}}, PostStart: HookScript{Took: 20 * s}},
+			[]step{{5 * s, lifecycle.Action{Type: lifecycle.RunHook, Hook: lifecycle.PostStart}}},
 			[]string{"ContainerStarted@0", "ContainerExited@10"}},
+		{"a preStop result after its container exited holds: the machine decides (a sleep outlives it)", Script{Runs: []Run{{For: 10 * s}}, PreStop: HookScript{Took: 20 * s}},
+			[]step{{5 * s, lifecycle.Action{Type: lifecycle.RunHook, Hook: lifecycle.PreStop}}},
+			[]string{"ContainerStarted@0", "ContainerExited@10", "HookResult@25"}},
 		{"every exit of a container removed with its sandbox is dropped", Script{Runs: []Run{{For: 60 * s}}},
 			[]step{{10 * s, lifecycle.Action{Type: lifecycle.StopSandbox, SandboxID: "default/web/sb-0"}}},
 			[]string{"ContainerStarted@0"}},
