@@ -83,7 +83,7 @@ type APIServer struct {
 	tempDir    bool
 	tokens     map[string]string // user -> static token, AdminUser's included
 	saKeyPath  string            // service-account signing key, also for the controller manager
-	caPath     string // the serving certificate and its CA, for the controller manager's --root-ca-file
+	caPath     string            // the serving certificate and its CA, for the controller manager's --root-ca-file
 	mu         sync.Mutex
 	components []*Process   // started on this server, stopped before it
 	nsSeq      atomic.Int64 // keeps the namespaces of same-named tests apart (-count=N)
