@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,25 +134,45 @@ func (g *NodeGroup) Delete(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// WaitNodesReady waits until every node of names exists with its Ready condition True, p (the
-// process serving them) exits, or timeout passes.
+// WaitNodesReady waits until every node of names exists with its Ready condition True and
+// without the taints the node lifecycle controller gives a node that is not (so that the
+// scheduler takes it), p (the process serving them) exits, or timeout passes.
 func (s *APIServer) WaitNodesReady(ctx context.Context, p *Process, names []string, timeout time.Duration) error {
 	return waitUntil(ctx, p, "serving Ready nodes", timeout, func(ctx context.Context) error {
 		list, err := s.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil {
 			return err
 		}
-		ready := map[string]bool{}
+		problem := map[string]string{}
+		for _, n := range names {
+			problem[n] = "does not exist"
+		}
 		for i := range list.Items {
-			ready[list.Items[i].Name] = NodeReady(&list.Items[i]) == v1.ConditionTrue
+			n := &list.Items[i]
+			if _, ok := problem[n.Name]; ok {
+				problem[n.Name] = nodeProblem(n)
+			}
 		}
 		for _, n := range names {
-			if !ready[n] {
-				return fmt.Errorf("node %s is not Ready (of %d nodes)", n, len(names))
+			if problem[n] != "" {
+				return fmt.Errorf("node %s (of %d) %s", n, len(names), problem[n])
 			}
 		}
 		return nil
 	})
+}
+
+// nodeProblem says why the scheduler would not take the node, "" when it would.
+func nodeProblem(n *v1.Node) string {
+	if r := NodeReady(n); r != v1.ConditionTrue {
+		return fmt.Sprintf("is not Ready (%q)", r)
+	}
+	for _, t := range n.Spec.Taints {
+		if t.Key == v1.TaintNodeNotReady || t.Key == v1.TaintNodeUnreachable {
+			return "has the taint " + t.ToString()
+		}
+	}
+	return ""
 }
 
 // NodeReady is the status of the node's Ready condition, "" without one.
@@ -197,4 +218,27 @@ func (k Kwok) Start(ctx context.Context, s *APIServer, opts NodeOptions) (*Proce
 		User:               opts.User,
 		Args:               k.Args,
 	})
+}
+
+// NodeImplNames are the names NodeImplByName knows, in the order reports list them.
+var NodeImplNames = []string{"kwok"}
+
+// NodeImplByName is the node implementation of a name in NodeImplNames, for the -node flags
+// of the examples.
+func NodeImplByName(name string) (NodeImpl, error) {
+	switch name {
+	case "kwok":
+		return Kwok{}, nil
+	}
+	return nil, fmt.Errorf("unknown node implementation %q (known: %s)", name, strings.Join(NodeImplNames, ", "))
+}
+
+// StartControlPlane starts kube-scheduler and kube-controller-manager against s, with cm's
+// node-lifecycle settings: the whole control plane a node process needs.
+func (s *APIServer) StartControlPlane(ctx context.Context, cm ControllerManagerOptions) error {
+	if _, err := s.StartScheduler(ctx, ComponentOptions{}); err != nil {
+		return err
+	}
+	_, err := s.StartControllerManager(ctx, cm)
+	return err
 }
