@@ -101,7 +101,7 @@ func startCluster(ctx context.Context, cfg config) (*cluster, error) {
 	}
 	tol := "=" + strconv.Itoa(tolerationSeconds)
 	s, err := kubetest.StartAPIServer(ctx, kubetest.Options{
-		Dir:         cfg.Dir,
+		Dir: cfg.Dir,
 		// A minute more than the cluster's own timer: a safety net should this process not stop
 		// them.
 		MaxLifetime: cfg.Lifetime + time.Minute,
