@@ -85,8 +85,11 @@ type APIServer struct {
 	saKeyPath  string            // service-account signing key, also for the controller manager
 	caPath     string            // the serving certificate and its CA, for the controller manager's --root-ca-file
 	mu         sync.Mutex
-	components []*Process   // started on this server, stopped before it
-	nsSeq      atomic.Int64 // keeps the namespaces of same-named tests apart (-count=N)
+	components []*Process // started on this server, stopped before it
+	// nodeLifecycle: a controller manager with the node lifecycle controller was started, which
+	// lifts the not-ready taint the API server gives a new node.
+	nodeLifecycle atomic.Bool
+	nsSeq         atomic.Int64 // keeps the namespaces of same-named tests apart (-count=N)
 }
 
 // Start starts an API server for the test and stops it at cleanup, failing the test if it does

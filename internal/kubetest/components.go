@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,7 +60,11 @@ func (s *APIServer) StartControllerManager(ctx context.Context, opts ControllerM
 	if len(opts.Controllers) > 0 {
 		args = append(args, "--controllers="+strings.Join(opts.Controllers, ","))
 	}
-	return s.startComponent(ctx, "kube-controller-manager", ControllerManagerBin, append(args, opts.Args...))
+	p, err := s.startComponent(ctx, "kube-controller-manager", ControllerManagerBin, append(args, opts.Args...))
+	if err == nil && (len(opts.Controllers) == 0 || slices.Contains(opts.Controllers, "*") || slices.Contains(opts.Controllers, "node-lifecycle-controller")) {
+		s.nodeLifecycle.Store(true)
+	}
+	return p, err
 }
 
 // StartScheduler starts kube-scheduler v1.37.2 against s (no leader election, the client rates

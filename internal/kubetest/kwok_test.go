@@ -39,6 +39,16 @@ func TestKwokRunsPodsOnItsNodes(t *testing.T) {
 		row, err := kubetest.PodColumnsOf(ctx, s.Client(), ns, "web")
 		return err == nil && row.Status == "Running" && row.Ready == "1/1"
 	}, 30*time.Second, 50*time.Millisecond, "kwok's pod-ready stage")
+	rows, err := kubetest.PodTable(ctx, s.Client(), ns, metav1.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.NotNil(t, rows[0].Pod, "PodTable has the pod each row was printed from")
+	require.Equal(t, v1.PodRunning, rows[0].Pod.Status.Phase)
+	require.Equal(t, "Running", rows[0].Status)
+	rows, err = kubetest.PodColumns(ctx, s.Client(), ns, metav1.ListOptions{})
+	require.NoError(t, err)
+	require.Nil(t, rows[0].Pod, "PodColumns has only the metadata")
+	require.Equal(t, ns, rows[0].Namespace)
 
 	require.NoError(t, pods.Delete(ctx, "web", metav1.DeleteOptions{}))
 	require.Eventually(t, func() bool {

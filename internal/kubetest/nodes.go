@@ -134,9 +134,11 @@ func (g *NodeGroup) Delete(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// WaitNodesReady waits until every node of names exists with its Ready condition True and
-// without the taints the node lifecycle controller gives a node that is not (so that the
-// scheduler takes it), p (the process serving them) exits, or timeout passes.
+// WaitNodesReady waits until every node of names exists with its Ready condition True, p (the
+// process serving them) exits, or timeout passes. With a controller manager started on s, it
+// also waits for the node lifecycle controller to lift the not-ready taints (the API server
+// gives one to every new node), so that the scheduler takes the nodes; without one the taint
+// stays, and only pods bound by spec.nodeName run there.
 func (s *APIServer) WaitNodesReady(ctx context.Context, p *Process, names []string, timeout time.Duration) error {
 	return waitUntil(ctx, p, "serving Ready nodes", timeout, func(ctx context.Context) error {
 		list, err := s.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
@@ -150,7 +152,7 @@ func (s *APIServer) WaitNodesReady(ctx context.Context, p *Process, names []stri
 		for i := range list.Items {
 			n := &list.Items[i]
 			if _, ok := problem[n.Name]; ok {
-				problem[n.Name] = nodeProblem(n)
+				problem[n.Name] = nodeProblem(n, s.nodeLifecycle.Load())
 			}
 		}
 		for _, n := range names {
@@ -162,12 +164,16 @@ func (s *APIServer) WaitNodesReady(ctx context.Context, p *Process, names []stri
 	})
 }
 
-// nodeProblem says why the scheduler would not take the node, "" when it would.
-func nodeProblem(n *v1.Node) string {
+// nodeProblem says why the node is not Ready, or with taints, why the scheduler would not take
+// it; "" when nothing is wrong.
+func nodeProblem(n *v1.Node, taints bool) string {
 	if r := NodeReady(n); r != v1.ConditionTrue {
 		return fmt.Sprintf("is not Ready (%q)", r)
 	}
 	for _, t := range n.Spec.Taints {
+		if !taints {
+			break
+		}
 		if t.Key == v1.TaintNodeNotReady || t.Key == v1.TaintNodeUnreachable {
 			return "has the taint " + t.ToString()
 		}
