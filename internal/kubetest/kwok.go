@@ -83,12 +83,8 @@ func (s *APIServer) StartKwok(ctx context.Context, opts KwokOptions) (*Process, 
 	if err := os.WriteFile(configPath, config, 0o600); err != nil {
 		return nil, fmt.Errorf("kwok config: %w", err)
 	}
-	for attempt := 1; ; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		args := append([]string{
+	return s.startOnPort(ctx, opts.Name, KwokBin, func(port int) []string {
+		return append([]string{
 			"--max-lifetime=" + s.opts.MaxLifetime.String(),
 			"--exit-with-parent",
 			"--kubeconfig=" + kubeconfig,
@@ -98,26 +94,11 @@ func (s *APIServer) StartKwok(ctx context.Context, opts KwokOptions) (*Process, 
 			// Its own server only for /healthz (and /metrics); on loopback.
 			"--server-address=127.0.0.1:" + strconv.Itoa(port),
 		}, opts.Args...)
-		logPath := filepath.Join(s.Dir, opts.Name+".log")
-		p, err := startProcess(opts.Name, filepath.Join(s.opts.BinDir, KwokBin), logPath, args)
-		if err != nil {
-			return nil, err
-		}
-		err = waitUntil(ctx, p, "healthy", s.opts.StartTimeout, func(ctx context.Context) error {
+	}, func(ctx context.Context, p *Process, port int) error {
+		return waitUntil(ctx, p, "healthy", s.opts.StartTimeout, func(ctx context.Context) error {
 			return httpOK(ctx, "http://127.0.0.1:"+strconv.Itoa(port)+"/healthz")
 		})
-		if err == nil {
-			s.mu.Lock()
-			s.components = append(s.components, p)
-			s.mu.Unlock()
-			return p, nil
-		}
-		_ = p.Stop()
-		if attempt == 3 || !p.errAddrInUse() {
-			return nil, err
-		}
-		_ = os.Rename(logPath, logPath+"."+strconv.Itoa(attempt))
-	}
+	})
 }
 
 // StartKwok is s.StartKwok for a test: it fails the test on error.
