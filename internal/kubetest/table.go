@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -20,6 +21,8 @@ const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io"
 type PodRow struct {
 	Namespace, Name string
 	phase.Columns
+	// Pod is the pod the row was printed from, when asked for (PodTable).
+	Pod *v1.Pod
 }
 
 // PodColumns returns the STATUS, READY and RESTARTS cells the API server prints for the pods of
@@ -28,6 +31,18 @@ type PodRow struct {
 func PodColumns(ctx context.Context, c kubernetes.Interface, namespace string, opts metav1.ListOptions) ([]PodRow, error) {
 	raw, err := c.CoreV1().RESTClient().Get().Namespace(namespace).Resource("pods").
 		VersionedParams(&opts, scheme.ParameterCodec).SetHeader("Accept", tableAccept).Do(ctx).Raw()
+	if err != nil {
+		return nil, fmt.Errorf("pods table: %w", err)
+	}
+	return decodePodTable(raw)
+}
+
+// PodTable is PodColumns with each row's whole pod (includeObject=Object): the columns and the
+// status they were printed from, read at once.
+func PodTable(ctx context.Context, c kubernetes.Interface, namespace string, opts metav1.ListOptions) ([]PodRow, error) {
+	raw, err := c.CoreV1().RESTClient().Get().Namespace(namespace).Resource("pods").
+		VersionedParams(&opts, scheme.ParameterCodec).Param("includeObject", string(metav1.IncludeObject)).
+		SetHeader("Accept", tableAccept).Do(ctx).Raw()
 	if err != nil {
 		return nil, fmt.Errorf("pods table: %w", err)
 	}
@@ -94,11 +109,15 @@ func decodePodTable(raw []byte) ([]PodRow, error) {
 			}
 		}
 		if len(r.Object.Raw) > 0 {
-			var meta metav1.PartialObjectMetadata
-			if err := json.Unmarshal(r.Object.Raw, &meta); err != nil {
+			// The object's metadata by default (a PartialObjectMetadata), the whole Pod on request.
+			var pod v1.Pod
+			if err := json.Unmarshal(r.Object.Raw, &pod); err != nil {
 				return nil, fmt.Errorf("pods table row %d: object: %w", i, err)
 			}
-			row.Namespace = meta.Namespace
+			row.Namespace = pod.Namespace
+			if pod.Kind == "Pod" {
+				row.Pod = &pod
+			}
 		}
 		rows = append(rows, row)
 	}
