@@ -7,6 +7,7 @@ import (
 
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/hooks"
+	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/probe"
 )
 
@@ -147,20 +148,18 @@ func (e Event) String() string {
 	if e.GracePeriodSeconds != nil {
 		add("grace", fmt.Sprintf("%ds", *e.GracePeriodSeconds))
 	}
-	add("message", quoteIfSpaced(e.Message))
+	add("message", e.Message)
 	return b.String()
 }
 
-// addField appends " k=v" to a trace line, leaving out empty values.
+// addField appends " k=v" to a trace line, leaving out empty values. A value that is not a
+// plain token (a message with spaces, an image or a runtime's reason with a control character)
+// is quoted, so a trace stays one line of text whatever the spec or the runtime put in it.
 func addField(b *strings.Builder, k, v string) {
 	if v != "" {
-		fmt.Fprintf(b, " %s=%s", k, v)
+		b.WriteString(" ")
+		b.WriteString(k)
+		b.WriteString("=")
+		b.WriteString(quote.Value(v))
 	}
-}
-
-func quoteIfSpaced(s string) string {
-	if strings.ContainsAny(s, " \t\n\"") {
-		return fmt.Sprintf("%q", s)
-	}
-	return s
 }

@@ -56,3 +56,41 @@ func (c *ReadyChecker) Check(m *Machine, rd Ready) error {
 	c.last = want
 	return nil
 }
+
+// ScanMax is how many containers a pod may have before the machine finds them through an index.
+const ScanMax = scanMax
+
+// CheckIndexes checks that the indexes of byName and byID give what a scan of the containers
+// gives, and that the ID index stays within twice the containers.
+func CheckIndexes(m *Machine) error {
+	for ci := range m.ctrs {
+		c := &m.ctrs[ci]
+		if got := m.byName(c.spec.Name); got != c {
+			return fmt.Errorf("byName(%s) is not the container", c.spec.Name)
+		}
+		if c.id != "" && m.byID(c.id) != c {
+			return fmt.Errorf("byID(%s) is not %s", c.id, c.spec.Name)
+		}
+		if c.id == "" || m.more == nil {
+			continue
+		}
+		if i, ok := m.more.ids[c.id]; ok && &m.ctrs[i] != c {
+			return fmt.Errorf("the ID index has %s at %d, not at %s's place", c.id, i, c.spec.Name)
+		}
+	}
+	for _, r := range m.retired {
+		if c := m.byID(r.id); c != nil && c.id != r.id {
+			return fmt.Errorf("byID(%s) gives %s, whose instance is %s", r.id, c.spec.Name, c.id)
+		}
+	}
+	if m.byName("nope") != nil || m.byID("nope") != nil {
+		return fmt.Errorf("a name or ID the pod has not is found")
+	}
+	if m.more != nil && len(m.more.ids) > 2*len(m.ctrs) {
+		return fmt.Errorf("the ID index holds %d entries for %d containers", len(m.more.ids), len(m.ctrs))
+	}
+	return nil
+}
+
+// Indexed reports whether the machine has built its indexes.
+func Indexed(m *Machine) bool { return m.more != nil && m.more.names != nil && m.more.ids != nil }

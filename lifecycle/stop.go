@@ -257,7 +257,7 @@ func (m *Machine) syncStop() {
 // (1.27+) then reports Failed unless every app container succeeded.
 func (m *Machine) becomeTerminal(deleted bool) {
 	init, apps := m.statusLists()
-	ph := phase.ComputeInitialized(m.spec, init, apps, deleted, m.initDone)
+	ph := phase.ComputeInSpecOrder(m.spec, init, apps, deleted, m.initDone)
 	if !ph.IsTerminal() {
 		ph = phase.Failed
 	}
@@ -331,5 +331,5 @@ func (m *Machine) containerUnknown(c *ctr) {
 // Failed (kubelet's getPhase), which ends it.
 func (m *Machine) finishedWith() bool {
 	init, apps := m.statusLists()
-	return phase.ComputeInitialized(m.spec, init, apps, false, m.initDone).IsTerminal()
+	return phase.ComputeInSpecOrder(m.spec, init, apps, false, m.initDone).IsTerminal()
 }

@@ -84,6 +84,7 @@ type podPrinter struct {
 	// once the pod is past initialization.
 	restarts, sidecarRestarts     int
 	lastRestart, lastSidecarStart time.Time
+	sidecars                      map[string]bool // isSidecar's, for many init containers
 }
 
 // scanInit walks the init container statuses in order until the first one that is neither
@@ -125,11 +126,14 @@ func (p *podPrinter) scanInit() bool {
 }
 
 // scanApps walks the app container statuses from last to first, so that the first one in status
-// order that is waiting with a reason or terminated gives the status.
+// order that is waiting with a reason or terminated gives the status. A Completed status gives way
+// to Running or NotReady while a container runs ready, else to the first failure (a container
+// terminated with a non-zero exit code), as kubectl's printPod does since it tracks errorReason.
 func (p *podPrinter) scanApps() {
 	p.restarts = p.sidecarRestarts
 	p.lastRestart = p.lastSidecarStart
 	hasRunning := false
+	errorReason := ""
 	for i := len(p.st.ContainerStatuses) - 1; i >= 0; i-- {
 		cs := &p.st.ContainerStatuses[i]
 		p.restarts += int(cs.RestartCount)
@@ -142,15 +146,21 @@ func (p *podPrinter) scanApps() {
 			p.reason = s.Waiting.Reason
 		case s.Terminated != nil:
 			p.reason = terminatedReason(s.Terminated)
+			if s.Terminated.ExitCode != 0 {
+				errorReason = p.reason
+			}
 		case cs.Ready && s.Running != nil:
 			hasRunning = true
 			p.ready++
 		}
 	}
-	if p.reason == ReasonCompleted && hasRunning {
-		if IsConditionTrue(p.st.Conditions, PodReady) {
+	if p.reason == ReasonCompleted {
+		switch {
+		case hasRunning && IsConditionTrue(p.st.Conditions, PodReady):
 			p.reason = "Running"
-		} else {
+		case errorReason != "":
+			p.reason = errorReason
+		case hasRunning:
 			p.reason = "NotReady"
 		}
 	}
@@ -168,8 +178,17 @@ func terminatedReason(t *TerminatedState) string {
 }
 
 // isSidecar looks name up among the init containers; with duplicate names the last one counts,
-// as in kubectl's name map.
+// as in kubectl's name map. A pod with many init containers gets that map, built once.
 func (p *podPrinter) isSidecar(name string) bool {
+	if len(p.spec.InitContainers) > linearMax {
+		if p.sidecars == nil {
+			p.sidecars = make(map[string]bool, len(p.spec.InitContainers))
+			for i := range p.spec.InitContainers {
+				p.sidecars[p.spec.InitContainers[i].Name] = p.spec.InitContainers[i].IsSidecar()
+			}
+		}
+		return p.sidecars[name]
+	}
 	sidecar := false
 	for i := range p.spec.InitContainers {
 		if p.spec.InitContainers[i].Name == name {

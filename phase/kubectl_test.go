@@ -188,6 +188,7 @@ func TestKubectlColumnRules(t *testing.T) {
 	oneInit := spec(always, inits(app("init")), app("a"))
 	withSidecar := spec(always, inits(sidecar("side"), app("init")), app("a"), app("b"))
 	twoApps := spec(always, nil, app("a"), app("b"))
+	threeApps := spec(always, nil, app("a"), app("b"), app("c"))
 	runColumnsCases(t, []columnsCase{
 		{name: "STATUS starts from the phase", spec: twoApps,
 			status: phase.PodStatus{Phase: phase.Running, ContainerStatuses: statuses(readyRunning("a"), readyRunning("b"))},
@@ -234,6 +235,22 @@ func TestKubectlColumnRules(t *testing.T) {
 		{name: "Completed with no running app container stays Completed", spec: twoApps,
 			status: phase.PodStatus{Phase: phase.Running, ContainerStatuses: statuses(exited("a", 0), running("b"))},
 			want:   cols("0/2", "Completed", "0")},
+		{name: "Completed gives way to a later container's failure (printPod's errorReason)", spec: twoApps,
+			status: phase.PodStatus{Phase: phase.Failed, ContainerStatuses: statuses(exited("a", 0), exited("b", 2))},
+			want:   cols("0/2", "Error", "0")},
+		{name: "Completed gives way to a failure without a reason as ExitCode:N", spec: twoApps,
+			status: phase.PodStatus{Phase: phase.Failed, ContainerStatuses: statuses(exited("a", 0), exitedWith("b", 3, ""))},
+			want:   cols("0/2", "ExitCode:3", "0")},
+		{name: "Completed gives way to the first failure in status order", spec: threeApps,
+			status: phase.PodStatus{Phase: phase.Failed, ContainerStatuses: statuses(exited("a", 0), exitedWith("b", 1, "OOMKilled"), exited("c", 2))},
+			want:   cols("0/3", "OOMKilled", "0")},
+		{name: "Completed with a failure and a ready running container: Running if the pod is Ready", spec: threeApps,
+			status: phase.PodStatus{Phase: phase.Running, ContainerStatuses: statuses(exited("a", 0), exited("b", 1), readyRunning("c")),
+				Conditions: []phase.Condition{{Type: phase.PodReady, Status: phase.ConditionTrue}}},
+			want: cols("1/3", "Running", "0")},
+		{name: "Completed with a failure and a ready running container: the failure if the pod is not Ready", spec: threeApps,
+			status: phase.PodStatus{Phase: phase.Running, ContainerStatuses: statuses(exited("a", 0), exited("b", 1), readyRunning("c"))},
+			want:   cols("1/3", "Error", "0")},
 		{name: "deletion timestamp and reason NodeLost give Unknown", spec: twoApps, deleted: true,
 			status: phase.PodStatus{Phase: phase.Running, Reason: phase.ReasonNodeLost, ContainerStatuses: statuses(readyRunning("a"), readyRunning("b"))},
 			want:   cols("2/2", "Unknown", "0")},
