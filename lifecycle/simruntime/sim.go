@@ -43,11 +43,11 @@ type Sim struct {
 	// have one, so an idle pod costs it nothing.
 	attached map[int32]uint64
 	pods     []simPod
-	freeP      []int32
-	slab       []lifecycle.Event
-	freeE      []int32
-	live       int
-	stats      Stats
+	freeP    []int32
+	slab     []lifecycle.Event
+	freeE    []int32
+	live     int
+	stats    Stats
 }
 
 // Stats counts what a Sim did.
