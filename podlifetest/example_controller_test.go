@@ -160,7 +160,7 @@ func TestRestarterReplacesOnlyPodsLongNotReady(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			// Every pod the Restarter replaced had been Running and not Ready for 30 s, as the
-			// statuses its agent handed out say.
+			// statuses its agent settled on say.
 			for _, re := range r.Restarts {
 				at := re.At.Sub(start)
 				if tl := timelines[re.Pod]; tl == nil || notReadyFor(tl, at) < 30*time.Second {
@@ -181,10 +181,12 @@ func TestRestarterReplacesOnlyPodsLongNotReady(t *testing.T) {
 	})
 }
 
-// notReadyFor is how long before at the pod had been Running and not Ready without a break.
+// notReadyFor is how long before at the pod had been Running and not Ready without a break, in
+// the statuses that ended their instants: the ones the Restarter is sure to see through the store
+// (a Pending that a Running followed at the same instant may never be written).
 func notReadyFor(tl *podlifetest.Timeline, at time.Duration) time.Duration {
 	since := time.Duration(-1)
-	for _, s := range tl.Statuses() {
+	for _, s := range tl.Settled() {
 		if s.At >= at {
 			break
 		}

@@ -155,6 +155,12 @@ func TestCompare(t *testing.T) {
 	other := podlifetest.NewTimeline(podlifetest.DefaultPod(), app(), t0)
 	other.AddReady(at(0), lifecycle.Ready{Records: []lifecycle.Record{rec(0, "Pulled", "a"), rec(0, "Created", "c")}, Status: &phase.PodStatus{Phase: phase.Running}})
 	assert.Contains(t, podlifetest.Compare(base(), other), "the records differ")
+
+	settled := later.Settled()
+	if assert.Len(t, settled, 2, "the Pending of instant 0 is not settled") {
+		assert.Equal(t, phase.Running, settled[0].Status.Phase)
+		assert.Equal(t, time.Second, settled[1].At)
+	}
 }
 
 // TestParseErrorsNameTheLine: a bad scenario file is refused with the line of the problem.

@@ -122,6 +122,22 @@ func (tl *Timeline) Statuses() []StatusAt {
 	return out
 }
 
+// Settled are the statuses that ended their instants: of the statuses at one time, the last.
+// They are what a controller watching the store sees for sure: an Agent writes a pod's status
+// when it is done with an instant, so a status that one of the same instant followed may never
+// reach the store (Compare's first difference).
+func (tl *Timeline) Settled() []StatusAt {
+	all := tl.Statuses()
+	var out []StatusAt
+	for i, s := range all {
+		if i+1 < len(all) && all[i+1].At == s.At {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
 // Records are the event records in order.
 func (tl *Timeline) Records() []RecordAt {
 	var out []RecordAt
