@@ -62,7 +62,7 @@ func TestAgentSecondDelete(t *testing.T) {
 						r.stop()
 					}
 					r.sleepUntil(d.at)
-					require.NoError(t, r.client.Delete(t.Context(), node, podRef, d.grace, time.Now()))
+					require.NoError(t, r.Client.Delete(t.Context(), node, podRef, d.grace, time.Now()))
 					synctest.Wait()
 				}
 				if tc.away[0] != 0 {
@@ -73,7 +73,7 @@ func TestAgentSecondDelete(t *testing.T) {
 				if id == "" {
 					id = containerID(t, r, "app")
 				}
-				rec, _, err := r.client.Pod(t.Context(), node, podRef)
+				rec, _, err := r.Client.Pod(t.Context(), node, podRef)
 				require.NoError(t, err)
 				require.NotNil(t, rec.Deletion.GracePeriodSeconds, "the stored deletion always has its grace")
 				assert.Equal(t, tc.stored, *rec.Deletion.GracePeriodSeconds)

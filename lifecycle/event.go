@@ -26,19 +26,21 @@ const (
 	SetupFailed
 	// SandboxReady: the sandbox SandboxID is running with address IP.
 	SandboxReady
-	// SandboxFailed: creating the sandbox failed (Message); retried with back-off.
+	// SandboxFailed: creating the sandbox failed (Message, the runtime's words: the machine's
+	// event says "Failed to create pod sandbox: " around them); retried with back-off.
 	SandboxFailed
 	// SandboxLost: the sandbox died; every container is killed and init containers run again.
 	SandboxLost
 	// ImagePulled: Container's image is present.
 	ImagePulled
 	// ImagePullFailed: Container's image could not be had; Reason is ErrImagePull,
-	// ErrImageNeverPull or InvalidImageName.
+	// ErrImageNeverPull or InvalidImageName, Message the runtime's words (for ErrImagePull the
+	// machine's event says "Failed to pull image %q: " around them, as kubelet's does).
 	ImagePullFailed
 	// ContainerCreated: Container's instance Attempt was created as ContainerID.
 	ContainerCreated
-	// ContainerCreateFailed: creating Container failed; Reason is CreateContainerError or
-	// CreateContainerConfigError.
+	// ContainerCreateFailed: creating Container failed (Message, the runtime's words); Reason is
+	// CreateContainerError or CreateContainerConfigError.
 	ContainerCreateFailed
 	// ContainerStarted: ContainerID is running since At.
 	ContainerStarted

@@ -103,6 +103,8 @@ type machineMore struct {
 	setupAt  time.Time                      // when the setup or sandbox may be retried
 	pulls    map[string]restart.PullBackoff // image-pull back-off per image
 	terminal phase.Phase                    // a restored terminal phase other than Succeeded, Failed
+	// deleteSeconds is the grace of the deletion the machine last took (nil: the spec's).
+	deleteSeconds *int64
 	// names and ids index ctrs by container name and current instance ID (see byName, byID).
 	names, ids map[string]int32
 }
@@ -485,6 +487,12 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 				}
 				return nil, fmt.Errorf("%w: %s for %s instance %s", ErrStale, ev.Type, r.c.spec.Name, ev.ContainerID)
 			}
+		}
+		if ev.Type == HookResult && ev.Hook == PreStop {
+			// A preStop hook may outlive its instance by far (a sleep runs in the agent, an exec
+			// returns after the container it ran in was replaced many times): its result may name
+			// an instance older than the last maxRetired the machine remembers.
+			return nil, fmt.Errorf("%w: %s for a forgotten instance %s", ErrStale, ev.Type, ev.ContainerID)
 		}
 		return nil, fmt.Errorf("%w: %s names container ID %q", ErrUnknownContainer, ev.Type, ev.ContainerID)
 	case Tick, SetupDone, SetupFailed, SandboxReady, SandboxFailed, SandboxLost, DeleteRequested, SpecUpdated:

@@ -69,7 +69,7 @@ func TestScriptRoundTripEveryField(t *testing.T) {
 	}}}
 	require.NoError(t, spec.Validate())
 	ps := simruntime.PodScript{
-		SetupDelay: time.Second, SetupFails: 1, SandboxDelay: 2 * time.Second, SandboxFails: 2, SandboxNoIP: 1, SandboxLostAt: time.Minute,
+		SetupDelay: time.Second, SetupFails: 1, SetupFailMessage: "no volume", SandboxDelay: 2 * time.Second, SandboxFails: 2, SandboxNoIP: 1, SandboxLostAt: time.Minute,
 		Containers: map[string]simruntime.Script{"app": {
 			Runs: []simruntime.Run{
 				{For: 1500 * time.Millisecond, ExitCode: 3, StartFails: true},
@@ -79,12 +79,13 @@ func TestScriptRoundTripEveryField(t *testing.T) {
 			Pull:             simruntime.Pull{Delay: time.Second, Failures: 2, FailsAlways: true},
 			CreateFails:      1,
 			CreateFailReason: "CreateContainerConfigError",
-			PostStart:        simruntime.HookScript{Took: time.Second, Fail: true},
+			PostStart:        simruntime.HookScript{Took: time.Second, Fail: true, Failures: 2, Message: "refused"},
 			PreStop:          simruntime.HookScript{Took: 2 * time.Second},
 			Probes: map[probe.Kind]simruntime.ProbeScript{
-				probe.Startup:   {Fail: true, FailUntil: 10 * time.Second},
-				probe.Liveness:  {Fail: true, FailFrom: time.Minute, Message: "dead"},
-				probe.Readiness: {Took: 2 * time.Second},
+				probe.Startup:  {Fail: true, FailUntil: 10 * time.Second},
+				probe.Liveness: {Fail: true, FailFrom: time.Minute, Message: "dead"},
+				probe.Readiness: {Took: 2 * time.Second, Windows: []simruntime.ProbeWindow{
+					{From: 40 * time.Second, Until: time.Minute, Error: true, Message: "no route"}, {From: 2 * time.Minute}}},
 			},
 		}},
 	}
