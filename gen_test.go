@@ -25,6 +25,7 @@ func genSpec(t *rapid.T) podlife.PodSpec {
 	s := podlife.PodSpec{
 		RestartPolicy:                 rapid.SampledFrom([]podlife.RestartPolicy{"", podlife.RestartAlways, podlife.RestartOnFailure, podlife.RestartNever}).Draw(t, "restartPolicy"),
 		TerminationGracePeriodSeconds: grace,
+		ActiveDeadlineSeconds:         rapid.Ptr(rapid.Int64Range(1, 3600), true).Draw(t, "activeDeadline"),
 		HostNetwork:                   rapid.Bool().Draw(t, "hostNetwork"),
 		ReadinessGates:                rapid.SliceOfN(rapid.SampledFrom([]string{"ready", "example.com/ready", "My.Gate_1"}), 0, 2).Draw(t, "gates"),
 	}

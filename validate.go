@@ -1,6 +1,9 @@
 package podlife
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Validation follows the Kubernetes API server (pkg/apis/core/validation/validation.go,
 // ValidatePodSpec and what it calls, v1.35) for the fields podlife has. Where it differs:
@@ -14,6 +17,10 @@ import "strings"
 //   - a negative terminationGracePeriodSeconds is an error (the API server warns and treats it
 //     as 1; Defaulted does the same), and restart rules without the ContainerRestartRules gate are
 //     an error (the API server drops them).
+
+// MaxActiveDeadlineSeconds is the largest activeDeadlineSeconds the API server accepts
+// (math.MaxInt32).
+const MaxActiveDeadlineSeconds = 1<<31 - 1
 
 // MaxRestartPolicyRules is the most restart rules one container may have.
 const MaxRestartPolicyRules = 20
@@ -80,6 +87,9 @@ func (v *validator) podSpec(s *PodSpec, p Path) {
 	if g := s.TerminationGracePeriodSeconds; g != nil && *g < 0 {
 		v.add(Invalid(p.Child("terminationGracePeriodSeconds"), *g,
 			"must be greater than or equal to 0 (the API server accepts a negative value with a warning and treats it as 1)"))
+	}
+	if d := s.ActiveDeadlineSeconds; d != nil && (*d < 1 || *d > MaxActiveDeadlineSeconds) {
+		v.add(Invalid(p.Child("activeDeadlineSeconds"), *d, fmt.Sprintf("must be between 1 and %d, inclusive", MaxActiveDeadlineSeconds)))
 	}
 	for i, gate := range s.ReadinessGates {
 		if msgs := qualifiedNameErrors(gate); msgs != nil {

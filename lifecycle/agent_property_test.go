@@ -31,6 +31,9 @@ func genAgentScenario(t *rapid.T) agentScenario {
 	s := agentScenario{scripts: map[string]simruntime.Script{}}
 	s.spec.RestartPolicy = rapid.SampledFrom([]podlife.RestartPolicy{podlife.RestartAlways, podlife.RestartOnFailure, podlife.RestartNever}).Draw(t, "policy")
 	s.spec.TerminationGracePeriodSeconds = ptr(int64(rapid.IntRange(0, 20).Draw(t, "grace")))
+	if rapid.IntRange(0, 3).Draw(t, "hasDeadline") == 0 {
+		s.spec.ActiveDeadlineSeconds = ptr(int64(rapid.IntRange(1, 200).Draw(t, "activeDeadline")))
+	}
 	script := func(name string) {
 		var runs []simruntime.Run
 		for i := range rapid.IntRange(1, 3).Draw(t, name+"/runs") {

@@ -424,9 +424,12 @@ func (m *Machine) hooked(c *ctr, ev Event) error {
 	return fmt.Errorf("%w: %s with unknown hook %v", ErrBadEvent, ev.Type, ev.Hook)
 }
 
-// specUpdated takes a new spec in which only container images may differ, as kubelet acts only
-// on those: a running container whose image changed is killed and recreated whatever its restart
-// policy, with a fresh back-off curve (kubelet keys back-off by the spec hash).
+// specUpdated takes a new spec in which only container images and activeDeadlineSeconds may
+// differ, as kubelet acts only on those (the API server allows little else to change): a running
+// container whose image changed is killed and recreated whatever its restart policy, with a fresh
+// back-off curve (kubelet keys back-off by the spec hash); a new active deadline applies from the
+// pod's start time, at once if it has passed. The machine takes any deadline it is given, as
+// kubelet does; the API server only lets one be set or lowered.
 func (m *Machine) specUpdated(ev Event) error {
 	if ev.Spec == nil {
 		return fmt.Errorf("%w: %s without a spec", ErrBadEvent, ev.Type)
@@ -439,6 +442,7 @@ func (m *Machine) specUpdated(ev Event) error {
 		return fmt.Errorf("%w: %s: containers may not be added or removed", ErrBadEvent, ev.Type)
 	}
 	same := next
+	same.ActiveDeadlineSeconds = m.spec.ActiveDeadlineSeconds
 	same.InitContainers = append([]podlife.Container(nil), next.InitContainers...)
 	same.Containers = append([]podlife.Container(nil), next.Containers...)
 	for ci := range m.ctrs {
@@ -456,9 +460,13 @@ func (m *Machine) specUpdated(ev Event) error {
 		}
 	}
 	if !reflect.DeepEqual(same, *m.spec) {
-		return fmt.Errorf("%w: %s: only container images may change", ErrBadEvent, ev.Type)
+		return fmt.Errorf("%w: %s: only container images and activeDeadlineSeconds may change", ErrBadEvent, ev.Type)
 	}
 	m.now = ev.At
+	if !reflect.DeepEqual(next.ActiveDeadlineSeconds, m.spec.ActiveDeadlineSeconds) {
+		m.ownSpec()
+		m.spec.ActiveDeadlineSeconds = next.ActiveDeadlineSeconds
+	}
 	for ci := range m.ctrs {
 		c := &m.ctrs[ci]
 		var src *podlife.Container

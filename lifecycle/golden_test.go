@@ -72,6 +72,7 @@ import (
 //	setup fail "message" [times K]       the pod's setup fails (the first K times)
 //	delete at T [grace S]                a delete request, with its grace period in seconds
 //	image C IMAGE at T                   the spec is updated with C's new image
+//	deadline S at T                      the spec is updated with activeDeadlineSeconds S
 //	sandbox-lost at T                    the sandbox dies
 //	sandbox noIP [times K]               the first K sandboxes (default all) come up without an IP
 //	until T                              the end of virtual time (default 600s)
@@ -158,17 +159,17 @@ func TestGoldenFromTemplate(t *testing.T) {
 
 // goldenScenario is a parsed testdata file.
 type goldenScenario struct {
-	spec     podlife.PodSpec
-	runs     map[string][]run
-	hooks    map[string]goldenHook // by "container/PostStart"
-	probes   map[string][]window   // by "container/liveness"
-	pulls    map[string]goldenFail // by container
-	creates  map[string]goldenFail // by container
-	setup    goldenFail            // reason: the failure message
-	noIP     int                   // how many sandboxes come up without an IP; -1: all
-	events   []Event
-	until    time.Duration
-	imageFor map[*podlife.PodSpec]string // "container=image" of each SpecUpdated, for its line
+	spec    podlife.PodSpec
+	runs    map[string][]run
+	hooks   map[string]goldenHook // by "container/PostStart"
+	probes  map[string][]window   // by "container/liveness"
+	pulls   map[string]goldenFail // by container
+	creates map[string]goldenFail // by container
+	setup   goldenFail            // reason: the failure message
+	noIP    int                   // how many sandboxes come up without an IP; -1: all
+	events  []Event
+	until   time.Duration
+	updates map[*podlife.PodSpec]string // what each SpecUpdated changes, for its line
 }
 
 type goldenHook struct {
@@ -207,7 +208,7 @@ func parseScenario(header []byte) (*goldenScenario, error) {
 		return nil, fmt.Errorf("spec: %w", err)
 	}
 	sc := &goldenScenario{runs: map[string][]run{}, hooks: map[string]goldenHook{}, probes: map[string][]window{},
-		pulls: map[string]goldenFail{}, creates: map[string]goldenFail{}, until: 600 * time.Second, imageFor: map[*podlife.PodSpec]string{}}
+		pulls: map[string]goldenFail{}, creates: map[string]goldenFail{}, until: 600 * time.Second, updates: map[*podlife.PodSpec]string{}}
 	jd := json.NewDecoder(bytes.NewReader(js))
 	jd.DisallowUnknownFields()
 	if err := jd.Decode(&sc.spec); err != nil {
@@ -476,7 +477,19 @@ func (sc *goldenScenario) directive(f []string, current *podlife.PodSpec) error 
 			return fmt.Errorf("no container %q in the spec", name)
 		}
 		*current = next
-		sc.imageFor[&next] = name + "=" + image
+		sc.updates[&next] = "image " + name + "=" + image
+		sc.events = append(sc.events, Event{Type: SpecUpdated, At: t0.Add(at), Spec: &next})
+		return o.err
+	case "deadline":
+		seconds := int64(o.int("seconds"))
+		if o.next("at") != "at" {
+			return fmt.Errorf("want deadline S at T")
+		}
+		at := o.duration("at")
+		next := *current
+		next.ActiveDeadlineSeconds = &seconds
+		*current = next
+		sc.updates[&next] = fmt.Sprintf("activeDeadlineSeconds=%d", seconds)
 		sc.events = append(sc.events, Event{Type: SpecUpdated, At: t0.Add(at), Spec: &next})
 		return o.err
 	case "sandbox":
@@ -595,7 +608,7 @@ func (sc *goldenScenario) playOn(t *testing.T, d *driver) string {
 				line = ev.String()
 			}
 		case SpecUpdated:
-			line = "SpecUpdated image " + sc.imageFor[ev.Spec]
+			line = "SpecUpdated " + sc.updates[ev.Spec]
 		}
 		if ev.Type == DeleteRequested && deletedAt == nil {
 			at := ev.At
@@ -620,6 +633,9 @@ func (sc *goldenScenario) playOn(t *testing.T, d *driver) string {
 			conds = []string{"-"}
 		}
 		pod := fmt.Sprintf("status %s | %s %s %s | %s", st.Phase, cols.Status, cols.Ready, cols.Restarts, strings.Join(conds, ","))
+		if st.Reason != "" {
+			pod += fmt.Sprintf(" | reason=%s %q", st.Reason, st.Message)
+		}
 		// "(5s ago)" changes with time alone: not a change of status.
 		key := pod
 		if i := strings.Index(cols.Restarts, " ("); i >= 0 {

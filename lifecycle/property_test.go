@@ -31,6 +31,10 @@ func genScenario(t *rapid.T) scenario {
 	s.spec.RestartPolicy = rapid.SampledFrom([]podlife.RestartPolicy{podlife.RestartAlways, podlife.RestartOnFailure, podlife.RestartNever}).Draw(t, "policy")
 	grace := rapid.Int64Range(0, 40).Draw(t, "grace")
 	s.spec.TerminationGracePeriodSeconds = &grace
+	if rapid.IntRange(0, 3).Draw(t, "hasDeadline") == 0 {
+		deadline := rapid.Int64Range(1, 400).Draw(t, "activeDeadline")
+		s.spec.ActiveDeadlineSeconds = &deadline
+	}
 	exec := podlife.ProbeHandler{Exec: &podlife.ExecAction{Command: []string{"check"}}}
 	mk := func(name string, sidecar, regularInit bool) podlife.Container {
 		c := podlife.Container{Name: name, Image: "busybox:1"}

@@ -60,6 +60,10 @@ func TestSimDeletionProperty(t *testing.T) {
 		grace := int64(rapid.IntRange(0, 40).Draw(rt, "grace"))
 		spec := podlife.PodSpec{RestartPolicy: policy, TerminationGracePeriodSeconds: &grace,
 			Containers: []podlife.Container{{Name: "app", Image: "app:1", LivenessProbe: execProbe(5), ReadinessProbe: execProbe(3), Lifecycle: hooks}}}
+		if rapid.IntRange(0, 3).Draw(rt, "hasDeadline") == 0 {
+			deadline := int64(rapid.IntRange(1, 400).Draw(rt, "activeDeadline"))
+			spec.ActiveDeadlineSeconds = &deadline
+		}
 		scripts := map[string]Script{"app": script("app")}
 		if rapid.Bool().Draw(rt, "init") {
 			spec.InitContainers = append(spec.InitContainers, podlife.Container{Name: "init", Image: "busybox:1"})
