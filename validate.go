@@ -2,6 +2,8 @@ package podlife
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -57,6 +59,49 @@ func (s *PodSpec) ValidateWith(gates FeatureGates) error {
 	v := validator{gates: gates, grace: s.EffectiveGracePeriodSeconds()}
 	v.podSpec(s, Path("spec"))
 	return v.errs.AsError()
+}
+
+// ValidateUpdate checks s as the API server checks a pod's spec on an update from old
+// (ValidatePodUpdate, and the spec's own rules again): s is valid as on creation;
+// activeDeadlineSeconds may be set or lowered (to 1 at least), never raised or removed; and
+// nothing else may change but container images (and their pull policies, which defaulting
+// derives from the image). Compare specs alike: both defaulted, or both as written.
+func (s *PodSpec) ValidateUpdate(old *PodSpec) error {
+	if s == nil {
+		s = &PodSpec{}
+	}
+	if old == nil {
+		old = &PodSpec{}
+	}
+	v := validator{gates: DefaultFeatureGates(), grace: s.EffectiveGracePeriodSeconds()}
+	p := Path("spec")
+	v.podSpec(s, p)
+	ap := p.Child("activeDeadlineSeconds")
+	switch cur, prev := s.ActiveDeadlineSeconds, old.ActiveDeadlineSeconds; {
+	case cur == nil && prev != nil:
+		v.add(Invalid(ap, nil, "must not update from a positive integer to nil value"))
+	case cur != nil && prev != nil && *cur > *prev:
+		v.add(Invalid(ap, *cur, "must be less than or equal to previous value"))
+	}
+	if !reflect.DeepEqual(updatable(s), updatable(old)) {
+		v.add(Forbidden(p, "pod updates may not change fields other than spec.containers[*].image, "+
+			"spec.initContainers[*].image and spec.activeDeadlineSeconds"))
+	}
+	return v.errs.AsError()
+}
+
+// updatable is s without what an update may change: images, pull policies and
+// activeDeadlineSeconds.
+func updatable(s *PodSpec) PodSpec {
+	out := *s
+	out.ActiveDeadlineSeconds = nil
+	out.InitContainers, out.Containers = slices.Clone(s.InitContainers), slices.Clone(s.Containers)
+	for _, cs := range [][]Container{out.InitContainers, out.Containers} {
+		for i := range cs {
+			cs[i].Image, cs[i].ImagePullPolicy = "", ""
+		}
+	}
+	return out
 }
 
 // validator collects the problems of one spec.
