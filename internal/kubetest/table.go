@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/podlife/podlife/lifecycle/kube"
 	"github.com/podlife/podlife/phase"
 )
 
@@ -20,6 +22,8 @@ const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io"
 type PodRow struct {
 	Namespace, Name string
 	phase.Columns
+	// Pod is the object the server printed the row from.
+	Pod *v1.Pod
 }
 
 // PodColumns returns the STATUS, READY and RESTARTS cells the API server prints for the pods of
@@ -27,7 +31,7 @@ type PodRow struct {
 // renders "N (5m ago)" against its own clock at the time of the request.
 func PodColumns(ctx context.Context, c kubernetes.Interface, namespace string, opts metav1.ListOptions) ([]PodRow, error) {
 	raw, err := c.CoreV1().RESTClient().Get().Namespace(namespace).Resource("pods").
-		VersionedParams(&opts, scheme.ParameterCodec).SetHeader("Accept", tableAccept).Do(ctx).Raw()
+		VersionedParams(&opts, scheme.ParameterCodec).Param("includeObject", "Object").SetHeader("Accept", tableAccept).Do(ctx).Raw()
 	if err != nil {
 		return nil, fmt.Errorf("pods table: %w", err)
 	}
@@ -37,7 +41,7 @@ func PodColumns(ctx context.Context, c kubernetes.Interface, namespace string, o
 // PodColumnsOf is PodColumns for one pod.
 func PodColumnsOf(ctx context.Context, c kubernetes.Interface, namespace, name string) (PodRow, error) {
 	raw, err := c.CoreV1().RESTClient().Get().Namespace(namespace).Resource("pods").Name(name).
-		SetHeader("Accept", tableAccept).Do(ctx).Raw()
+		Param("includeObject", "Object").SetHeader("Accept", tableAccept).Do(ctx).Raw()
 	if err != nil {
 		return PodRow{}, fmt.Errorf("pod %s/%s table: %w", namespace, name, err)
 	}
@@ -51,8 +55,8 @@ func PodColumnsOf(ctx context.Context, c kubernetes.Interface, namespace, name s
 	return rows[0], nil
 }
 
-// decodePodTable reads the Name, Ready, Status and Restarts cells by their column names, and the
-// namespace from each row's object metadata.
+// decodePodTable reads the Name, Ready, Status and Restarts cells by their column names, and
+// each row's object (the namespace from its metadata).
 func decodePodTable(raw []byte) ([]PodRow, error) {
 	var t metav1.Table
 	if err := json.Unmarshal(raw, &t); err != nil {
@@ -94,11 +98,11 @@ func decodePodTable(raw []byte) ([]PodRow, error) {
 			}
 		}
 		if len(r.Object.Raw) > 0 {
-			var meta metav1.PartialObjectMetadata
-			if err := json.Unmarshal(r.Object.Raw, &meta); err != nil {
+			var pod v1.Pod
+			if err := json.Unmarshal(r.Object.Raw, &pod); err != nil {
 				return nil, fmt.Errorf("pods table row %d: object: %w", i, err)
 			}
-			row.Namespace = meta.Namespace
+			row.Namespace, row.Pod = pod.Namespace, &pod
 		}
 		rows = append(rows, row)
 	}
@@ -120,4 +124,41 @@ func MatchColumns(server phase.Columns, in phase.ColumnsInput, from, to time.Tim
 		return nil
 	}
 	return fmt.Errorf("the API server prints %+v, phase.KubectlColumns %+v", server, atFrom)
+}
+
+// CheckPodColumns asks the server for the row of one pod at resourceVersion (exactly that
+// version, from etcd; "" for the latest) and checks its columns against phase.KubectlColumns of
+// the very object the server printed them from (its spec read by lifecycle/kube). It returns the
+// row, and an error when they differ or the pod cannot be read.
+func CheckPodColumns(ctx context.Context, c kubernetes.Interface, namespace, name, resourceVersion string) (PodRow, error) {
+	opts := metav1.ListOptions{FieldSelector: "metadata.name=" + name}
+	if resourceVersion != "" {
+		opts.ResourceVersion, opts.ResourceVersionMatch = resourceVersion, metav1.ResourceVersionMatchExact
+	}
+	from := time.Now()
+	rows, err := PodColumns(ctx, c, namespace, opts)
+	to := time.Now()
+	if err != nil {
+		return PodRow{}, err
+	}
+	if len(rows) != 1 || rows[0].Pod == nil {
+		return PodRow{}, fmt.Errorf("pod %s/%s at %q: %d rows, want 1 with its object", namespace, name, resourceVersion, len(rows))
+	}
+	row := rows[0]
+	spec, _, err := kube.FromPodSpec(row.Pod.Spec)
+	if err != nil {
+		return row, err
+	}
+	st, err := kube.FromPodStatus(row.Pod.Status)
+	if err != nil {
+		return row, err
+	}
+	in := phase.ColumnsInput{Spec: &spec, Status: &st}
+	if dt := row.Pod.DeletionTimestamp; dt != nil {
+		in.DeletionTimestamp = &dt.Time
+	}
+	if err := MatchColumns(row.Columns, in, from, to); err != nil {
+		return row, fmt.Errorf("pod %s/%s at %s (phase %s, reason %q): %w", namespace, name, row.Pod.ResourceVersion, st.Phase, st.Reason, err)
+	}
+	return row, nil
 }
