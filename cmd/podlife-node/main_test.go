@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/podlife/podlife/internal/kubetest"
+	"github.com/podlife/podlife/lifecycle/kubenode"
+)
+
+var cp = kubetest.NewShared(kubetest.Options{})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := cp.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func TestBadUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-nodes", "0"}, "-nodes 0: at least 1"},
+		{[]string{"-runtime", "docker"}, `-runtime "docker": want sim or containerd`},
+		{[]string{"-runtime", "containerd", "-nodes", "2"}, "-runtime containerd runs one node (-nodes 2)"},
+		{[]string{"-address", "localhost"}, `-address "localhost": not an IP address`},
+		{[]string{"-memory", "lots"}, `-memory "lots"`},
+		{[]string{"-log-level", "loud"}, "-log-level"},
+		{[]string{"extra"}, "unexpected arguments: [extra]"},
+	} {
+		var stderr bytes.Buffer
+		assert.Equal(t, exitUsage, run(tc.args, &stderr), "%v", tc.args)
+		assert.Contains(t, stderr.String(), tc.want, "%v", tc.args)
+	}
+	assert.Equal(t, exitOK, run([]string{"-h"}, io.Discard))
+}
+
+// Two simulated nodes in one process behind the real API server: a pod on the second runs, the
+// metrics endpoint serves the counts and the process's CPU and memory, and the command stops on
+// its context.
+func TestRunsNodesAndServesMetrics(t *testing.T) {
+	s := cp.Get(t)
+	ns := s.Namespace(t)
+	o, err := parse([]string{"-kubeconfig", s.Kubeconfig, "-nodes", "2", "-name", ns, "-metrics", "127.0.0.1:0", "-stats-interval", "200ms"}, io.Discard)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, o, zaptest.NewLogger(t), func(g *kubenode.Group, addr net.Addr) {
+			assert.Equal(t, []string{ns + "-0", ns + "-1"}, g.Names())
+			ready <- addr
+		})
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve returned before it was ready: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("not ready within a minute")
+	}
+	c := s.Client()
+	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
+		Spec: v1.PodSpec{NodeName: ns + "-1", Containers: []v1.Container{{Name: "web", Image: "busybox:1.36"}}}}
+	_, err = c.CoreV1().Pods(ns).Create(context.Background(), pod, metav1.CreateOptions{})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		p, err := c.CoreV1().Pods(ns).Get(context.Background(), "web", metav1.GetOptions{})
+		return err == nil && p.Status.Phase == v1.PodRunning
+	}, 20*time.Second, 100*time.Millisecond)
+
+	resp, err := http.Get("http://" + addr.String() + "/metrics")
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	require.NoError(t, err)
+	metrics := string(body)
+	for _, want := range []string{`podlife_node_pods{phase="Running"} 1`, "podlife_node_events_total", "podlife_node_status_pushes_total",
+		`podlife_node_api_requests_total{resource="pods/status",verb="PUT"}`, "process_cpu_seconds_total", "process_resident_memory_bytes"} {
+		assert.True(t, strings.Contains(metrics, want), "the metrics have %s:\n%s", want, metrics)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop with its context")
+	}
+}
