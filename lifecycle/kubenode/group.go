@@ -214,7 +214,7 @@ func newNode(cfg NodeConfig, client kubernetes.Interface, pods corev1informers.P
 	eb := record.NewBroadcaster()
 	recorder := eb.NewRecorder(scheme.Scheme, v1.EventSource{Component: "podlife", Host: cfg.Name})
 	p := &provider{node: cfg.Name, log: nlog, store: store, client: lifecycle.Client{Store: store}, sim: cfg.Sim,
-		api: client, lister: pods.Lister(), recorder: recorder, hostIP: cfg.Address, stats: &counters{},
+		api: client, lister: pods.Lister(), recorder: recorder, hostIP: cfg.Address, scheme: cfg.RuntimeName, stats: &counters{},
 		pods: map[string]*entry{}}
 	agent, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: cfg.Name, Runtime: cfg.Runtime, Setup: cfg.Setup, Store: store,
 		Logger: nlog, Machine: cfg.Machine, Observe: p.observe})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -174,6 +175,7 @@ func (e *env) waitFor(name string, timeout time.Duration, what string, cond func
 		if p, err := e.get(name); err == nil {
 			last = p
 			if cond(p) {
+				e.checked(p, time.Until(deadline))
 				return p
 			}
 		}
@@ -181,6 +183,23 @@ func (e *env) waitFor(name string, timeout time.Duration, what string, cond func
 	}
 	e.t.Fatalf("pod %s: %s: not within %s; last status: %s", name, what, timeout, describe(last))
 	return nil
+}
+
+// checked waits until the columns watch has checked the pod's version p (so that what the test
+// reads from the rows afterwards includes it).
+func (e *env) checked(p *v1.Pod, timeout time.Duration) {
+	e.t.Helper()
+	deadline := time.Now().Add(max(timeout, 5*time.Second))
+	for time.Now().Before(deadline) {
+		e.seen.mu.Lock()
+		done := slices.ContainsFunc(e.seen.rows[p.Name], func(r kubetest.PodRow) bool { return r.Pod.ResourceVersion == p.ResourceVersion })
+		e.seen.mu.Unlock()
+		if done {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.t.Fatalf("pod %s: the columns watch did not check version %s", p.Name, p.ResourceVersion)
 }
 
 // waitGone waits until the pod's API object is gone and returns how long that took.

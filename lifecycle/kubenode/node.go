@@ -33,8 +33,9 @@ type NodeConfig struct {
 	Setup   lifecycle.PodSetup
 	// Sim is the simulated runtime when Runtime is one: pods' ScriptAnnotation goes to its world.
 	Sim *simruntime.Runtime
-	// RuntimeName names the runtime in the node's labels and nodeInfo.containerRuntimeVersion;
-	// default "sim" with Sim, else "unknown".
+	// RuntimeName names the runtime in the node's labels and nodeInfo.containerRuntimeVersion,
+	// and is the scheme of the container IDs in pod statuses (containerd://<id>, as kubelet
+	// writes them); default "sim" with Sim, else "unknown".
 	RuntimeName string
 	// Machine tunes every pod's Machine (back-off curves).
 	Machine lifecycle.Options

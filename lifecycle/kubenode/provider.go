@@ -64,6 +64,7 @@ type provider struct {
 	lister   corev1listers.PodLister
 	recorder record.EventRecorder
 	hostIP   string
+	scheme   string // of container IDs in the API, as kubelet writes them: containerd://<id>
 	stats    *counters
 
 	mu        sync.Mutex
@@ -358,6 +359,7 @@ func (p *provider) NotifyPods(ctx context.Context, cb func(*v1.Pod)) {
 // DisruptionTarget) kept from the API pod, as kubelet keeps them.
 func (p *provider) apiStatus(e *entry, st phase.PodStatus) v1.PodStatus {
 	out := kube.ToPodStatus(st)
+	forContainerIDs(&out, func(id string) string { return p.scheme + "://" + id })
 	out.HostIP = p.hostIP
 	out.HostIPs = []v1.HostIP{{IP: p.hostIP}}
 	out.QOSClass = e.pod.Status.QOSClass
@@ -374,4 +376,21 @@ func (p *provider) apiStatus(e *entry, st phase.PodStatus) v1.PodStatus {
 		}
 	}
 	return out
+}
+
+// forContainerIDs replaces every container ID of st (statuses, terminated states) by f's.
+func forContainerIDs(st *v1.PodStatus, f func(string) string) {
+	for _, list := range [][]v1.ContainerStatus{st.InitContainerStatuses, st.ContainerStatuses} {
+		for i := range list {
+			cs := &list[i]
+			if cs.ContainerID != "" {
+				cs.ContainerID = f(cs.ContainerID)
+			}
+			for _, t := range []*v1.ContainerStateTerminated{cs.State.Terminated, cs.LastTerminationState.Terminated} {
+				if t != nil && t.ContainerID != "" {
+					t.ContainerID = f(t.ContainerID)
+				}
+			}
+		}
+	}
 }

@@ -58,7 +58,9 @@ func (p *provider) seed(ctx context.Context) error {
 		if pod.Status.Phase == "" {
 			continue // never reported: the agent starts it afresh
 		}
-		st, err := kube.FromPodStatus(pod.Status)
+		api := pod.Status.DeepCopy()
+		forContainerIDs(api, func(id string) string { return strings.TrimPrefix(id, p.scheme+"://") })
+		st, err := kube.FromPodStatus(*api)
 		if err != nil {
 			p.log.Warn("the pod's API status does not read; the pod starts afresh", zap.Stringer("pod", e.ref), zap.Error(err))
 			continue
