@@ -17,8 +17,8 @@
 //	                        pods need hostNetwork: true unless containerd has a CNI network
 //	-address IP             the nodes' InternalIP and their pods' hostIP (default 127.0.0.1)
 //	-max-pods N             each node's pod capacity (default 110), -cpu and -memory the rest
-//	-qps, -burst            the API rate limit of the pod and node controllers (default 50, 100)
-//	-event-qps, -event-burst the rate limit of event writes (default 50, 100)
+//	-qps, -burst            each node's API rate limit, as each kubelet's (default 50, 100)
+//	-event-qps, -event-burst each node's rate limit of event writes (default 50, 100)
 //	-metrics ADDR           serve Prometheus metrics on ADDR/metrics (default off): the nodes'
 //	                        pods by phase, machine steps, status changes and pushes, events,
 //	                        API requests by verb and resource, process CPU seconds and RSS
@@ -90,10 +90,10 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.maxPods, "max-pods", 110, "each node's pod capacity")
 	fs.StringVar(&o.cpu, "cpu", "32", "each node's CPU capacity")
 	fs.StringVar(&o.memory, "memory", "256Gi", "each node's memory capacity")
-	fs.Float64Var(&o.qps, "qps", 50, "API requests per second of the pod and node controllers")
-	fs.IntVar(&o.burst, "burst", 100, "API request burst of the pod and node controllers")
-	fs.Float64Var(&o.eventQPS, "event-qps", 50, "event writes per second")
-	fs.IntVar(&o.eventBurst, "event-burst", 100, "event write burst")
+	fs.Float64Var(&o.qps, "qps", 50, "each node's API requests per second")
+	fs.IntVar(&o.burst, "burst", 100, "each node's API request burst")
+	fs.Float64Var(&o.eventQPS, "event-qps", 50, "each node's event writes per second")
+	fs.IntVar(&o.eventBurst, "event-burst", 100, "each node's event write burst")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on this address (host:port), at /metrics")
 	fs.DurationVar(&o.statsInterval, "stats-interval", 30*time.Second, "log the nodes' counts this often (0: never)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")

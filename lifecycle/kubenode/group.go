@@ -29,12 +29,12 @@ type Options struct {
 	// Config reaches the API server (a kubeconfig's); required. Its rate limits are replaced by
 	// QPS and Burst.
 	Config *rest.Config
-	// QPS and Burst limit the requests of the pod and node controllers (status writes, deletes,
-	// leases); default 50 and 100, kubelet's defaults since 1.27.
+	// QPS and Burst limit each node's requests (status writes, deletes, leases), as each kubelet
+	// has its own limit; default 50 and 100, kubelet's defaults since 1.27.
 	QPS   float32
 	Burst int
-	// EventQPS and EventBurst limit the event writes, through a client of their own as kubelet's
-	// eventRecordQPS and eventBurst; default 50 and 100.
+	// EventQPS and EventBurst limit each node's event writes, through a client of their own as
+	// kubelet's eventRecordQPS and eventBurst; default 50 and 100.
 	EventQPS   float32
 	EventBurst int
 	// Nodes are the nodes to run; at least one, with distinct names.
@@ -65,6 +65,8 @@ type node struct {
 	pc  *vknode.PodController
 	nc  *vknode.NodeController
 	eb  record.EventBroadcaster
+	// events is the node's client for events, with its own rate limit.
+	events kubernetes.Interface
 }
 
 // Start registers the nodes with the API server and runs them until ctx ends or Stop is called.
@@ -80,11 +82,8 @@ func Start(ctx context.Context, opts Options) (*Group, error) {
 		log = zap.NewNop()
 	}
 	counter := &requestCounter{n: map[string]uint64{}}
+	// The shared pod informer lists and watches with a client of its own.
 	client, err := newClient(opts.Config, opts.QPS, opts.Burst, counter)
-	if err != nil {
-		return nil, err
-	}
-	events, err := newClient(opts.Config, opts.EventQPS, opts.EventBurst, counter)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +104,7 @@ func Start(ctx context.Context, opts Options) (*Group, error) {
 	unused := informers.NewSharedInformerFactory(client, 0)
 
 	for i := range opts.Nodes {
-		n, err := newNode(opts.Nodes[i], client, pods, unused, log, len(opts.Nodes) > 1)
+		n, err := newNode(opts, opts.Nodes[i], counter, pods, unused, log)
 		if err != nil {
 			cancel()
 			return nil, err
@@ -119,7 +118,7 @@ func Start(ctx context.Context, opts Options) (*Group, error) {
 		}
 	}
 	for _, n := range g.nodes {
-		n.eb.StartRecordingToSink(&corev1client.EventSinkImpl{Interface: events.CoreV1().Events("")})
+		n.eb.StartRecordingToSink(&corev1client.EventSinkImpl{Interface: n.events.CoreV1().Events("")})
 		g.goRun(func() error { return n.p.agent.Run(ctx) })
 	}
 	podFactory.Start(ctx.Done())
@@ -205,10 +204,19 @@ func newClient(base *rest.Config, qps float32, burst int, counter *requestCounte
 	return c, nil
 }
 
-// newNode builds one node: its store, agent, provider, event recorder and controllers.
-func newNode(cfg NodeConfig, client kubernetes.Interface, pods corev1informers.PodInformer, unused informers.SharedInformerFactory,
-	log *zap.Logger, shared bool) (*node, error) {
+// newNode builds one node: its API clients, store, agent, provider, event recorder and
+// controllers.
+func newNode(opts Options, cfg NodeConfig, counter *requestCounter, pods corev1informers.PodInformer, unused informers.SharedInformerFactory,
+	log *zap.Logger) (*node, error) {
 	cfg.defaults()
+	client, err := newClient(opts.Config, opts.QPS, opts.Burst, counter)
+	if err != nil {
+		return nil, err
+	}
+	events, err := newClient(opts.Config, opts.EventQPS, opts.EventBurst, counter)
+	if err != nil {
+		return nil, err
+	}
 	nlog := log.Named(cfg.Name)
 	store := memstore.New()
 	eb := record.NewBroadcaster()
@@ -232,7 +240,7 @@ func newNode(cfg NodeConfig, client kubernetes.Interface, pods corev1informers.P
 		ServiceInformer:           unused.Core().V1().Services(),
 		SkipDownwardAPIResolution: true,
 	}
-	if shared {
+	if len(opts.Nodes) > 1 { // the informer has every node's pods
 		name := cfg.Name
 		pcc.PodEventFilterFunc = func(_ context.Context, pod *v1.Pod) bool { return pod.Spec.NodeName == name }
 	}
@@ -245,7 +253,7 @@ func newNode(cfg NodeConfig, client kubernetes.Interface, pods corev1informers.P
 	if err != nil {
 		return nil, fmt.Errorf("kubenode: node %s: node controller: %w", cfg.Name, err)
 	}
-	return &node{cfg: cfg, p: p, pc: pc, nc: nc, eb: eb}, nil
+	return &node{cfg: cfg, p: p, pc: pc, nc: nc, eb: eb, events: events}, nil
 }
 
 func (g *Group) goRun(f func() error) {

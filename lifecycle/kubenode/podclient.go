@@ -37,8 +37,9 @@ func (c podsClient) Delete(ctx context.Context, name string, opts metav1.DeleteO
 	return c.PodInterface.Delete(ctx, name, opts)
 }
 
-// holdsDelete reports whether a forced deletion (grace 0, with the pod's UID as precondition) of
-// a pod this node still stops is left to the provider.
+// holdsDelete reports whether a forced deletion (grace 0, with the pod's UID as precondition) is
+// left to the provider: that of a pod this node still runs or stops, whose object the provider
+// deletes once the stop ended.
 func (p *provider) holdsDelete(ctx context.Context, namespace, name string, opts metav1.DeleteOptions) bool {
 	if opts.GracePeriodSeconds == nil || *opts.GracePeriodSeconds != 0 || opts.Preconditions == nil || opts.Preconditions.UID == nil {
 		return false
@@ -50,8 +51,8 @@ func (p *provider) holdsDelete(ctx context.Context, namespace, name string, opts
 	p.mu.Lock()
 	live, deleting := !e.rejected && !e.terminal, e.deleting
 	p.mu.Unlock()
-	if !live {
-		return false
+	if !live && !deleting {
+		return false // a finished pod: nothing runs, the controller deletes its object
 	}
 	if !deleting {
 		pod, err := p.lister.Pods(namespace).Get(name)

@@ -219,21 +219,30 @@ func (p *provider) recordGone(ctx context.Context, name string) {
 	}
 	status := e.status
 	p.mu.Unlock()
+	// The entry stays until the pod controller sees the object gone and calls DeletePod, which
+	// forgets it; meanwhile the controller's own deletions of the object are held (holdsDelete).
 	go func() {
 		if err := p.finalize(ctx, e.ref, status); err != nil && ctx.Err() == nil {
 			p.log.Warn("deleting the stopped pod's API object failed", zap.Stringer("pod", e.ref), zap.Error(err))
 		}
-		p.remove(e)
 	}()
 }
 
-// finalRetry is the wait between two tries of a stopped pod's final status and deletion.
-const finalRetry = time.Second
+// finalRetry is the wait between two tries of a stopped pod's final status and deletion;
+// finalStatusWait how long the provider waits for the pod controller to write the final status
+// before it writes it itself, and finalStatusPoll how often it looks.
+const (
+	finalRetry      = time.Second
+	finalStatusWait = 5 * time.Second
+	finalStatusPoll = 20 * time.Millisecond
+)
 
-// finalize writes a stopped pod's final status (a merge patch with the UID as a precondition, as
-// kubelet's status manager patches) and deletes its API object with grace 0 and a UID
-// precondition, trying again while the API server fails. A pod already gone, or replaced by
-// another of its name, is done.
+// finalize deletes a stopped pod's API object with grace 0 and a UID precondition, as kubelet's
+// status manager does once the pod is terminal, trying again while the API server fails. The
+// final status goes first: the pod controller writes it (it was pushed before the record went);
+// if the API pod does not show it within finalStatusWait, the provider writes it itself (a merge
+// patch with the UID as a precondition, as kubelet's status manager patches). A pod already
+// gone, or replaced by another of its name, is done.
 func (p *provider) finalize(ctx context.Context, ref lifecycle.PodRef, status *v1.PodStatus) error {
 	pods := p.api.CoreV1().Pods(ref.Namespace)
 	var patch []byte
@@ -247,6 +256,17 @@ func (p *provider) finalize(ctx context.Context, ref lifecycle.PodRef, status *v
 	zero := int64(0)
 	uid := types.UID(ref.UID)
 	opts := metav1.DeleteOptions{GracePeriodSeconds: &zero, Preconditions: &metav1.Preconditions{UID: &uid}}
+	for wait := time.Now().Add(finalStatusWait); patch != nil && time.Now().Before(wait) && ctx.Err() == nil; {
+		cur, err := p.lister.Pods(ref.Namespace).Get(ref.Name)
+		if err != nil || string(cur.UID) != ref.UID {
+			return nil // gone, or another pod of the name
+		}
+		if cur.Status.Phase == status.Phase {
+			patch = nil // the pod controller wrote the final status
+			break
+		}
+		time.Sleep(finalStatusPoll)
+	}
 	for {
 		var err error
 		if patch != nil {
