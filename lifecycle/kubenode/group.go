@@ -13,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
-	corev1informers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -46,8 +45,8 @@ type Options struct {
 }
 
 // Group is podlife running as Kubernetes nodes in one process: per node, a virtual-kubelet pod
-// controller and node controller on a podlife Agent, sharing one pod informer (and one watch of
-// the API server's pods).
+// controller and node controller on a podlife Agent, with the node's own API clients and watch
+// of its pods, as a kubelet has.
 type Group struct {
 	nodes   []*node
 	counter *requestCounter
@@ -67,6 +66,8 @@ type node struct {
 	eb  record.EventBroadcaster
 	// events is the node's client for events, with its own rate limit.
 	events kubernetes.Interface
+	// pods is the informer factory of the node's pods.
+	pods informers.SharedInformerFactory
 }
 
 // Start registers the nodes with the API server and runs them until ctx ends or Stop is called.
@@ -82,29 +83,18 @@ func Start(ctx context.Context, opts Options) (*Group, error) {
 		log = zap.NewNop()
 	}
 	counter := &requestCounter{n: map[string]uint64{}}
-	// The shared pod informer lists and watches with a client of its own.
-	client, err := newClient(opts.Config, opts.QPS, opts.Burst, counter)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	g := &Group{counter: counter, cancel: cancel}
-
-	// One pod informer for every node: the pods of the one node, or every scheduled pod.
-	selector := fields.OneTermNotEqualSelector("spec.nodeName", "")
-	if len(opts.Nodes) == 1 {
-		selector = fields.OneTermEqualSelector("spec.nodeName", opts.Nodes[0].Name)
-	}
-	podFactory := informers.NewSharedInformerFactoryWithOptions(client, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = selector.String() }))
-	pods := podFactory.Core().V1().Pods()
 	// The pod controllers require these informers but, resolving no environment variables
 	// (SkipDownwardAPIResolution: podlife models secret and config map references itself), never
 	// read them; they are never started, so they watch nothing.
-	unused := informers.NewSharedInformerFactory(client, 0)
-
+	unusedClient, err := newClient(opts.Config, opts.QPS, opts.Burst, counter)
+	if err != nil {
+		return nil, err
+	}
+	unused := informers.NewSharedInformerFactory(unusedClient, 0)
+	ctx, cancel := context.WithCancel(ctx)
+	g := &Group{counter: counter, cancel: cancel}
 	for i := range opts.Nodes {
-		n, err := newNode(opts, opts.Nodes[i], counter, pods, unused, log)
+		n, err := newNode(opts, opts.Nodes[i], counter, unused, log)
 		if err != nil {
 			cancel()
 			return nil, err
@@ -121,7 +111,9 @@ func Start(ctx context.Context, opts Options) (*Group, error) {
 		n.eb.StartRecordingToSink(&corev1client.EventSinkImpl{Interface: n.events.CoreV1().Events("")})
 		g.goRun(func() error { return n.p.agent.Run(ctx) })
 	}
-	podFactory.Start(ctx.Done())
+	for _, n := range g.nodes {
+		n.pods.Start(ctx.Done())
+	}
 	workers := opts.Workers
 	if workers <= 0 {
 		workers = 10
@@ -206,8 +198,7 @@ func newClient(base *rest.Config, qps float32, burst int, counter *requestCounte
 
 // newNode builds one node: its API clients, store, agent, provider, event recorder and
 // controllers.
-func newNode(opts Options, cfg NodeConfig, counter *requestCounter, pods corev1informers.PodInformer, unused informers.SharedInformerFactory,
-	log *zap.Logger) (*node, error) {
+func newNode(opts Options, cfg NodeConfig, counter *requestCounter, unused informers.SharedInformerFactory, log *zap.Logger) (*node, error) {
 	cfg.defaults()
 	client, err := newClient(opts.Config, opts.QPS, opts.Burst, counter)
 	if err != nil {
@@ -217,6 +208,11 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, pods corev1i
 	if err != nil {
 		return nil, err
 	}
+	// The node's pods, watched by node name as kubelet watches them: the API server filters.
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", cfg.Name).String()
+	}))
+	pods := factory.Core().V1().Pods()
 	nlog := log.Named(cfg.Name)
 	store := memstore.New()
 	eb := record.NewBroadcaster()
@@ -240,10 +236,6 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, pods corev1i
 		ServiceInformer:           unused.Core().V1().Services(),
 		SkipDownwardAPIResolution: true,
 	}
-	if len(opts.Nodes) > 1 { // the informer has every node's pods
-		name := cfg.Name
-		pcc.PodEventFilterFunc = func(_ context.Context, pod *v1.Pod) bool { return pod.Spec.NodeName == name }
-	}
 	pc, err := vknode.NewPodController(pcc)
 	if err != nil {
 		return nil, fmt.Errorf("kubenode: node %s: pod controller: %w", cfg.Name, err)
@@ -253,7 +245,7 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, pods corev1i
 	if err != nil {
 		return nil, fmt.Errorf("kubenode: node %s: node controller: %w", cfg.Name, err)
 	}
-	return &node{cfg: cfg, p: p, pc: pc, nc: nc, eb: eb, events: events}, nil
+	return &node{cfg: cfg, p: p, pc: pc, nc: nc, eb: eb, events: events, pods: factory}, nil
 }
 
 func (g *Group) goRun(f func() error) {
