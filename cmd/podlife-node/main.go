@@ -21,9 +21,11 @@
 //	-event-qps, -event-burst each node's rate limit of event writes (default 50, 100)
 //	-metrics ADDR           serve Prometheus metrics on ADDR/metrics (default off): the nodes'
 //	                        pods by phase, machine steps, status changes and pushes, events,
-//	                        API requests by verb and resource, process CPU seconds and RSS
+//	                        API requests by verb and resource, process CPU seconds and RSS;
+//	                        and the process's profiles on ADDR/debug/pprof/
 //	-stats-interval D       log a line of the same counts every D (default 30s; 0: never)
 //	-log-level L            debug, info, warn or error (default info); -log-json for JSON lines
+//	-cpuprofile FILE        write a CPU profile of the whole run, for go tool pprof
 //
 // On a simulated node, a pod's annotation podlife.io/script says what its containers do
 // (simruntime's JSON form of a PodScript); without it they run until stopped. The process stops
@@ -40,6 +42,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -75,6 +78,7 @@ type options struct {
 	statsInterval                              time.Duration
 	logLevel                                   string
 	logJSON                                    bool
+	cpuprofile                                 string
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -98,6 +102,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.statsInterval, "stats-interval", 30*time.Second, "log the nodes' counts this often (0: never)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&o.logJSON, "log-json", false, "log JSON lines")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -145,6 +150,17 @@ func run(args []string, stderr io.Writer) int {
 	}
 	log := newLogger(o, stderr)
 	defer func() { _ = log.Sync() }()
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "podlife-node: -cpuprofile:", err)
+			return exitUsage
+		}
+		defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := serve(ctx, o, log, nil); err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -59,12 +60,15 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // serveMetrics serves /metrics on addr: the group's counts, and the process's CPU seconds,
-// resident memory and Go runtime (Prometheus' own collectors).
+// resident memory and Go runtime (Prometheus' own collectors); and the process's profiles under
+// /debug/pprof/.
 func serveMetrics(addr string, g *kubenode.Group) (*http.Server, net.Addr, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(statsCollector{g}, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index) // profiles of the node process, for go tool pprof
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, err

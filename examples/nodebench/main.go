@@ -22,6 +22,8 @@
 //	-qps, -burst      each node's API rate limit (default 50, 100: kubelet's)
 //	-event-qps, -event-burst  each node's event rate limit (default 50, 100: kubelet's)
 //	-timeout D        give up after this long (default 10m)
+//	-cpuprofile FILE  the node process writes a CPU profile of its whole run there
+//	-memprofile FILE  a heap profile of the node process once every pod is Running
 //
 // Each pod has one container, which the simulated node runs until it is stopped and which exits
 // at once on SIGTERM: the figures are podlife's and the API server's costs, not an
@@ -66,7 +68,7 @@ func main() {
 type options struct {
 	pods, nodes, creators, burst, eventBurst int
 	qps, eventQPS                            float64
-	kubeconfig                               string
+	kubeconfig, cpuprofile, memprofile       string
 	timeout                                  time.Duration
 }
 
@@ -83,6 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.eventBurst, "event-burst", 100, "each node's event burst")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "an API server to use (default: start one from $PODLIFE_KUBE_BIN)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up after this long")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "the node process writes a CPU profile of its run to this file")
+	fs.StringVar(&o.memprofile, "memprofile", "", "write a heap profile of the node process, once every pod is Running, to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -167,8 +171,9 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		AddFunc: seen, UpdateFunc: func(_, obj any) { seen(obj) }}); err != nil {
 		return nil, err
 	}
-	factory.Start(ctx.Done())
-	defer factory.Shutdown()
+	ictx, icancel := context.WithCancel(ctx)
+	factory.Start(ictx.Done())
+	defer func() { icancel(); factory.Shutdown() }()
 	cache.WaitForCacheSync(ctx.Done(), informer.HasSynced)
 
 	cpu0, api0, stats0 := node.cpu(), procCPU(apiPid), node.metrics()
@@ -212,6 +217,11 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 	rep.steps = stats1["podlife_node_steps_total"] - stats0["podlife_node_steps_total"]
 	rep.pushes = stats1["podlife_node_status_pushes_total"] - stats0["podlife_node_status_pushes_total"]
 	rep.nodeRSS, rep.nodeHWM = node.rss()
+	if o.memprofile != "" {
+		if err := node.heapProfile(o.memprofile); err != nil {
+			return nil, fmt.Errorf("-memprofile: %w", err)
+		}
+	}
 
 	fmt.Fprintf(log, "nodebench: %d pods Running in %s; deleting them\n", o.pods, rep.running.Round(time.Millisecond))
 	cpu1, api1 := node.cpu(), procCPU(apiPid)
@@ -292,6 +302,7 @@ func apiServer(ctx context.Context, o options) (cfg *rest.Config, kubeconfig str
 // nodeProcess is cmd/podlife-node running the nodes.
 type nodeProcess struct {
 	cmd     *exec.Cmd
+	addr    string
 	metrics func() map[string]float64
 	up      time.Duration
 }
@@ -316,12 +327,15 @@ func startNode(ctx context.Context, o options, kubeconfig, prefix string, log io
 	cmd := exec.Command(bin, "-kubeconfig", kubeconfig, "-nodes", strconv.Itoa(o.nodes), "-name", prefix,
 		"-max-pods", strconv.Itoa(o.pods), "-metrics", addr, "-stats-interval", "0", "-log-level", "warn",
 		"-qps", fmt.Sprint(o.qps), "-burst", strconv.Itoa(o.burst), "-event-qps", fmt.Sprint(o.eventQPS), "-event-burst", strconv.Itoa(o.eventBurst))
+	if o.cpuprofile != "" {
+		cmd.Args = append(cmd.Args, "-cpuprofile", o.cpuprofile)
+	}
 	cmd.Stderr = log
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	n := &nodeProcess{cmd: cmd, metrics: func() map[string]float64 { return scrape("http://" + addr + "/metrics") }}
+	n := &nodeProcess{cmd: cmd, addr: addr, metrics: func() map[string]float64 { return scrape("http://" + addr + "/metrics") }}
 	for {
 		if _, ok := n.metrics()["podlife_node_steps_total"]; ok {
 			break
@@ -348,6 +362,24 @@ func (n *nodeProcess) stop() {
 }
 
 func (n *nodeProcess) cpu() time.Duration { return procCPU(n.cmd.Process.Pid) }
+
+// heapProfile writes the node process's heap profile (after a collection) to file.
+func (n *nodeProcess) heapProfile(file string) error {
+	resp, err := http.Get("http://" + n.addr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
 
 // rss is the process's resident set now and at its peak (VmRSS, VmHWM).
 func (n *nodeProcess) rss() (now, peak uint64) {
