@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zaptest"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/podlife/podlife/internal/kubetest"
 	"github.com/podlife/podlife/lifecycle/kubenode"
@@ -106,4 +107,54 @@ func TestRunsNodesAndServesMetrics(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop with its context")
 	}
+}
+
+// The README's kubectl session: its pod, applied as there (on a node of this test's own name),
+// goes through the states the README shows and, deleted, goes when its stop ended.
+func TestReadmeSession(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(readme), "$ kubectl apply -f - <<'EOF'\n")
+	require.True(t, ok, "the README applies a pod with a heredoc")
+	manifest, _, ok := strings.Cut(rest, "\nEOF\n")
+	require.True(t, ok)
+	var pod v1.Pod
+	require.NoError(t, yaml.UnmarshalStrict([]byte(manifest), &pod))
+	require.Equal(t, "podlife", pod.Spec.NodeName)
+
+	s := cp.Get(t)
+	ns := s.Namespace(t)
+	o, err := parse([]string{"-kubeconfig", s.Kubeconfig, "-name", ns, "-stats-interval", "0"}, io.Discard)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, o, zaptest.NewLogger(t), func(*kubenode.Group, net.Addr) { close(ready) }) }()
+	<-ready
+
+	c := s.Client()
+	pod.Namespace, pod.Spec.NodeName = ns, ns
+	_, err = c.CoreV1().Pods(ns).Create(context.Background(), &pod, metav1.CreateOptions{})
+	require.NoError(t, err)
+	var seen []string
+	require.Eventually(t, func() bool {
+		row, err := kubetest.CheckPodColumns(context.Background(), c, ns, "shop", "")
+		require.NoError(t, err)
+		if len(seen) == 0 || seen[len(seen)-1] != row.Status+" "+row.Ready {
+			seen = append(seen, row.Status+" "+row.Ready)
+		}
+		return strings.HasPrefix(row.Restarts, "2 ") && row.Status == "Running" && row.Ready == "1/1"
+	}, 40*time.Second, 100*time.Millisecond, "states seen: %v", seen)
+	assert.Contains(t, seen, "CrashLoopBackOff 0/1")
+	start := time.Now()
+	require.NoError(t, c.CoreV1().Pods(ns).Delete(context.Background(), "shop", metav1.DeleteOptions{}))
+	require.Eventually(t, func() bool {
+		_, err := c.CoreV1().Pods(ns).Get(context.Background(), "shop", metav1.GetOptions{})
+		return err != nil
+	}, 20*time.Second, 50*time.Millisecond)
+	took := time.Since(start)
+	assert.True(t, took > 2500*time.Millisecond && took < 8*time.Second, "gone after the 2 s preStop and the 1 s exit: %s", took)
+	cancel()
+	require.NoError(t, <-done)
 }

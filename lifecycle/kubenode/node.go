@@ -106,6 +106,7 @@ func (c *NodeConfig) object() *v1.Node {
 			},
 			Addresses: []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: c.Address}, {Type: v1.NodeHostName, Address: c.Name}},
 			NodeInfo: v1.NodeSystemInfo{
+				OSImage:                 "podlife",
 				KubeletVersion:          KubeletVersion,
 				ContainerRuntimeVersion: "podlife-" + c.RuntimeName + "://" + KubeletVersion,
 				OperatingSystem:         "linux",
