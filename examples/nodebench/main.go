@@ -99,7 +99,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	rep, err := bench(ctx, o, stderr)
+	// The node process writes its log here too, from a goroutine of os/exec.
+	rep, err := bench(ctx, o, &lockedWriter{w: stderr})
 	if err != nil {
 		fmt.Fprintln(stderr, "nodebench:", err)
 		return 1
@@ -529,4 +530,16 @@ func census(c kubernetes.Interface, ns string) string {
 		n[fmt.Sprintf("%s ready=%t", p.Status.Phase, ready(&p))]++
 	}
 	return fmt.Sprint(n)
+}
+
+// lockedWriter serializes writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
