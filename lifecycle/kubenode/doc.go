@@ -24,8 +24,9 @@
 // The API object of a deleted pod goes when podlife's stop ends, not after the whole grace:
 // virtual-kubelet's pod controller deletes it once the deletion grace has passed (or at once
 // when no app container runs), so the provider holds those deletions back while the pod still
-// stops, then writes the final status and deletes the object with grace 0 and a UID
-// precondition, as kubelet's status manager does.
+// stops; once the final status is in the API (the pod controller writes it; the provider does
+// after 5 s), it deletes the object with grace 0 and a UID precondition, as kubelet's status
+// manager does.
 //
 // A pod the API server accepts but podlife does not fully model runs without the fields it
 // drops: they are logged, and those a node would act on are listed in a Warning event
