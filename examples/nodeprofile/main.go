@@ -1,4 +1,4 @@
-// Command nodebench measures podlife's Kubernetes nodes through a real API server: it runs
+// Command nodeprofile measures podlife's Kubernetes nodes through a real API server: it runs
 // cmd/podlife-node with -nodes N simulated nodes as a process of its own, creates -pods pods
 // spread over the nodes (spec.nodeName set, as no scheduler runs), and measures how fast they
 // get from create to Running and Ready, what the node process spent (CPU seconds per pod, RSS),
@@ -7,7 +7,7 @@
 //
 // Usage:
 //
-//	go run ./examples/nodebench [-pods N] [-nodes N] [flags]
+//	go run ./examples/nodeprofile [-pods N] [-nodes N] [flags]
 //
 // Without -kubeconfig it starts kube-apiserver v1.37.2 on 127.0.0.1 from $PODLIFE_KUBE_BIN
 // (PODLIFE_KUBE_BIN=$(./scripts/kube-tools)), and stops it at the end. The report goes to
@@ -74,7 +74,7 @@ type options struct {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	var o options
-	fs := flag.NewFlagSet("nodebench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("nodeprofile", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.IntVar(&o.pods, "pods", 1000, "how many pods")
 	fs.IntVar(&o.nodes, "nodes", 10, "how many simulated nodes")
@@ -94,7 +94,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if o.pods < 1 || o.nodes < 1 || o.creators < 1 {
-		fmt.Fprintln(stderr, "nodebench: -pods, -nodes and -creators must be at least 1")
+		fmt.Fprintln(stderr, "nodeprofile: -pods, -nodes and -creators must be at least 1")
 		return 2
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
@@ -102,7 +102,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// The node process writes its log here too, from a goroutine of os/exec.
 	rep, err := bench(ctx, o, &lockedWriter{w: stderr})
 	if err != nil {
-		fmt.Fprintln(stderr, "nodebench:", err)
+		fmt.Fprintln(stderr, "nodeprofile:", err)
 		return 1
 	}
 	rep.print(stdout)
@@ -138,7 +138,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		return nil, err
 	}
 
-	fmt.Fprintf(log, "nodebench: building cmd/podlife-node and starting %d nodes\n", o.nodes)
+	fmt.Fprintf(log, "nodeprofile: building cmd/podlife-node and starting %d nodes\n", o.nodes)
 	node, err := startNode(ctx, o, kubeconfig, ns, log)
 	if err != nil {
 		return nil, err
@@ -224,7 +224,7 @@ func bench(ctx context.Context, o options, log io.Writer) (*report, error) {
 		}
 	}
 
-	fmt.Fprintf(log, "nodebench: %d pods Running in %s; deleting them\n", o.pods, rep.running.Round(time.Millisecond))
+	fmt.Fprintf(log, "nodeprofile: %d pods Running in %s; deleting them\n", o.pods, rep.running.Round(time.Millisecond))
 	cpu1, api1 := node.cpu(), procCPU(apiPid)
 	start = time.Now()
 	err = forEachPod(ctx, o, func(i int) error {
@@ -309,7 +309,7 @@ type nodeProcess struct {
 }
 
 func startNode(ctx context.Context, o options, kubeconfig, prefix string, log io.Writer) (*nodeProcess, error) {
-	dir, err := os.MkdirTemp("", "nodebench-")
+	dir, err := os.MkdirTemp("", "nodeprofile-")
 	if err != nil {
 		return nil, err
 	}
