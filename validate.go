@@ -18,7 +18,9 @@ import (
 //     are not (sleep.seconds for sleep, httpHeaders[i].name for httpHeaders);
 //   - a negative terminationGracePeriodSeconds is an error (the API server warns and treats it
 //     as 1; Defaulted does the same), and restart rules without the ContainerRestartRules gate are
-//     an error (the API server drops them).
+//     an error (the API server drops them);
+//   - a pod may have at most MaxContainers containers, init containers included: the API server
+//     sets no number (only its 3 MiB request and etcd's 1.5 MiB value bound a pod).
 
 // MaxActiveDeadlineSeconds is the largest activeDeadlineSeconds the API server accepts
 // (math.MaxInt32).
@@ -26,6 +28,18 @@ const MaxActiveDeadlineSeconds = 1<<31 - 1
 
 // MaxRestartPolicyRules is the most restart rules one container may have.
 const MaxRestartPolicyRules = 20
+
+// MaxContainers is the most containers one pod may have, init and app containers together. The
+// API server sets no such number; etcd's default 1.5 MiB bound on a value does, at about 2,000
+// to 3,000 of the smallest containers in a pod object with its status, fewer with real images,
+// IDs and messages. podlife keeps a pod's status (with its checkpoint) as one record of 190
+// bytes per container (a running container with a short name) to 740 (a crash-looping one with
+// a digest image, containerd IDs and its back-off message): at 1,000, 0.2 to 0.75 MB, half of
+// etcd's bound; at 2,000 a record of crash-looping containers would not be stored. It also bounds the cost of a hostile or mistaken spec: a status names every
+// container, so each event costs time linear in their number and a pod's whole life the square
+// of it; at 1,000 a pod's start and stop take about a second of CPU (BENCHMARKS.md).
+// Real pods have a handful of containers, the largest a few dozen.
+const MaxContainers = 1000
 
 // FeatureGates are the Kubernetes feature gates that change which pod specs are valid. The zero
 // value has every gate off, which validates as an API server before these features existed;
@@ -121,6 +135,15 @@ func (v *validator) invalidEach(p Path, value any, msgs []string) {
 }
 
 func (v *validator) podSpec(s *PodSpec, p Path) {
+	if n := len(s.InitContainers) + len(s.Containers); n > MaxContainers {
+		// On the list that brings the count past the limit.
+		at := p.Child("containers")
+		if len(s.InitContainers) > MaxContainers {
+			at = p.Child("initContainers")
+		}
+		v.add(&FieldError{Field: at.String(), Type: ErrorTooMany, BadValue: n,
+			Detail: fmt.Sprintf("must have at most %d containers, init containers included (podlife's limit; this pod has %d)", MaxContainers, n)})
+	}
 	// Upstream reports a name shared by an init and an app container on the init container.
 	names := make(map[string]bool, len(s.InitContainers)+len(s.Containers))
 	for i := range s.Containers {

@@ -2,6 +2,7 @@ package podlife_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -102,7 +103,34 @@ func podCases() []validationCase {
 			want: []fieldErr{fe("spec.readinessGates[0]", invalid), fe("spec.readinessGates[0]", invalid)}},
 		{rule: "a readiness gate prefix must be non-empty", edit: func(s *podlife.PodSpec) { s.ReadinessGates = []string{"/ready"} },
 			want: []fieldErr{fe("spec.readinessGates[0]", invalid)}},
+		// podlife's own limit (the API server has none): see MaxContainers.
+		{rule: "a pod may have MaxContainers containers", edit: func(s *podlife.PodSpec) { s.Containers = apps(podlife.MaxContainers) }},
+		{rule: "a pod may not have more than MaxContainers containers", edit: func(s *podlife.PodSpec) { s.Containers = apps(podlife.MaxContainers + 1) },
+			want: []fieldErr{fe("spec.containers", tooMany)}},
+		{rule: "init containers count towards MaxContainers", edit: func(s *podlife.PodSpec) {
+			s.InitContainers = inits(podlife.MaxContainers / 2)
+			s.Containers = apps(podlife.MaxContainers/2 + 1)
+		}, want: []fieldErr{fe("spec.containers", tooMany)}},
+		{rule: "too many init containers alone are reported on initContainers", edit: func(s *podlife.PodSpec) { s.InitContainers = inits(podlife.MaxContainers + 1) },
+			want: []fieldErr{fe("spec.initContainers", tooMany)}},
 	}
+}
+
+// apps and inits are n valid app or init containers, named by position.
+func apps(n int) []podlife.Container {
+	out := make([]podlife.Container, n)
+	for i := range out {
+		out[i] = app(fmt.Sprintf("app-%d", i))
+	}
+	return out
+}
+
+func inits(n int) []podlife.Container {
+	out := make([]podlife.Container, n)
+	for i := range out {
+		out[i] = app(fmt.Sprintf("init-%d", i))
+	}
+	return out
 }
 
 func containerCases() []validationCase {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
 )
@@ -94,7 +95,7 @@ func (a Action) String() string {
 	if a.Timeout != 0 {
 		add("timeout", a.Timeout.String())
 	}
-	add("reason", quoteIfSpaced(a.Reason))
+	add("reason", a.Reason)
 	return b.String()
 }
 
@@ -118,12 +119,12 @@ type Record struct {
 }
 
 func (r Record) String() string {
-	s := fmt.Sprintf("%s %s", r.Kind, r.Reason)
+	s := string(r.Kind) + " " + quote.Value(r.Reason)
 	if r.Container != "" {
-		s += " container=" + r.Container
+		s += " container=" + quote.Value(r.Container)
 	}
 	if r.Message != "" {
-		s += " " + quoteIfSpaced(r.Message)
+		s += " " + quote.Value(r.Message)
 	}
 	return s
 }

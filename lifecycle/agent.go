@@ -195,7 +195,13 @@ func (a *Agent) recover(ctx context.Context) (int64, error) {
 				zap.Stringer("pod", rec.Pod), zap.String("earlierUID", st.Pod.UID))
 			st, had = StatusRecord{}, false
 		}
-		m, err := Restore(rec.Pod, rec.Spec, st.Status, st.Checkpoint, *o, a.clock.Now(), a.cfg.Machine)
+		cp := st.Checkpoint
+		if d := rec.Deletion; d != nil && cp.Deleting == nil {
+			// Deleted (maybe while no agent ran): the restored machine goes on stopping the pod
+			// and starts nothing, rather than starting what the deletion then stops.
+			cp.Deleting = &DeletingCheckpoint{GracePeriodSeconds: d.GracePeriodSeconds}
+		}
+		m, err := Restore(rec.Pod, rec.Spec, st.Status, cp, *o, a.clock.Now(), a.cfg.Machine)
 		if err != nil {
 			a.log.Error("skipping a pod that cannot run", zap.String("key", kv.Key), zap.Error(err))
 			continue

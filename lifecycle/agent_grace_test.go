@@ -63,7 +63,7 @@ func TestAgentSecondDelete(t *testing.T) {
 						r.stop()
 					}
 					r.sleepUntil(d.at)
-					require.NoError(t, r.client.Delete(t.Context(), node, podRef, d.grace, time.Now()))
+					require.NoError(t, r.Client.Delete(t.Context(), node, podRef, d.grace, time.Now()))
 					synctest.Wait()
 				}
 				if tc.away[0] != 0 {
@@ -74,7 +74,7 @@ func TestAgentSecondDelete(t *testing.T) {
 				if id == "" {
 					id = containerID(t, r, "app")
 				}
-				rec, _, err := r.client.Pod(t.Context(), node, podRef)
+				rec, _, err := r.Client.Pod(t.Context(), node, podRef)
 				require.NoError(t, err)
 				require.NotNil(t, rec.Deletion.GracePeriodSeconds, "the stored deletion always has its grace")
 				assert.Equal(t, tc.stored, *rec.Deletion.GracePeriodSeconds)
@@ -82,7 +82,7 @@ func TestAgentSecondDelete(t *testing.T) {
 					// The record goes once the pod stopped, not when the first stop's own timeout
 					// would have run out (a runtime's StopContainer returns with the container).
 					r.sleepUntil(tc.killedAt + time.Second)
-					_, _, err := r.client.Pod(t.Context(), node, podRef)
+					_, _, err := r.Client.Pod(t.Context(), node, podRef)
 					assert.ErrorIs(t, err, lifecycle.ErrKeyNotFound)
 				}
 				r.sleepUntil(tc.away[1] + 200*time.Second)

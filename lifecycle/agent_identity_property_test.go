@@ -343,3 +343,51 @@ func playIdentity(t *testing.T, s identityScenario) (problems []string) {
 func TestAgentPodIdentity(t *testing.T) {
 	checkPlays(t, genIdentityScenario, playIdentity)
 }
+
+// checkPlays plays generated scenarios and fails with the problems of one that has some.
+func checkPlays[S any](t *testing.T, gen func(*rapid.T) S, play func(*testing.T, S) []string) {
+	rapid.Check(t, func(rt *rapid.T) {
+		if problems := play(t, gen(rt)); len(problems) > 0 {
+			rt.Fatalf("%d problems, first: %s\nall:\n%s", len(problems), problems[0], strings.Join(problems, "\n"))
+		}
+	})
+}
+
+// findings collects what a played scenario shows wrong, each with its virtual time (in a
+// synctest bubble, the time since the bubble started).
+type findings struct {
+	start  time.Time
+	mu     sync.Mutex
+	list   []string
+	starts map[string]int
+}
+
+func newFindings() *findings { return &findings{start: time.Now(), starts: map[string]int{}} }
+
+func (f *findings) add(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.list = append(f.list, fmt.Sprintf("%s: ", time.Since(f.start))+fmt.Sprintf(format, args...))
+}
+
+// observe is an AgentConfig.Observe that finds a container started twice.
+func (f *findings) observe(_ lifecycle.PodRef, _ time.Time, rd lifecycle.Ready) {
+	for _, a := range rd.Actions {
+		if a.Type != lifecycle.StartContainer {
+			continue
+		}
+		f.mu.Lock()
+		f.starts[a.ContainerID]++
+		twice := f.starts[a.ContainerID] > 1
+		f.mu.Unlock()
+		if twice {
+			f.add("%s started twice", a.ContainerID)
+		}
+	}
+}
+
+func (f *findings) all() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.list
+}

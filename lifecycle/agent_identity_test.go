@@ -36,14 +36,14 @@ func jobWorld() simruntime.WorldOptions {
 
 func (r *rig) bindRef(ref lifecycle.PodRef, spec podlife.PodSpec) {
 	r.t.Helper()
-	_, err := r.client.Bind(r.t.Context(), node, ref, spec)
+	_, err := r.Client.Bind(r.t.Context(), node, ref, spec)
 	require.NoError(r.t, err)
 	synctest.Wait()
 }
 
 func (r *rig) statusOf(ref lifecycle.PodRef) lifecycle.StatusRecord {
 	r.t.Helper()
-	st, err := r.client.Status(r.t.Context(), node, lifecycle.PodRef{Namespace: ref.Namespace, Name: ref.Name})
+	st, err := r.Client.Status(r.t.Context(), node, lifecycle.PodRef{Namespace: ref.Namespace, Name: ref.Name})
 	require.NoError(r.t, err)
 	return st
 }
@@ -51,9 +51,9 @@ func (r *rig) statusOf(ref lifecycle.PodRef) lifecycle.StatusRecord {
 // deleteAndWaitGone deletes ref and waits until the agent removed its record.
 func (r *rig) deleteAndWaitGone(ref lifecycle.PodRef, until time.Duration) {
 	r.t.Helper()
-	require.NoError(r.t, r.client.Delete(r.t.Context(), node, ref, nil, time.Now()))
+	require.NoError(r.t, r.Client.Delete(r.t.Context(), node, ref, nil, time.Now()))
 	for time.Since(r.start) < until {
-		if _, _, err := r.client.Pod(r.t.Context(), node, ref); errors.Is(err, lifecycle.ErrKeyNotFound) {
+		if _, _, err := r.Client.Pod(r.t.Context(), node, ref); errors.Is(err, lifecycle.ErrKeyNotFound) {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -109,9 +109,9 @@ func TestAgentForcedDeletionThenRebind(t *testing.T) {
 		defer r.stop()
 		r.bindRef(uid1, appSpec())
 		r.sleepUntil(5 * time.Second)
-		require.NoError(t, r.store.Delete(t.Context(), lifecycle.Keys{}.Pod(node, uid1), lifecycle.AnyRevision))
+		require.NoError(t, r.Store.Delete(t.Context(), lifecycle.Keys{}.Pod(node, uid1), lifecycle.AnyRevision))
 		r.sleepUntil(10 * time.Second)
-		r.rt.With(func(w *simruntime.World) {
+		r.Runtime.With(func(w *simruntime.World) {
 			assert.Empty(t, w.Containers(), "the forcibly deleted pod is stopped")
 		})
 		r.bindRef(uid2, appSpec())
@@ -187,8 +187,8 @@ func (s laggyStore) Watch(ctx context.Context, prefix string, from int64) <-chan
 func TestAgentRemovesOnlyTheRecordItActedOn(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, simruntime.WorldOptions{})
-		agentStore := laggyStore{Store: r.store, lag: 2 * time.Second}
-		ag, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Runtime: r.rt, Store: agentStore, Setup: r.rt})
+		agentStore := laggyStore{Store: r.Store, lag: 2 * time.Second}
+		ag, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Runtime: r.Runtime, Store: agentStore, Setup: r.Runtime})
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
@@ -197,15 +197,15 @@ func TestAgentRemovesOnlyTheRecordItActedOn(t *testing.T) {
 
 		r.bindRef(uid1, appSpec())
 		r.sleepUntil(10 * time.Second)
-		require.NoError(t, r.client.Delete(t.Context(), node, uid1, nil, time.Now())) // seen at 12 s: the app exits at once
+		require.NoError(t, r.Client.Delete(t.Context(), node, uid1, nil, time.Now())) // seen at 12 s: the app exits at once
 		r.sleepUntil(11 * time.Second)
 		spec := appSpec()
 		spec.Containers[0].Image = "busybox:1.37"
-		require.NoError(t, r.client.UpdateSpec(t.Context(), node, uid1, spec)) // seen at 13 s
+		require.NoError(t, r.Client.UpdateSpec(t.Context(), node, uid1, spec)) // seen at 13 s
 		r.deleteAndWaitGone(uid1, 20*time.Second)
 		r.bindRef(uid2, appSpec())
 		r.sleepUntil(30 * time.Second)
-		rec, _, err := r.client.Pod(t.Context(), node, uid2)
+		rec, _, err := r.Client.Pod(t.Context(), node, uid2)
 		require.NoError(t, err, "nobody deleted the new pod")
 		assert.Equal(t, "uid-2", rec.Pod.UID)
 		st := r.statusOf(uid2)
@@ -224,7 +224,7 @@ func TestAgentSameUIDBoundAgainWhileStopping(t *testing.T) {
 		defer r.stop()
 		r.bindRef(uid1, appSpec())
 		r.sleepUntil(5 * time.Second)
-		require.NoError(t, r.client.Delete(t.Context(), node, uid1, ptr(int64(0)), time.Now()))
+		require.NoError(t, r.Client.Delete(t.Context(), node, uid1, ptr(int64(0)), time.Now()))
 		r.bindRef(uid1, appSpec()) // at once: the old instance is killed at 7 s (1 s grace, the 2 s floor)
 		r.sleepUntil(6 * time.Second)
 		assert.Len(t, r.lines("StartContainer"), 1, "nothing new starts while the pod stops")
@@ -235,7 +235,7 @@ func TestAgentSameUIDBoundAgainWhileStopping(t *testing.T) {
 		st := r.statusOf(uid1)
 		assert.Equal(t, phase.Running, st.Status.Phase)
 		assert.Equal(t, int32(0), st.Status.ContainerStatuses[0].RestartCount, "a new life, not a restart")
-		r.rt.With(func(w *simruntime.World) {
+		r.Runtime.With(func(w *simruntime.World) {
 			running := 0
 			for _, c := range w.Containers() {
 				if c.State == lifecycle.ContainerStateRunning {

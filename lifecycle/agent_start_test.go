@@ -22,13 +22,13 @@ import (
 func TestAgentStartsWhenTheStoreComesBack(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, simruntime.WorldOptions{})
-		_, err := r.client.Bind(t.Context(), node, podRef, appSpec())
+		_, err := r.Client.Bind(t.Context(), node, podRef, appSpec())
 		require.NoError(t, err)
-		r.store.SetUnavailable(true)
+		r.Store.SetUnavailable(true)
 		r.run()
 		defer r.stop()
 		r.sleepUntil(100 * time.Second)
-		r.store.SetUnavailable(false)
+		r.Store.SetUnavailable(false)
 		r.sleepUntil(200 * time.Second)
 		var at []string
 		for _, e := range r.logs.FilterMessage("cannot start yet; will retry").All() {

@@ -19,6 +19,7 @@ import (
 	"github.com/podlife/podlife/lifecycle/memstore"
 	"github.com/podlife/podlife/lifecycle/simruntime"
 	"github.com/podlife/podlife/phase"
+	"github.com/podlife/podlife/podlifetest"
 )
 
 // The agent tests run in a testing/synctest bubble: time.Now, timers and sleeps there are
@@ -30,14 +31,11 @@ const node = "node-1"
 
 var podRef = lifecycle.PodRef{Namespace: "default", Name: "web", UID: "uid-1"}
 
-// rig is an agent on the simulated runtime and the memory store, with a log of what its
-// machines handed out.
+// rig is podlifetest's rig (the simulated runtime, the memory store, a Client) with an agent
+// of the test's own, whose logs it keeps, and a log of what its machines handed out.
 type rig struct {
+	*podlifetest.Rig
 	t       *testing.T
-	world   *simruntime.World
-	rt      *simruntime.Runtime
-	store   *memstore.Store
-	client  lifecycle.Client
 	start   time.Time
 	logs    *observer.ObservedLogs
 	mu      sync.Mutex
@@ -47,10 +45,9 @@ type rig struct {
 }
 
 func newRig(t *testing.T, opts simruntime.WorldOptions) *rig {
-	w := simruntime.NewWorld(opts)
-	r := &rig{t: t, world: w, rt: simruntime.NewRuntime(w, lifecycle.RealClock{}), store: memstore.New(), start: time.Now()}
-	r.client = lifecycle.Client{Store: r.store}
-	return r
+	pr, err := podlifetest.NewRig(t.Context(), podlifetest.RigOptions{Node: node, World: opts, NoAgent: true})
+	require.NoError(t, err)
+	return &rig{Rig: pr, t: t, start: time.Now()}
 }
 
 // run starts an agent; stop ends it and waits for it.
@@ -59,7 +56,7 @@ func (r *rig) run() {
 	core, logs := observer.New(zap.DebugLevel)
 	r.logs = logs
 	ag, err := lifecycle.NewAgent(lifecycle.AgentConfig{
-		Node: node, Runtime: r.rt, Store: r.store, Setup: r.rt, Logger: zap.New(core),
+		Node: node, Runtime: r.Runtime, Store: r.Store, Setup: r.Runtime, Logger: zap.New(core),
 		Observe: func(ref lifecycle.PodRef, now time.Time, rd lifecycle.Ready) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
@@ -109,14 +106,14 @@ next:
 
 func (r *rig) status() lifecycle.StatusRecord {
 	r.t.Helper()
-	st, err := r.client.Status(r.t.Context(), node, podRef)
+	st, err := r.Client.Status(r.t.Context(), node, podRef)
 	require.NoError(r.t, err)
 	return st
 }
 
 func (r *rig) bind(spec podlife.PodSpec) {
 	r.t.Helper()
-	_, err := r.client.Bind(r.t.Context(), node, podRef, spec)
+	_, err := r.Client.Bind(r.t.Context(), node, podRef, spec)
 	require.NoError(r.t, err)
 	synctest.Wait()
 }
@@ -159,7 +156,7 @@ func TestAgentDeleteRunsPreStopThenSIGKILLAtTheGrace(t *testing.T) {
 		spec.Containers[0].Lifecycle = &podlife.Lifecycle{PreStop: &podlife.LifecycleHandler{Exec: &podlife.ExecAction{Command: []string{"drain"}}}}
 		r.bind(spec)
 		r.sleepUntil(20 * time.Second)
-		require.NoError(t, r.client.Delete(t.Context(), node, podRef, nil, time.Now()))
+		require.NoError(t, r.Client.Delete(t.Context(), node, podRef, nil, time.Now()))
 		r.sleepUntil(60 * time.Second)
 
 		assert.Equal(t, []string{"20s RunHook container=app id=" + containerID(t, r, "app") + " hook=PreStop timeout=10s"}, r.lines("RunHook"))
@@ -172,9 +169,9 @@ func TestAgentDeleteRunsPreStopThenSIGKILLAtTheGrace(t *testing.T) {
 		assert.Equal(t, int32(137), term.ExitCode)
 		assert.Equal(t, "30s", r.since(term.FinishedAt), "SIGKILL exactly at the grace period")
 		assert.Equal(t, phase.Failed, st.Status.Phase, "a deleted pod whose container was killed ends Failed")
-		_, _, err := r.client.Pod(t.Context(), node, podRef)
+		_, _, err := r.Client.Pod(t.Context(), node, podRef)
 		assert.ErrorIs(t, err, lifecycle.ErrKeyNotFound, "the agent removes a deleted pod's record once it stopped")
-		r.rt.With(func(w *simruntime.World) {
+		r.Runtime.With(func(w *simruntime.World) {
 			assert.Empty(t, w.Containers(), "nothing is left in the runtime")
 			assert.Empty(t, w.Sandboxes())
 		})
@@ -239,10 +236,10 @@ func TestAgentKeepsRunningThroughAStoreOutageAndFlushesTheLatestStatus(t *testin
 		defer r.stop()
 		r.bind(appSpec())
 		r.sleepUntil(10 * time.Second)
-		r.store.SetUnavailable(true)
+		r.Store.SetUnavailable(true)
 		r.sleepUntil(60 * time.Second) // the container exits at 30 s and restarts meanwhile
 		assert.Len(t, r.lines("StartContainer"), 2, "the machine went on without the store")
-		r.store.SetUnavailable(false)
+		r.Store.SetUnavailable(false)
 		r.sleepUntil(70 * time.Second)
 		st := r.status()
 		cs := st.Status.ContainerStatuses[0]
@@ -257,11 +254,11 @@ func TestAgentSkipsForeignRecords(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, simruntime.WorldOptions{})
 		key := lifecycle.Keys{}.Pod(node, lifecycle.PodRef{Namespace: "default", Name: "junk"})
-		_, err := r.store.Put(t.Context(), key, []byte(`{"apiVersion":"other/v9"}`), 0)
+		_, err := r.Store.Put(t.Context(), key, []byte(`{"apiVersion":"other/v9"}`), 0)
 		require.NoError(t, err)
 		r.run()
 		defer r.stop()
-		_, err = r.store.Put(t.Context(), key+"2", []byte(`not json`), 0)
+		_, err = r.Store.Put(t.Context(), key+"2", []byte(`not json`), 0)
 		require.NoError(t, err)
 		r.bind(appSpec())
 		r.sleepUntil(5 * time.Second)
@@ -349,7 +346,7 @@ func TestAgentSupersedesAnotherWritersStatus(t *testing.T) {
 		lost.Status.Reason = phase.ReasonNodeLost
 		b, err := lifecycle.EncodeStatus(lost)
 		require.NoError(t, err)
-		_, err = r.store.Put(t.Context(), lifecycle.Keys{}.Status(node, podRef), b, lifecycle.AnyRevision)
+		_, err = r.Store.Put(t.Context(), lifecycle.Keys{}.Status(node, podRef), b, lifecycle.AnyRevision)
 		require.NoError(t, err)
 		synctest.Wait()
 		st := r.status()
@@ -374,11 +371,11 @@ func TestAgentRemovesTheRecordOfAFinishedPodWhenItIsDeleted(t *testing.T) {
 		r.bind(spec)
 		r.sleepUntil(10 * time.Second)
 		assert.Equal(t, phase.Succeeded, r.status().Status.Phase)
-		_, _, err := r.client.Pod(t.Context(), node, podRef)
+		_, _, err := r.Client.Pod(t.Context(), node, podRef)
 		require.NoError(t, err, "a finished pod stays until it is deleted")
-		require.NoError(t, r.client.Delete(t.Context(), node, podRef, nil, time.Now()))
+		require.NoError(t, r.Client.Delete(t.Context(), node, podRef, nil, time.Now()))
 		synctest.Wait()
-		_, _, err = r.client.Pod(t.Context(), node, podRef)
+		_, _, err = r.Client.Pod(t.Context(), node, podRef)
 		assert.ErrorIs(t, err, lifecycle.ErrKeyNotFound)
 		assert.Equal(t, phase.Succeeded, r.status().Status.Phase, "its last status stays")
 	})
@@ -425,8 +422,8 @@ func TestAgentRelistsAfterTheRuntimeEventStreamBroke(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, simruntime.WorldOptions{Scripts: map[string]simruntime.Script{
 			"app": {Runs: []simruntime.Run{{For: 10 * time.Second, ExitCode: 1}, {}}}}})
-		lossy := &lossyEvents{Runtime: r.rt}
-		ag, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Runtime: lossy, Store: r.store, Setup: r.rt})
+		lossy := &lossyEvents{Runtime: r.Runtime}
+		ag, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Runtime: lossy, Store: r.Store, Setup: r.Runtime})
 		require.NoError(t, err)
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
@@ -440,5 +437,49 @@ func TestAgentRelistsAfterTheRuntimeEventStreamBroke(t *testing.T) {
 		assert.Equal(t, int32(1), cs.RestartCount, "the relist after the stream came back found the exit")
 		require.NotNil(t, cs.LastTerminationState.Terminated)
 		assert.Equal(t, int32(1), cs.LastTerminationState.Terminated.ExitCode)
+	})
+}
+
+// TestAgentKeepsAnEndItCouldNotReport: a pod fails while the store is away and the agent stops
+// before it is back: its sandbox stays (the agent writes the status before it removes the last
+// trace of the pod's end), so the next agent finds the end in the runtime and reports it; the pod
+// does not run again (found by the Sim-vs-Agent property's TerminalPhaseAbsorbs).
+func TestAgentKeepsAnEndItCouldNotReport(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{Scripts: map[string]simruntime.Script{"app": {Runs: []simruntime.Run{{For: 20 * time.Second, ExitCode: 3}}}}})
+		r.run()
+		spec := appSpec()
+		spec.RestartPolicy = podlife.RestartNever
+		r.bind(spec)
+		r.sleepUntil(10 * time.Second)
+		r.Store.SetUnavailable(true)
+		r.sleepUntil(30 * time.Second) // the app exits 3 at 20 s: the pod is Failed, unreported
+		r.stop()
+		sbs, err := r.Runtime.ListSandboxes(t.Context())
+		require.NoError(t, err)
+		assert.Len(t, sbs, 1, "the sandbox is kept while the end is unreported")
+		r.Store.SetUnavailable(false)
+		r.run()
+		defer r.stop()
+		r.sleepUntil(40 * time.Second)
+		assert.Equal(t, phase.Failed, r.status().Status.Phase)
+		assert.Len(t, r.lines("StartContainer"), 1, "the pod never runs again")
+	})
+}
+
+// TestAgentGivesUpTheCallsOfAStoppedPod: a pod deleted while its sandbox is still being made (a
+// 60 s sandbox) stops at once; the agent gives up waiting for the sandbox and removes the record
+// then, not a minute later.
+func TestAgentGivesUpTheCallsOfAStoppedPod(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, simruntime.WorldOptions{Pod: simruntime.PodScript{SandboxDelay: time.Minute}})
+		r.run()
+		defer r.stop()
+		r.bind(appSpec())
+		r.sleepUntil(5 * time.Second)
+		require.NoError(t, r.Client.Delete(t.Context(), node, podRef, nil, time.Now()))
+		r.sleepUntil(6 * time.Second)
+		_, _, err := r.Client.Pod(t.Context(), node, podRef)
+		assert.ErrorIs(t, err, lifecycle.ErrKeyNotFound, "the record went with the pod")
 	})
 }

@@ -46,7 +46,7 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 		if ev.Type == SandboxFailed {
 			m.sandbox.failures++
 			m.moreOf().setupAt = ev.At.Add(m.crashBackoff().Delay(int(m.sandbox.failures)))
-			m.record(Warning, "FailedCreatePodSandBox", "", ev.Message)
+			m.record(Warning, "FailedCreatePodSandBox", "", "Failed to create pod sandbox: "+ev.Message)
 			return nil
 		}
 		if ev.IP == "" && !m.spec.HostNetwork {
@@ -115,6 +115,13 @@ func (m *Machine) apply(ev Event, c *ctr) error {
 			return fmt.Errorf("%w: %s with negative grace period %d", ErrBadEvent, ev.Type, *ev.GracePeriodSeconds)
 		}
 		m.now = ev.At
+		// The grace the deletion is under, for the checkpoint; the spec's (nil) costs a machine
+		// nothing.
+		if g := ev.GracePeriodSeconds; !m.deleted || (g != nil && (m.more == nil || m.more.deleteSeconds == nil || *g < *m.more.deleteSeconds)) {
+			if g != nil || m.more != nil {
+				m.moreOf().deleteSeconds = g
+			}
+		}
 		m.deleteRequested(ev.GracePeriodSeconds)
 	case SpecUpdated:
 		return m.specUpdated(ev)
@@ -128,8 +135,14 @@ func (m *Machine) stale(ev Event) error {
 
 func (m *Machine) pulled(c *ctr, ev Event) {
 	if ev.Type == ImagePulled {
-		c.stage = creating
 		m.record(Normal, "Pulled", c.spec.Name, m.pulledText(c))
+		if !m.sandbox.ready {
+			// The sandbox died (or is being replaced) while the image was pulled: nothing is
+			// created in it; the container starts over in the next one.
+			c.stage = idle
+			return
+		}
+		c.stage = creating
 		m.emit(Action{Type: CreateContainer, Container: c.spec.Name, Attempt: c.attempt, SandboxID: m.sandbox.id, Spec: c.spec})
 		return
 	}
@@ -149,7 +162,13 @@ func (m *Machine) pulled(c *ctr, ev Event) {
 	} else {
 		c.more().retryAt = ev.At.Add(retryPeriod)
 	}
-	m.record(Warning, "Failed", c.spec.Name, ev.Message)
+	// kubelet's image manager: the event says which image around the runtime's words, the
+	// waiting message is the runtime's words alone (EnsureImageExists, evalCRIPullErr).
+	msg := ev.Message
+	if reason == phase.ReasonErrImagePull {
+		msg = fmt.Sprintf("Failed to pull image %q: %s", c.spec.Image, ev.Message)
+	}
+	m.record(Warning, "Failed", c.spec.Name, msg)
 	m.setWaiting(c, reason, ev.Message)
 }
 
@@ -171,7 +190,9 @@ func (m *Machine) created(c *ctr, ev Event) error {
 		}
 		c.stage = idle
 		c.more().retryAt = ev.At.Add(retryPeriod)
-		m.record(Warning, "Failed", c.spec.Name, ev.Message)
+		// kuberuntime's startContainer: "Error: <the runtime's words>", which the waiting message
+		// carries alone.
+		m.record(Warning, "Failed", c.spec.Name, "Error: "+ev.Message)
 		m.setWaiting(c, reason, ev.Message)
 		return nil
 	}
@@ -353,7 +374,9 @@ func (m *Machine) probed(c *ctr, ev Event) {
 		m.record(Warning, reason, c.spec.Name, msg)
 	}
 	eff := c.tracker(k).Observe(ev.Outcome, ev.At)
-	if c.stage != running {
+	// A container being stopped still runs: its readiness goes on counting (kubelet's readiness
+	// worker probes it until it exits), nothing else does.
+	if c.stage != running && !(c.stage == stopping && k == probe.Readiness) {
 		return
 	}
 	// Most results change nothing: leave the status alone then, so no new pod status is made.

@@ -73,8 +73,9 @@ type ctrRare struct {
 	kill      *termination.Stop // a stop of this container alone
 	killCause string            // the waiting reason to show after the kill (PostStartHookError)
 	// unknown: the instance being killed was in an unknown state; replace: the next instance
-	// replaces it (a new attempt, no step on the crash-loop curve).
-	unknown, replace bool
+	// replaces it (a new attempt, no step on the crash-loop curve); next: attempt already is the
+	// number of the next instance, which replaces one killed in an unknown state (Restore).
+	unknown, replace, next bool
 	// preStopUntil is when the grace of the running preStop hook runs out.
 	preStopUntil time.Time
 }

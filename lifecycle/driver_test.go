@@ -2,16 +2,12 @@ package lifecycle
 
 import (
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/podlife/podlife"
-	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/probe"
 )
 
@@ -32,7 +28,9 @@ type run struct {
 	UnknownAfter time.Duration
 }
 
-// driver answers a machine's actions from a script, in virtual time, and logs what happened.
+// driver answers a machine's actions from a script, in virtual time, and logs what happened:
+// for the machine's unit tests, which need its insides. Scenarios and golden traces run on the
+// Sim through podlifetest.
 type driver struct {
 	t       *testing.T
 	m       *Machine
@@ -47,27 +45,7 @@ type driver struct {
 	gone    map[string]bool          // container IDs that exited
 	log     []string
 	observe func(Ready)
-	exited  func(Event)
-	n       int
-
-	// Optional, for golden traces; nil keeps the defaults (every pull and hook succeeds).
-	// hookOutcome is the result of a hook run (called once per run).
-	hookOutcome func(container string, h Hook) HookOutcome
-	// pull says how a pull of image for container ends: an empty reason is a success, else
-	// ImagePullFailed with reason and message.
-	pull func(container, image string) (reason, message string)
-	// create says how creating container ends, as pull does (ContainerCreateFailed).
-	create func(container string) (reason, message string)
-	// setup, when it returns a message, fails the pod's setup with it (SetupFailed).
-	setup func() (failure string)
-	// noIP, when it returns true, brings sandbox attempt up ready without an IP.
-	noIP func(attempt int32) bool
-	// onEvent sees every event just before it is stepped.
-	onEvent func(Event)
-	// status, when set, gives the log lines for the machine's status after each Ready.
-	status func(phase.PodStatus) []string
-	// lastConds are the conditions of the last status handed out.
-	lastConds []phase.Condition
+	check   ReadyChecker
 }
 
 func newDriver(t *testing.T, spec podlife.PodSpec) *driver {
@@ -88,21 +66,8 @@ func (d *driver) handle(rd Ready) {
 	if d.observe != nil {
 		d.observe(rd)
 	}
-	// The machine keeps its status in pieces (see Machine.podPhase); put together again, they
-	// must be what it just handed out. And the conditions, which it often rebuilds without
-	// phase.Conditions (see refreshStatus), must be what phase.Conditions makes of them.
-	// reflect.DeepEqual first: cmp.Diff is the readable report, but far too slow for every status.
-	if st := rd.Status; st != nil {
-		if got := d.m.Status(); !reflect.DeepEqual(*st, got) {
-			d.t.Fatalf("at %s Status() differs from the status in Ready (-ready +Status):\n%s", d.at(), cmp.Diff(*st, got))
-		}
-		want := phase.Conditions(phase.ConditionInput{Spec: d.m.Spec(), InitStatuses: st.InitContainerStatuses,
-			Statuses: st.ContainerStatuses, Phase: st.Phase, SandboxReady: d.m.conds.sandboxReady,
-			RestartingAllContainers: d.m.conds.restartingAll}, d.lastConds, d.m.Now())
-		if !reflect.DeepEqual(want, st.Conditions) {
-			d.t.Fatalf("at %s the conditions are not phase.Conditions' (-want +got):\n%s", d.at(), cmp.Diff(want, st.Conditions))
-		}
-		d.lastConds = want
+	if err := d.check.Check(d.m, rd); err != nil {
+		d.t.Fatalf("at %s %v", d.at(), err)
 	}
 	// Records first: they tell what happened, the actions what the machine does about it.
 	for _, r := range rd.Records {
@@ -112,35 +77,12 @@ func (d *driver) handle(rd Ready) {
 		d.log = append(d.log, d.at()+" "+a.String())
 		switch a.Type {
 		case SetupPod:
-			if d.setup != nil {
-				if msg := d.setup(); msg != "" {
-					d.push(Event{Type: SetupFailed, At: d.now, Message: msg})
-					continue
-				}
-			}
 			d.push(Event{Type: SetupDone, At: d.now})
 		case RunSandbox:
-			ip := "10.1.0.2"
-			if d.noIP != nil && d.noIP(a.Attempt) {
-				ip = ""
-			}
-			d.push(Event{Type: SandboxReady, At: d.now, SandboxID: fmt.Sprintf("sb%d", a.Attempt), IP: ip})
+			d.push(Event{Type: SandboxReady, At: d.now, SandboxID: fmt.Sprintf("sb%d", a.Attempt), IP: "10.1.0.2"})
 		case PullImage:
-			if d.pull != nil {
-				if reason, msg := d.pull(a.Container, a.Image); reason != "" {
-					d.push(Event{Type: ImagePullFailed, At: d.now, Container: a.Container, Reason: reason, Message: msg})
-					continue
-				}
-			}
 			d.push(Event{Type: ImagePulled, At: d.now, Container: a.Container})
 		case CreateContainer:
-			if d.create != nil {
-				if reason, msg := d.create(a.Container); reason != "" {
-					d.push(Event{Type: ContainerCreateFailed, At: d.now, Container: a.Container, Attempt: a.Attempt, Reason: reason, Message: msg})
-					continue
-				}
-			}
-			d.n++
 			id := fmt.Sprintf("%s-%d", a.Container, a.Attempt)
 			d.ids[id] = a.Container
 			d.push(Event{Type: ContainerCreated, At: d.now, Container: a.Container, Attempt: a.Attempt, ContainerID: id})
@@ -164,11 +106,7 @@ func (d *driver) handle(rd Ready) {
 			if a.Timeout > 0 && took > a.Timeout {
 				took = a.Timeout
 			}
-			var o HookOutcome
-			if d.hookOutcome != nil {
-				o = d.hookOutcome(a.Container, a.Hook)
-			}
-			d.push(Event{Type: HookResult, At: d.now.Add(took), ContainerID: a.ContainerID, Hook: a.Hook, HookOutcome: o})
+			d.push(Event{Type: HookResult, At: d.now.Add(took), ContainerID: a.ContainerID, Hook: a.Hook})
 		case StopContainer:
 			r := d.current(a.ContainerID)
 			d.drop(a.ContainerID)
@@ -181,11 +119,6 @@ func (d *driver) handle(rd Ready) {
 				}
 				d.push(Event{Type: ContainerExited, At: d.now.Add(r.TermDelay), ContainerID: a.ContainerID, ExitCode: code, Signal: signal})
 			}
-		}
-	}
-	if d.status != nil {
-		for _, l := range d.status(d.m.Status()) {
-			d.log = append(d.log, d.at()+" "+l)
 		}
 	}
 }
@@ -254,12 +187,6 @@ func (d *driver) runUntil(end time.Time, extra ...Event) {
 		d.now = ev.At
 		if ev.Type == ContainerExited {
 			d.gone[ev.ContainerID] = true
-			if d.exited != nil {
-				d.exited(ev)
-			}
-		}
-		if d.onEvent != nil {
-			d.onEvent(ev)
 		}
 		if err := d.m.Step(ev); err != nil {
 			d.log = append(d.log, d.at()+" error "+err.Error())

@@ -7,6 +7,7 @@ import (
 
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/hooks"
+	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/probe"
 )
 
@@ -25,19 +26,21 @@ const (
 	SetupFailed
 	// SandboxReady: the sandbox SandboxID is running with address IP.
 	SandboxReady
-	// SandboxFailed: creating the sandbox failed (Message); retried with back-off.
+	// SandboxFailed: creating the sandbox failed (Message, the runtime's words: the machine's
+	// event says "Failed to create pod sandbox: " around them); retried with back-off.
 	SandboxFailed
 	// SandboxLost: the sandbox died; every container is killed and init containers run again.
 	SandboxLost
 	// ImagePulled: Container's image is present.
 	ImagePulled
 	// ImagePullFailed: Container's image could not be had; Reason is ErrImagePull,
-	// ErrImageNeverPull or InvalidImageName.
+	// ErrImageNeverPull or InvalidImageName, Message the runtime's words (for ErrImagePull the
+	// machine's event says "Failed to pull image %q: " around them, as kubelet's does).
 	ImagePullFailed
 	// ContainerCreated: Container's instance Attempt was created as ContainerID.
 	ContainerCreated
-	// ContainerCreateFailed: creating Container failed; Reason is CreateContainerError or
-	// CreateContainerConfigError.
+	// ContainerCreateFailed: creating Container failed (Message, the runtime's words); Reason is
+	// CreateContainerError or CreateContainerConfigError.
 	ContainerCreateFailed
 	// ContainerStarted: ContainerID is running since At.
 	ContainerStarted
@@ -145,20 +148,18 @@ func (e Event) String() string {
 	if e.GracePeriodSeconds != nil {
 		add("grace", fmt.Sprintf("%ds", *e.GracePeriodSeconds))
 	}
-	add("message", quoteIfSpaced(e.Message))
+	add("message", e.Message)
 	return b.String()
 }
 
-// addField appends " k=v" to a trace line, leaving out empty values.
+// addField appends " k=v" to a trace line, leaving out empty values. A value that is not a
+// plain token (a message with spaces, an image or a runtime's reason with a control character)
+// is quoted, so a trace stays one line of text whatever the spec or the runtime put in it.
 func addField(b *strings.Builder, k, v string) {
 	if v != "" {
-		fmt.Fprintf(b, " %s=%s", k, v)
+		b.WriteString(" ")
+		b.WriteString(k)
+		b.WriteString("=")
+		b.WriteString(quote.Value(v))
 	}
-}
-
-func quoteIfSpaced(s string) string {
-	if strings.ContainsAny(s, " \t\n\"") {
-		return fmt.Sprintf("%q", s)
-	}
-	return s
 }

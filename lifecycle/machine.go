@@ -99,7 +99,8 @@ type Machine struct {
 	kills          bool // a container may have a stop of its own under way (see tickStops)
 }
 
-// machineMore is the part of a machine for failed setups, sandboxes and pulls.
+// machineMore is the part of a machine for failed setups, sandboxes and pulls, and for pods of
+// more than scanMax containers.
 type machineMore struct {
 	setupAt  time.Time                      // when the setup or sandbox may be retried
 	pulls    map[string]restart.PullBackoff // image-pull back-off per image
@@ -107,6 +108,10 @@ type machineMore struct {
 	// reason and message are the pod status's: why a terminal pod ended when its containers do
 	// not say (DeadlineExceeded).
 	reason, message string
+	// deleteSeconds is the grace of the deletion the machine last took (nil: the spec's).
+	deleteSeconds *int64
+	// names and ids index ctrs by container name and current instance ID (see byName, byID).
+	names, ids map[string]int32
 }
 
 // moreOf is m's rare part, made on first use: for writes.
@@ -466,6 +471,9 @@ func (m *Machine) Step(ev Event) error {
 	if err := m.apply(ev, c); err != nil {
 		return err
 	}
+	if ev.Type == ContainerCreated {
+		m.indexID(c)
+	}
 	m.now = ev.At
 	m.sync()
 	return nil
@@ -484,11 +492,8 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 		if ev.ContainerID == "" {
 			return nil, fmt.Errorf("%w: %s without a container ID", ErrBadEvent, ev.Type)
 		}
-		for ci := range m.ctrs {
-			c := &m.ctrs[ci]
-			if c.id == ev.ContainerID {
-				return c, nil
-			}
+		if c := m.byID(ev.ContainerID); c != nil {
+			return c, nil
 		}
 		for _, r := range m.retired {
 			if r.id == ev.ContainerID {
@@ -498,6 +503,12 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 				return nil, fmt.Errorf("%w: %s for %s instance %s", ErrStale, ev.Type, r.c.spec.Name, ev.ContainerID)
 			}
 		}
+		if ev.Type == HookResult && ev.Hook == PreStop {
+			// A preStop hook may outlive its instance by far (a sleep runs in the agent, an exec
+			// returns after the container it ran in was replaced many times): its result may name
+			// an instance older than the last maxRetired the machine remembers.
+			return nil, fmt.Errorf("%w: %s for a forgotten instance %s", ErrStale, ev.Type, ev.ContainerID)
+		}
 		return nil, fmt.Errorf("%w: %s names container ID %q", ErrUnknownContainer, ev.Type, ev.ContainerID)
 	case Tick, SetupDone, SetupFailed, SandboxReady, SandboxFailed, SandboxLost, DeleteRequested, SpecUpdated:
 		return nil, nil
@@ -505,14 +516,78 @@ func (m *Machine) target(ev Event) (*ctr, error) {
 	return nil, fmt.Errorf("%w: unknown event type %v", ErrBadEvent, ev.Type)
 }
 
+// scanMax is how many containers byName and byID scan; a larger pod gets an index, so that an
+// event costs the same whatever the container's position (a scan per event would make a pod's
+// life cost the square of its container count in lookups alone).
+const scanMax = 32
+
+// byName is the container named name, nil when the pod has none. Names never change (a
+// SpecUpdated changes only images), so a large pod's index is built once.
 func (m *Machine) byName(name string) *ctr {
+	if len(m.ctrs) <= scanMax {
+		for ci := range m.ctrs {
+			if c := &m.ctrs[ci]; c.spec.Name == name {
+				return c
+			}
+		}
+		return nil
+	}
+	more := m.moreOf()
+	if more.names == nil {
+		more.names = make(map[string]int32, len(m.ctrs))
+		for ci := range m.ctrs {
+			more.names[m.ctrs[ci].spec.Name] = int32(ci)
+		}
+	}
+	if ci, ok := more.names[name]; ok {
+		return &m.ctrs[ci]
+	}
+	return nil
+}
+
+// byID is the container whose current instance is id, nil when none is. A large pod's index is
+// kept by Step as containers are created (indexID); an entry is checked before it is trusted,
+// and an ID it does not hold (one set by Restore, or no current one) is looked for by a scan.
+func (m *Machine) byID(id string) *ctr {
+	if len(m.ctrs) > scanMax && m.more != nil && m.more.ids != nil {
+		if ci, ok := m.more.ids[id]; ok && m.ctrs[ci].id == id {
+			return &m.ctrs[ci]
+		}
+	}
 	for ci := range m.ctrs {
-		c := &m.ctrs[ci]
-		if c.spec.Name == name {
+		if c := &m.ctrs[ci]; c.id == id {
+			m.indexID(c)
 			return c
 		}
 	}
 	return nil
+}
+
+// indexID records c's current instance ID in a large pod's index. Entries of instances that
+// are gone are dropped by a rebuild once they outnumber the containers.
+func (m *Machine) indexID(c *ctr) {
+	if len(m.ctrs) <= scanMax || c.id == "" {
+		return
+	}
+	more := m.moreOf()
+	if more.ids == nil || len(more.ids) >= 2*len(m.ctrs) {
+		more.ids = make(map[string]int32, len(m.ctrs))
+		for ci := range m.ctrs {
+			if id := m.ctrs[ci].id; id != "" {
+				more.ids[id] = int32(ci)
+			}
+		}
+		return
+	}
+	more.ids[c.id] = int32(m.ctrIndex(c))
+}
+
+// ctrIndex is c's position in m.ctrs.
+func (m *Machine) ctrIndex(c *ctr) int {
+	if c.init {
+		return int(c.index)
+	}
+	return int(m.nInit) + int(c.index)
 }
 
 // containerSpec is the spec of the named container, nil when the pod has none.

@@ -188,3 +188,16 @@ func TestShorterDeleteAtTheSameInstantRestopsWithTheNewTimeout(t *testing.T) {
 	assert.Equal(t, []string{"  10s StopContainer container=app id=app-0 timeout=5s", "  10s StopContainer container=app id=app-0 timeout=2s"},
 		d.lines("StopContainer"))
 }
+
+// TestLatePreStopOfAForgottenInstance: a preStop result may come long after its instance was
+// replaced many times (a sleep runs in the agent): one the machine no longer remembers is stale,
+// not an unknown container (found by TestMachineInvariants: an instance in an unknown state every
+// second, a 21 s preStop).
+func TestLatePreStopOfAForgottenInstance(t *testing.T) {
+	m, err := New(PodRef{Namespace: "default", Name: "pod"}, podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}, t0, Options{})
+	require.NoError(t, err)
+	err = m.Step(Event{Type: HookResult, At: t0, ContainerID: "app-0", Hook: PreStop})
+	assert.ErrorIs(t, err, ErrStale)
+	err = m.Step(Event{Type: HookResult, At: t0, ContainerID: "app-0", Hook: PostStart})
+	assert.ErrorIs(t, err, ErrUnknownContainer, "a postStart result needs its instance")
+}

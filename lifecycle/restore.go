@@ -15,11 +15,19 @@ import (
 // whether it will run again, and the image-pull back-off. Persist it beside the status (the Agent
 // does) and hand both to Restore.
 type Checkpoint struct {
-	Sandbox    SandboxCheckpoint              `json:"sandbox"`
-	InitDone   bool                           `json:"initDone,omitempty"`
-	Terminal   phase.Phase                    `json:"terminal,omitempty"`
+	Sandbox  SandboxCheckpoint `json:"sandbox"`
+	InitDone bool              `json:"initDone,omitempty"`
+	Terminal phase.Phase       `json:"terminal,omitempty"`
+	// Deleting says the pod is being deleted, with the grace the machine took (nil: the spec's):
+	// a restored machine goes on stopping it rather than starting anything.
+	Deleting   *DeletingCheckpoint            `json:"deleting,omitempty"`
 	Containers []ContainerCheckpoint          `json:"containers,omitempty"`
 	Pulls      map[string]restart.PullBackoff `json:"pulls,omitempty"`
+}
+
+// DeletingCheckpoint is a deletion under way.
+type DeletingCheckpoint struct {
+	GracePeriodSeconds *int64 `json:"gracePeriodSeconds,omitempty"`
 }
 
 // SandboxCheckpoint is the pod's current sandbox.
@@ -49,6 +57,13 @@ func (m *Machine) Checkpoint() Checkpoint {
 	if p := m.pulls(); len(p) > 0 {
 		cp.Pulls = maps.Clone(p)
 	}
+	if m.deleted {
+		cp.Deleting = &DeletingCheckpoint{}
+		if m.more != nil && m.more.deleteSeconds != nil {
+			g := *m.more.deleteSeconds
+			cp.Deleting.GracePeriodSeconds = &g
+		}
+	}
 	cp.Containers = make([]ContainerCheckpoint, len(m.ctrs))
 	for i := range m.ctrs {
 		c := &m.ctrs[i]
@@ -76,10 +91,12 @@ type Observed struct {
 //     ContainerStatusUnknown;
 //   - restart counts and back-off curves are the persisted ones.
 //
-// If the current sandbox is not ready any more, the pod is set up again and gets a new sandbox,
-// with its init containers run again; if it is ready but has no IP (and the pod is not on the
-// host network), what runs in it is killed first (kubelet's podSandboxChanged). A terminal pod
-// stays terminal; its leftover sandboxes are stopped.
+// If the current sandbox is not ready any more (it died while no agent ran), or is ready but has
+// no IP (and the pod is not on the host network), what runs in it is killed and the pod gets a
+// new sandbox with its init containers run again, as on the live path after a SandboxLost
+// (kubelet's podSandboxChanged): the same SandboxChanged event, the same kills, no crash-loop
+// back-off for them. A pod without any sandbox is set up again. A terminal pod stays terminal;
+// its leftover sandboxes are stopped.
 //
 // The checkpoint may be empty, or miss containers, as for a node agent behind a Kubernetes API
 // server, which keeps none: kubelet itself derives everything from the API status and the
@@ -110,7 +127,7 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	if len(cp.Pulls) > 0 {
 		m.moreOf().pulls = maps.Clone(cp.Pulls)
 	}
-	present := m.restoreSandbox(cp.Sandbox, obs.Sandboxes)
+	present, broken := m.restoreSandbox(cp.Sandbox, obs.Sandboxes)
 	persisted := map[string]phase.ContainerStatus{}
 	for _, st := range status.InitContainerStatuses {
 		persisted[st.Name] = st
@@ -118,8 +135,14 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	for _, st := range status.ContainerStatuses {
 		persisted[st.Name] = st
 	}
+	// A checkpoint of another sandbox than the current one is older than the runtime: what it
+	// says of the containers (their instances, whether they completed) is inferred instead.
+	stale := cp.Sandbox.ID != "" && cp.Sandbox.ID != m.sandbox.id
 	checkpointed := map[string]ContainerCheckpoint{}
 	for _, cc := range cp.Containers {
+		if stale {
+			cc.Final, cc.Succeeded = false, false
+		}
 		checkpointed[cc.Name] = cc
 	}
 	inferred := make([]bool, len(m.ctrs)) // no checkpoint for the container: infer its state
@@ -130,7 +153,7 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 			c.status.Image = c.spec.Image
 		}
 		cc, ok := checkpointed[c.spec.Name]
-		inferred[ci] = !ok
+		inferred[ci] = !ok || stale
 		c.attempt = max(cc.Attempt, c.status.RestartCount)
 		c.setCrashLoop(cc.Crash)
 		c.final, c.succeeded = cc.Final, cc.Succeeded
@@ -155,8 +178,9 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 		m.refreshStatus()
 		return m, nil
 	}
-	if present && cp.Sandbox.ID == "" {
-		// Without a checkpoint: an app container in the current sandbox says the pod initialized.
+	if present && cp.Sandbox.ID != m.sandbox.id {
+		// Without a checkpoint of this sandbox: an app container in it says the pod initialized.
+		m.initDone = false
 		for _, o := range obs.Containers {
 			if o.SandboxID == m.sandbox.id && m.isApp(o.Name) {
 				m.initDone = true
@@ -178,6 +202,14 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	for _, c := range unknown { // once every container is in place: the phase decides (containerUnknown)
 		m.containerUnknown(c)
 	}
+	if broken && !m.noNewSandbox() {
+		m.record(Normal, "SandboxChanged", "", messageSandboxChanged)
+	}
+	if d := cp.Deleting; d != nil {
+		// Being deleted: nothing new starts; the stop goes on with the grace the machine had.
+		m.moreOf().deleteSeconds = d.GracePeriodSeconds
+		m.deleteRequested(d.GracePeriodSeconds)
+	}
 	for _, sb := range obs.Sandboxes {
 		if sb.ID != m.sandbox.id {
 			m.emit(Action{Type: StopSandbox, SandboxID: sb.ID, Reason: "SandboxChanged"})
@@ -189,43 +221,47 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 }
 
 // restoreSandbox finds the pod's current sandbox: the checkpoint's, or without one the newest
-// the runtime has. It reports whether that sandbox is up, so that its containers may run: then
-// the pod's setup is done, and the sandbox is ready unless it has no IP (and the pod is not on the
-// host network), which makes it broken (kubelet's podSandboxChanged).
-func (m *Machine) restoreSandbox(cp SandboxCheckpoint, obs []SandboxInfo) bool {
+// the runtime has. It reports whether the runtime has that sandbox (present), so that its
+// containers are adopted: then the pod's setup is done, and the sandbox is ready unless it is
+// broken: not ready any more, or without an IP while the pod is not on the host network
+// (kubelet's podSandboxChanged), when what runs in it is killed before a new one is made.
+func (m *Machine) restoreSandbox(cp SandboxCheckpoint, obs []SandboxInfo) (present, broken bool) {
 	m.sandbox = sandbox{id: cp.ID, ip: cp.IP, attempt: cp.Attempt}
-	var cur *SandboxInfo
+	var cur, newest *SandboxInfo
 	for i := range obs {
 		sb := &obs[i]
-		switch {
-		case cp.ID != "":
-			if sb.ID == cp.ID {
-				cur = sb
-			}
-		case cur == nil || sb.Attempt > cur.Attempt || (sb.Attempt == cur.Attempt && sb.Ready && !cur.Ready):
+		if cp.ID != "" && sb.ID == cp.ID {
 			cur = sb
+		}
+		if newest == nil || sb.Attempt > newest.Attempt || (sb.Attempt == newest.Attempt && sb.Ready && !newest.Ready) {
+			newest = sb
+		}
+	}
+	if cp.ID == "" || (newest != nil && newest.Attempt > cp.Attempt) {
+		// No checkpoint, or one older than the sandboxes (its writes were lost while the store
+		// was away): the newest sandbox is the current one.
+		cur = newest
+		m.sandbox.attempt = 0
+		if cur != nil {
+			m.sandbox.attempt = cur.Attempt
 		}
 	}
 	if cur == nil || cur.ID == "" {
-		return false
+		return false, false
 	}
 	m.sandbox.id, m.sandbox.ip = cur.ID, cur.IP
-	if cp.ID == "" {
-		m.sandbox.attempt = cur.Attempt
-	}
-	if !cur.Ready {
-		return false
-	}
 	m.setup = setupDone
+	if !cur.Ready {
+		return true, true
+	}
 	if cur.IP == "" && !m.spec.HostNetwork {
-		m.record(Normal, "SandboxChanged", "", messageSandboxChanged)
-		return true
+		return true, true
 	}
 	m.sandbox.ready = true
 	if cur.IP != "" {
 		m.podIP = cur.IP
 	}
-	return true
+	return true, false
 }
 
 // isApp reports whether name is an app container of the pod.
@@ -303,7 +339,9 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 		if !present || o.Name != c.spec.Name || o.SandboxID != m.sandbox.id {
 			continue
 		}
-		if inferred || o.ID == c.status.ContainerID || o.Attempt == c.attempt {
+		// The checkpointed instance, or a newer one: a checkpoint may be older than the runtime
+		// (its writes were lost while the store was away).
+		if inferred || o.ID == c.status.ContainerID || o.Attempt >= c.attempt {
 			if cur == nil || o.Attempt > cur.Attempt {
 				cur = o
 			}
@@ -311,8 +349,14 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 	}
 	// The status shows an instance alive: Running, or created and waiting to start.
 	shownAlive := c.status.ContainerID != "" && (c.status.State.Running != nil || (c.status.State.Waiting != nil && c.status.State.Waiting.Reason == ""))
-	if cur != nil && cur.State == ContainerStateExited && cur.ID != c.status.ContainerID && c.exit != nil && !shownAlive && !inferred {
+	if cur != nil && cur.State == ContainerStateExited && c.exit != nil && !shownAlive && !inferred &&
+		(cur.Attempt < c.attempt || (cur.ID != c.status.ContainerID && cur.Attempt == c.attempt)) {
 		cur = nil // an old instance whose exit the status already holds
+		if c.status.RestartCount == c.attempt {
+			// The status counts the next instance already (it replaces one killed in an unknown
+			// state): it gets that number, with no step on the crash-loop curve.
+			c.more().next = true
+		}
 	}
 	if cur == nil {
 		if shownAlive {
@@ -326,6 +370,11 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 	c.id = cur.ID
 	c.attempt = cur.Attempt // the runtime's number, which kubelet shows as restartCount too
 	c.ran = true
+	// The machine before was killing this instance because its state was unknown (see
+	// containerUnknown): the status shows it gone, its restartCount already one up.
+	killedUnknown := cur.ID == c.status.ContainerID && c.status.State.Terminated != nil &&
+		c.status.State.Terminated.Reason == phase.ReasonContainerStatusUnknown
+	shown := c.status.RestartCount
 	switch cur.State {
 	case ContainerStateCreated:
 		c.stage = starting
@@ -337,11 +386,27 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 	case ContainerStateRunning, ContainerStateExited:
 		m.adoptRunning(c, cur)
 		if cur.State == ContainerStateExited {
+			if killedUnknown {
+				// Its exit ends that kill, as on the live path: a new instance replaces it, with
+				// no step on the crash-loop curve, and the count shown does not go back.
+				c.more().unknown = true
+			}
 			m.exited(c, exitOf(cur, c, m.startedAt(c), m.now))
+			if st := c.status; st.RestartCount < shown {
+				st.RestartCount = shown
+				m.setStatus(c, st)
+			}
 		}
 	default: // unknown: it may run; containerUnknown decides once all are in place
 		c.stage = running
 		m.setStartedAt(c, cur.StartedAt)
+		st := c.status
+		if st.ContainerID != cur.ID && !cur.StartedAt.IsZero() {
+			// The status is older than the instance: it ran, as the status would show it.
+			st = phase.RunningAgain(st, cur.StartedAt, c.attempt)
+		}
+		st.ContainerID, st.RestartCount = cur.ID, max(st.RestartCount, c.attempt)
+		m.setStatus(c, st)
 		return adoptedUnknown
 	}
 	return adopted

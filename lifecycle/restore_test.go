@@ -322,18 +322,29 @@ func TestRestoreWithoutCheckpoint(t *testing.T) {
 		assert.Equal(t, []string{"StartContainer container=app id=app-1"}, actionTypes(m.Ready()))
 		assert.Equal(t, int32(1), m.Status().ContainerStatuses[0].RestartCount)
 	})
-	t.Run("no sandbox: a new one after the newest the runtime had, the next instance after the newest it had", func(t *testing.T) {
+	t.Run("a dead sandbox: a new one after the newest the runtime had, the next instance after the newest it had", func(t *testing.T) {
 		spec := podlife.PodSpec{Containers: []podlife.Container{app}}
 		m, err := Restore(ref, spec, phase.PodStatus{StartTime: t0}, Checkpoint{},
 			Observed{Sandboxes: []SandboxInfo{{ID: "sb2", Attempt: 2}}, Containers: []ContainerInfo{
 				{ID: "app-3", SandboxID: "sb2", Name: "app", Attempt: 3, State: ContainerStateExited, ExitCode: 137}}},
 			sec(60), Options{})
 		require.NoError(t, err)
-		assert.Equal(t, []string{"SetupPod"}, actionTypes(m.Ready()))
+		rd := m.Ready()
+		assert.Equal(t, []string{"StopSandbox sandbox=sb2 reason=SandboxChanged", "RunSandbox attempt=3"}, actionTypes(rd),
+			"as after a SandboxLost: the setup stays done")
+		require.Len(t, rd.Records, 1)
+		assert.Equal(t, "SandboxChanged", rd.Records[0].Reason)
 		m.Advance()
-		require.NoError(t, m.Step(Event{Type: SetupDone, At: sec(60)}))
-		assert.Equal(t, []string{"StopSandbox sandbox=sb2 reason=SandboxChanged", "RunSandbox attempt=3"}, actionTypes(m.Ready()))
-		assert.Equal(t, int32(4), m.Checkpoint().Containers[0].Attempt)
+		require.NoError(t, m.Step(Event{Type: SandboxReady, At: sec(60), SandboxID: "sb3", IP: "10.1.0.3"}))
+		m.Advance()
+		require.NoError(t, m.Step(Event{Type: ImagePulled, At: sec(60), Container: "app"}))
+		assert.Equal(t, []string{"CreateContainer container=app attempt=4 sandbox=sb3"}, actionTypes(m.Ready()))
+	})
+	t.Run("no sandbox: the pod is set up again", func(t *testing.T) {
+		spec := podlife.PodSpec{Containers: []podlife.Container{app}}
+		m, err := Restore(ref, spec, phase.PodStatus{StartTime: t0}, Checkpoint{}, Observed{}, sec(60), Options{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{"SetupPod"}, actionTypes(m.Ready()))
 	})
 	t.Run("a terminal phase in the status stays", func(t *testing.T) {
 		spec := podlife.PodSpec{RestartPolicy: podlife.RestartNever, Containers: []podlife.Container{app}}
@@ -432,4 +443,155 @@ func TestRestorePastActiveDeadline(t *testing.T) {
 	assert.Equal(t, st.Reason, again.Status().Reason)
 	assert.Equal(t, st.Message, again.Status().Message)
 	assert.Empty(t, again.Ready().Records, "the deadline is not recorded again")
+}
+
+// TestRestoreSandboxDiedWhileAway: the sandbox died while no agent ran and the app still runs in
+// it (the runtime lists it Running in the dead sandbox). The restored machine does what the live
+// path does after a SandboxLost: SandboxChanged, the app is killed with the pod's grace, a new
+// sandbox, and the app starts again at once: no ContainerStatusUnknown, no CrashLoopBackOff
+// (found by the Sim-vs-Agent differential property: the restored path waited 10 s more).
+func TestRestoreSandboxDiedWhileAway(t *testing.T) {
+	spec := podlife.PodSpec{TerminationGracePeriodSeconds: int64p(10), Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	d := newDriver(t, spec)
+	d.runs["app"] = []run{{For: time.Second, Exit: 1}, {}}
+	m, rd := restored(t, d, sec(50), sec(60), Observed{
+		Sandboxes:  []SandboxInfo{{ID: "sb0", IP: "10.1.0.2", Ready: false}},
+		Containers: []ContainerInfo{{ID: "app-1", SandboxID: "sb0", Name: "app", Attempt: 1, State: ContainerStateRunning, StartedAt: sec(1)}},
+	})
+	require.Len(t, rd.Records, 2)
+	assert.Equal(t, []string{"SandboxChanged", "Killing"}, []string{rd.Records[0].Reason, rd.Records[1].Reason})
+	assert.Equal(t, []string{"StopContainer container=app id=app-1 timeout=10s"}, actionTypes(rd))
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: ContainerExited, At: sec(61), ContainerID: "app-1", ExitCode: 143, Signal: 15}))
+	assert.Equal(t, []string{"StopSandbox sandbox=sb0 reason=SandboxChanged", "RunSandbox attempt=1"}, actionTypes(m.Ready()))
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: SandboxReady, At: sec(61), SandboxID: "sb1", IP: "10.1.0.3"}))
+	assert.Equal(t, []string{"PullImage container=app image=busybox:1 policy=IfNotPresent"}, actionTypes(m.Ready()), "no back-off")
+	cs := m.Status().ContainerStatuses[0]
+	require.NotNil(t, cs.State.Terminated)
+	assert.Equal(t, int32(143), cs.State.Terminated.ExitCode, "the kill's exit, not ContainerStatusUnknown")
+}
+
+// TestRestoreInstanceKilledInAnUnknownState: the agent stopped while it killed an instance whose
+// state was unknown (the status shows it Terminated ContainerStatusUnknown, restartCount one up);
+// the runtime has it exited now. The restored machine ends that kill as the live path does: a new
+// instance at once, no crash-loop step, and the restartCount shown does not go back (found by the
+// Sim-vs-Agent property's RestartCountsNeverFall).
+func TestRestoreInstanceKilledInAnUnknownState(t *testing.T) {
+	spec := podlife.PodSpec{InitContainers: []podlife.Container{{Name: "init", Image: "busybox:1"}},
+		Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, InitContainerStatuses: []phase.ContainerStatus{{Name: "init", ContainerID: "init-12", RestartCount: 13,
+		State: phase.State{Terminated: &phase.TerminatedState{ExitCode: 137, Reason: phase.ReasonContainerStatusUnknown}}}}}
+	cp := Checkpoint{Sandbox: SandboxCheckpoint{ID: "sb0", IP: "10.1.0.2"}, Containers: []ContainerCheckpoint{{Name: "init", Attempt: 12}, {Name: "app"}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, cp, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "init-12", SandboxID: "sb0", Name: "init", Attempt: 12, State: ContainerStateExited,
+			ExitCode: 143, Signal: 15, StartedAt: sec(58), FinishedAt: sec(60)}}}, sec(61), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"PullImage container=init image=busybox:1 policy=IfNotPresent"}, actionTypes(m.Ready()), "no back-off")
+	assert.Equal(t, int32(13), m.Status().InitContainerStatuses[0].RestartCount)
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: ImagePulled, At: sec(61), Container: "init"}))
+	assert.Equal(t, []string{"CreateContainer container=init attempt=13 sandbox=sb0"}, actionTypes(m.Ready()))
+}
+
+// TestRestoreFromAStaleCheckpoint: the store was away and the last status and checkpoint the
+// agent wrote are older than the runtime: the pod got a new sandbox since, and new instances in
+// it. The newest sandbox and the newest instances are the current ones, whatever the checkpoint
+// says, and restart counts do not go back (found by the Sim-vs-Agent property with store
+// outages: the restored machine started an instance number the runtime already had).
+func TestRestoreFromAStaleCheckpoint(t *testing.T) {
+	spec := podlife.PodSpec{InitContainers: []podlife.Container{{Name: "init", Image: "busybox:1"}},
+		Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, Phase: phase.Pending,
+		InitContainerStatuses: []phase.ContainerStatus{{Name: "init", ContainerID: "init-0", State: phase.State{Running: &phase.RunningState{StartedAt: t0}}}},
+		ContainerStatuses:     []phase.ContainerStatus{{Name: "app", State: phase.State{Waiting: &phase.WaitingState{Reason: phase.ReasonPodInitializing}}}}}
+	cp := Checkpoint{Sandbox: SandboxCheckpoint{ID: "sb0", IP: "10.1.0.2"}, Containers: []ContainerCheckpoint{{Name: "init"}, {Name: "app"}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, cp, Observed{
+		Sandboxes: []SandboxInfo{{ID: "sb1", IP: "10.1.0.3", Attempt: 1, Ready: true}},
+		Containers: []ContainerInfo{
+			{ID: "init-3", SandboxID: "sb1", Name: "init", Attempt: 3, State: ContainerStateExited, StartedAt: sec(30), FinishedAt: sec(31)},
+			{ID: "app-2", SandboxID: "sb1", Name: "app", Attempt: 2, State: ContainerStateRunning, StartedAt: sec(31)},
+		}}, sec(60), Options{})
+	require.NoError(t, err)
+	rd := m.Ready()
+	assert.Empty(t, actionTypes(rd), "nothing starts again: the app runs in the newest sandbox")
+	got := m.Status()
+	assert.Equal(t, phase.Running, got.Phase)
+	assert.Equal(t, int32(3), got.InitContainerStatuses[0].RestartCount)
+	assert.Equal(t, int32(2), got.ContainerStatuses[0].RestartCount)
+	assert.Equal(t, "10.1.0.3", got.PodIP)
+}
+
+// TestRestoreAdoptsAnUnknownInstanceWithItsNumber: the runtime has an instance in an unknown
+// state that the status (older) does not know: its number is the restartCount shown.
+func TestRestoreAdoptsAnUnknownInstanceWithItsNumber(t *testing.T) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, ContainerStatuses: []phase.ContainerStatus{{Name: "app", ContainerID: "app-1", RestartCount: 1,
+		State: phase.State{Running: &phase.RunningState{StartedAt: sec(2)}}}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, Checkpoint{}, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "app-7", SandboxID: "sb0", Name: "app", Attempt: 7, State: ContainerStateUnknown, StartedAt: sec(40)}}},
+		sec(60), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{`StopContainer container=app id=app-7 timeout=30s`}, actionTypes(m.Ready()))
+	assert.GreaterOrEqual(t, m.Status().ContainerStatuses[0].RestartCount, int32(7))
+}
+
+// TestRestoreReplacementAlreadyCounted: the agent stopped after an instance killed in an unknown
+// state had exited and its replacement was being pulled: the status counts the replacement
+// (restartCount one up at the kill) and the checkpoint gives it that number. The restored
+// machine creates the replacement with that number, with no step on the crash-loop curve, not
+// the number of the instance that exited again (found by the Sim-vs-Agent property: a create
+// that got the exited instance back and a start that failed).
+func TestRestoreReplacementAlreadyCounted(t *testing.T) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, ContainerStatuses: []phase.ContainerStatus{{Name: "app", ContainerID: "app-4", RestartCount: 5,
+		State: phase.State{Terminated: &phase.TerminatedState{ExitCode: 0, Reason: phase.ReasonCompleted, StartedAt: sec(40), FinishedAt: sec(42)}}}}}
+	cp := Checkpoint{Sandbox: SandboxCheckpoint{ID: "sb0", IP: "10.1.0.2"}, Containers: []ContainerCheckpoint{{Name: "app", Attempt: 5}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, cp, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "app-4", SandboxID: "sb0", Name: "app", Attempt: 4, State: ContainerStateExited, StartedAt: sec(40), FinishedAt: sec(42)}}},
+		sec(60), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"PullImage container=app image=busybox:1 policy=IfNotPresent"}, actionTypes(m.Ready()))
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: ImagePulled, At: sec(60), Container: "app"}))
+	assert.Equal(t, []string{"CreateContainer container=app attempt=5 sandbox=sb0"}, actionTypes(m.Ready()))
+}
+
+// TestRestoreUnknownInstanceTheStatusDidNotSee: under restartPolicy Never, app went into an
+// unknown state and the pod failed while the store was away; the status in the store still shows
+// app being created. The runtime has the instance, started and now unknown: it ran, so the
+// restored machine ends the pod Failed as the live path did (found by the Sim-vs-Agent
+// property's TerminalPhaseAbsorbs).
+func TestRestoreUnknownInstanceTheStatusDidNotSee(t *testing.T) {
+	spec := podlife.PodSpec{RestartPolicy: podlife.RestartNever, Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, Phase: phase.Pending, ContainerStatuses: []phase.ContainerStatus{{Name: "app",
+		State: phase.State{Waiting: &phase.WaitingState{Reason: phase.ReasonContainerCreating}}}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, Checkpoint{}, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "app-0", SandboxID: "sb0", Name: "app", State: ContainerStateUnknown, StartedAt: sec(1)}}},
+		sec(60), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, phase.Failed, m.Status().Phase)
+	cs := m.Status().ContainerStatuses[0]
+	require.NotNil(t, cs.State.Terminated)
+	assert.Equal(t, phase.ReasonContainerStatusUnknown, cs.State.Terminated.Reason)
+}
+
+// TestRestoreGoesOnDeleting: the pod was being deleted (the checkpoint says so, or the agent
+// tells Restore from the pod's record): the restored machine goes on stopping it and starts
+// nothing, even a container whose exit would have it restart (found by the machine property's
+// TerminalPhaseAbsorbs: a deleted pod whose end was never reported showed Pending again).
+func TestRestoreGoesOnDeleting(t *testing.T) {
+	spec := podlife.PodSpec{InitContainers: []podlife.Container{{Name: "init", Image: "busybox:1"}}, Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, Phase: phase.Pending, InitContainerStatuses: []phase.ContainerStatus{{Name: "init", ContainerID: "init-0",
+		State: phase.State{Running: &phase.RunningState{StartedAt: sec(2)}}}}}
+	grace := int64(20)
+	cp := Checkpoint{Sandbox: SandboxCheckpoint{ID: "sb0", IP: "10.1.0.2"}, Deleting: &DeletingCheckpoint{GracePeriodSeconds: &grace},
+		Containers: []ContainerCheckpoint{{Name: "init"}, {Name: "app"}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, cp, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "init-0", SandboxID: "sb0", Name: "init", State: ContainerStateExited, ExitCode: 137, StartedAt: sec(2), FinishedAt: sec(4)}}},
+		sec(5), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"StopSandbox sandbox=sb0"}, actionTypes(m.Ready()), "nothing starts again")
+	assert.Equal(t, phase.Failed, m.Status().Phase)
+	assert.Equal(t, &DeletingCheckpoint{GracePeriodSeconds: &grace}, m.Checkpoint().Deleting)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/podlife/podlife"
@@ -25,9 +26,10 @@ type Runtime interface {
 	// StopSandbox stops and removes a sandbox and whatever still runs in it. It is idempotent:
 	// an unknown sandbox is not an error.
 	StopSandbox(ctx context.Context, sandboxID string) error
-	// PullImage makes image present on the node under policy: IfNotPresent and Never look first;
-	// Never with a missing image returns an error wrapping restart.ErrImageNeverPull.
-	PullImage(ctx context.Context, image string, policy podlife.PullPolicy) error
+	// PullImage makes the request's image present on the node under its policy: IfNotPresent and
+	// Never look first; Never with a missing image returns an error wrapping
+	// restart.ErrImageNeverPull.
+	PullImage(ctx context.Context, req PullRequest) error
 	// CreateContainer creates instance attempt of c in the sandbox and returns its ID. A
 	// container with the same pod, name and attempt that already exists is returned, not
 	// created twice.
@@ -53,6 +55,18 @@ type Runtime interface {
 	// containers in an unknown state and lost sandboxes. The channel is closed when ctx ends. A runtime without an event
 	// stream relists behind this method.
 	Events(ctx context.Context) (<-chan RuntimeEvent, error)
+}
+
+// PullRequest is one image pull: the image and its pull policy, and the pod, sandbox and
+// container it is for. CRI's PullImageRequest carries the pod's sandbox config, so a runtime can
+// use the pod's identity (credentials, a simulated runtime's per-container scripts); most
+// runtimes need only Image and Policy.
+type PullRequest struct {
+	Image     string
+	Policy    podlife.PullPolicy
+	Pod       PodRef
+	SandboxID string
+	Container string
 }
 
 // Sandbox is a ready pod sandbox.
@@ -180,6 +194,28 @@ func WaitingReason(op ActionType, err error) string {
 		return phase.ReasonCreateContainerError
 	}
 	return phase.ReasonRunContainerError
+}
+
+// FailureMessage is a runtime's own words for a failure: err's text without the RuntimeError
+// frame (the method and object) and without the leading kind that WaitingReason reads
+// ("ErrImagePull: "). It is what kubelet shows of a runtime error in a waiting message and
+// inside its event texts ("Failed to pull image %q: <it>"), so the Agent puts it in the events it
+// makes of failed calls.
+func FailureMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	var re *RuntimeError
+	if errors.As(err, &re) && re.Err != nil {
+		msg = re.Err.Error()
+	}
+	for _, e := range []error{ErrImagePull, ErrImageNeverPull, ErrInvalidImageName, ErrCreateContainerConfig, ErrCreateContainer, ErrRunContainer} {
+		if errors.Is(err, e) {
+			msg = strings.TrimPrefix(msg, e.Error()+": ")
+		}
+	}
+	return msg
 }
 
 // RuntimeError is a Runtime failure with the operation and object it concerns.

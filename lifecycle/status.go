@@ -66,7 +66,7 @@ func (m *Machine) refreshStatus() {
 	}
 	ph := m.terminalPhase()
 	if ph == "" {
-		ph = phase.ComputeInitialized(m.spec, init, apps, false, m.initDone)
+		ph = phase.ComputeInSpecOrder(m.spec, init, apps, false, m.initDone)
 		// Succeeded and Failed say no container will run again. While one will (a restart that
 		// an image change forces whatever the policy), the pod keeps the phase it had.
 		if ph.IsTerminal() && !m.podPhase.IsTerminal() && m.restarting() {
@@ -163,6 +163,7 @@ func (m *Machine) conditions(init, apps []phase.ContainerStatus, now time.Time) 
 	return phase.Conditions(phase.ConditionInput{
 		Spec: m.spec, InitStatuses: init, Statuses: apps, Phase: m.podPhase,
 		SandboxReady: m.conds.sandboxReady, RestartingAllContainers: m.conds.restartingAll,
+		InSpecOrder: true, // statusLists are in spec order, and the spec passed Validate
 	}, prev, now)
 }
 

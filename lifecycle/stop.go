@@ -304,7 +304,7 @@ func (m *Machine) syncStop() {
 // status it makes, the final one included.
 func (m *Machine) becomeTerminal(deleted bool) {
 	init, apps := m.statusLists()
-	ph := phase.ComputeInitialized(m.spec, init, apps, deleted, m.initDone)
+	ph := phase.ComputeInSpecOrder(m.spec, init, apps, deleted, m.initDone)
 	if !ph.IsTerminal() {
 		ph = phase.Failed
 	}
@@ -383,5 +383,5 @@ func (m *Machine) containerUnknown(c *ctr) {
 // Failed (kubelet's getPhase), which ends it.
 func (m *Machine) finishedWith() bool {
 	init, apps := m.statusLists()
-	return phase.ComputeInitialized(m.spec, init, apps, false, m.initDone).IsTerminal()
+	return phase.ComputeInSpecOrder(m.spec, init, apps, false, m.initDone).IsTerminal()
 }

@@ -224,7 +224,9 @@ func (m *Machine) ensure(c *ctr) {
 	if m.now.Before(c.retryAt()) || (c.exit != nil && m.now.Before(c.restartAt())) {
 		return
 	}
-	if r := c.rare; r != nil && r.replace {
+	if r := c.rare; r != nil && r.next {
+		r.next = false // restored with the replacement's number already
+	} else if r != nil && r.replace {
 		// The replacement of an instance killed in an unknown state: a new attempt, but no step on
 		// the crash-loop curve (kubelet's doBackOff looks only at exited instances).
 		r.replace = false

@@ -168,6 +168,10 @@ func (w *worker) run(ctx context.Context) {
 	defer writer.Wait()
 	defer actions.Wait()
 	writer.Go(func() { w.status.run(ctx) })
+	// The calls whose answers only the running pod needs (pulls, sandboxes, creates, starts,
+	// hooks, probes) end when it stopped; the cleanup calls (stops and removals) run out.
+	asking, stopAsking := context.WithCancel(ctx)
+	defer stopAsking()
 	for {
 		rd := w.m.Ready()
 		if w.a.cfg.Observe != nil {
@@ -179,13 +183,30 @@ func (w *worker) run(ctx context.Context) {
 		if rd.Status != nil {
 			w.status.set(*rd.Status, w.m.Checkpoint(), w.m.Now())
 		}
+		if w.m.Stopped() {
+			// The pod ended: once its sandbox is gone, only the status knows how. So the status is
+			// written first; an agent stopped before that (the store away) leaves the runtime as
+			// it is, and the next agent finds the end there.
+			w.status.flush(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+		}
 		for _, act := range rd.Actions {
-			w.perform(ctx, &actions, act)
+			switch act.Type {
+			case StopSandbox, StopContainer, RemoveContainer:
+				w.perform(ctx, &actions, act)
+			default:
+				w.perform(asking, &actions, act)
+			}
 		}
 		w.m.Advance()
 		if w.m.Stopped() {
 			// The last actions (the sandbox's stop) end before the record goes, so an agent
-			// stopped now leaves nothing behind that no record names.
+			// stopped now leaves nothing behind that no record names; what was still asked of
+			// the runtime for the running pod (a sandbox still being made, a pull, a hook that
+			// outlived its container) no longer matters and is given up.
+			stopAsking()
 			actions.Wait()
 			w.finish(ctx)
 			return
@@ -367,6 +388,10 @@ func (w *worker) perform(ctx context.Context, wg *sync.WaitGroup, act Action) {
 	if act.Type == RunHook || act.Type == RunProbe {
 		target = Target{Pod: ref, SandboxID: w.m.sandbox.id, PodIP: w.m.podIP, Container: w.m.containerSpec(act.Container), ContainerID: act.ContainerID}
 	}
+	var pull PullRequest
+	if act.Type == PullImage {
+		pull = PullRequest{Image: act.Image, Policy: act.PullPolicy, Pod: ref, SandboxID: w.m.sandbox.id, Container: act.Container}
+	}
 	if act.Type == StartContainer {
 		w.mu.Lock()
 		w.starting[act.ContainerID] = true
@@ -391,14 +416,14 @@ func (w *worker) perform(ctx context.Context, wg *sync.WaitGroup, act Action) {
 				return
 			}
 			if err := w.a.cfg.Setup.Setup(c, ref, w.m.Spec()); err != nil {
-				w.failed(ctx, Event{Type: SetupFailed, Message: err.Error()})
+				w.failed(ctx, Event{Type: SetupFailed, Message: FailureMessage(err)})
 				return
 			}
 			w.push(Event{Type: SetupDone})
 		case RunSandbox:
 			sb, err := rt.RunSandbox(c, ref, w.m.Spec(), act.Attempt)
 			if err != nil {
-				w.failed(ctx, Event{Type: SandboxFailed, Message: err.Error()})
+				w.failed(ctx, Event{Type: SandboxFailed, Message: FailureMessage(err)})
 				return
 			}
 			w.push(Event{Type: SandboxReady, SandboxID: sb.ID, IP: sb.IP})
@@ -409,22 +434,22 @@ func (w *worker) perform(ctx context.Context, wg *sync.WaitGroup, act Action) {
 		case PullImage:
 			c, cancel := timed(0)
 			defer cancel()
-			if err := rt.PullImage(c, act.Image, act.PullPolicy); err != nil {
-				w.failed(ctx, Event{Type: ImagePullFailed, Container: act.Container, Reason: WaitingReason(PullImage, err), Message: err.Error()})
+			if err := rt.PullImage(c, pull); err != nil {
+				w.failed(ctx, Event{Type: ImagePullFailed, Container: act.Container, Reason: WaitingReason(PullImage, err), Message: FailureMessage(err)})
 				return
 			}
 			w.push(Event{Type: ImagePulled, Container: act.Container})
 		case CreateContainer:
 			id, err := rt.CreateContainer(c, act.SandboxID, ref, act.Spec, act.Attempt)
 			if err != nil {
-				w.failed(ctx, Event{Type: ContainerCreateFailed, Container: act.Container, Attempt: act.Attempt, Reason: WaitingReason(CreateContainer, err), Message: err.Error()})
+				w.failed(ctx, Event{Type: ContainerCreateFailed, Container: act.Container, Attempt: act.Attempt, Reason: WaitingReason(CreateContainer, err), Message: FailureMessage(err)})
 				return
 			}
 			w.push(Event{Type: ContainerCreated, Container: act.Container, Attempt: act.Attempt, ContainerID: id})
 		case StartContainer:
 			err := rt.StartContainer(c, act.ContainerID)
 			if err != nil {
-				w.failed(ctx, Event{Type: ContainerStartFailed, ContainerID: act.ContainerID, Message: err.Error()})
+				w.failed(ctx, Event{Type: ContainerStartFailed, ContainerID: act.ContainerID, Message: FailureMessage(err)})
 			} else {
 				w.push(Event{Type: ContainerStarted, ContainerID: act.ContainerID})
 			}

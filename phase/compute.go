@@ -17,7 +17,8 @@ import (
 // the spec are ignored. Unknown is never returned: see the Unknown constant. A nil spec is
 // Pending.
 func Compute(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus, podIsTerminal bool) Phase {
-	return ComputeInitialized(spec, initStatuses, statuses, podIsTerminal, HasAnyAppContainerStarted(spec, statuses))
+	ix := indexFor(initStatuses, statuses)
+	return compute(spec, initStatuses, statuses, ix, podIsTerminal, hasAnyAppContainerStarted(spec, statuses, ix))
 }
 
 // ComputeInitialized is Compute with podHasInitialized given by the caller: true when some app
@@ -25,13 +26,29 @@ func Compute(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus, po
 // It only matters for sidecars: a sidecar that is not started keeps the pod Pending until the pod
 // has initialized, and no longer once it has (the sidecar is merely restarting).
 func ComputeInitialized(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus, podIsTerminal, podHasInitialized bool) Phase {
+	return compute(spec, initStatuses, statuses, indexFor(initStatuses, statuses), podIsTerminal, podHasInitialized)
+}
+
+// ComputeInSpecOrder is ComputeInitialized for status lists in the spec's order, as a
+// lifecycle.Machine keeps them: initStatuses[i] is the status of spec.InitContainers[i],
+// statuses[i] that of spec.Containers[i], and the spec's container names are unique (it passed
+// Validate). Each status is then found at its position, in constant time and without an
+// allocation, so that a pod of thousands of containers costs time linear in their number. A
+// status that is not where the spec order puts it is looked up by name.
+func ComputeInSpecOrder(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus, podIsTerminal, podHasInitialized bool) Phase {
+	ix := index{inSpecOrder: true}
+	return compute(spec, initStatuses, statuses, &ix, podIsTerminal, podHasInitialized)
+}
+
+// compute is getPhase. ix finds the statuses, or nil: scan them.
+func compute(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus, ix *index, podIsTerminal, podHasInitialized bool) Phase {
 	if spec == nil {
 		return Pending
 	}
 	var c counts
-	c.countRegularInit(spec, initStatuses, statuses)
-	c.countSidecars(spec, initStatuses, statuses)
-	c.countApps(spec, initStatuses, statuses)
+	c.countRegularInit(spec, initStatuses, statuses, ix)
+	c.countSidecars(spec, initStatuses, statuses, ix)
+	c.countApps(spec, initStatuses, statuses, ix)
 	return c.decide(podIsTerminal, podHasInitialized)
 }
 
@@ -42,13 +59,18 @@ type counts struct {
 	unknown, running, waiting, stopped, stoppedNotRestartable, succeeded int
 }
 
-func (n *counts) countRegularInit(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus) {
+func (n *counts) countRegularInit(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus, ix *index) {
 	for i := range spec.InitContainers {
 		c := &spec.InitContainers[i]
 		if c.IsSidecar() {
 			continue
 		}
-		cs := lookup(c.Name, statuses, initStatuses)
+		var cs *ContainerStatus
+		if ix == nil {
+			cs = lookup(c.Name, statuses, initStatuses)
+		} else {
+			cs = ix.find(c.Name, i, true, appsThenInit, initStatuses, statuses)
+		}
 		switch {
 		case cs == nil, cs.State.Running != nil:
 			n.pendingRegularInit++
@@ -70,13 +92,18 @@ func (n *counts) countRegularInit(spec *podlife.PodSpec, initStatuses, statuses 
 	}
 }
 
-func (n *counts) countSidecars(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus) {
+func (n *counts) countSidecars(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus, ix *index) {
 	for i := range spec.InitContainers {
 		c := &spec.InitContainers[i]
 		if !c.IsSidecar() {
 			continue
 		}
-		cs := lookup(c.Name, statuses, initStatuses)
+		var cs *ContainerStatus
+		if ix == nil {
+			cs = lookup(c.Name, statuses, initStatuses)
+		} else {
+			cs = ix.find(c.Name, i, true, appsThenInit, initStatuses, statuses)
+		}
 		switch {
 		case cs == nil:
 			n.unknown++
@@ -99,10 +126,15 @@ func (n *counts) countSidecars(spec *podlife.PodSpec, initStatuses, statuses []C
 	}
 }
 
-func (n *counts) countApps(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus) {
+func (n *counts) countApps(spec *podlife.PodSpec, initStatuses, statuses []ContainerStatus, ix *index) {
 	for i := range spec.Containers {
 		c := &spec.Containers[i]
-		cs := lookup(c.Name, statuses, initStatuses)
+		var cs *ContainerStatus
+		if ix == nil {
+			cs = lookup(c.Name, statuses, initStatuses)
+		} else {
+			cs = ix.find(c.Name, i, false, appsThenInit, initStatuses, statuses)
+		}
 		switch {
 		case cs == nil:
 			n.unknown++
@@ -162,11 +194,20 @@ func (n *counts) decide(podIsTerminal, podHasInitialized bool) Phase {
 // runs the init containers again. This approximates kubelet's HasAnyActiveRegularContainerStarted,
 // which asks the runtime; statuses cannot tell that a sandbox was recreated.
 func HasAnyAppContainerStarted(spec *podlife.PodSpec, statuses []ContainerStatus) bool {
+	return hasAnyAppContainerStarted(spec, statuses, indexFor(nil, statuses))
+}
+
+func hasAnyAppContainerStarted(spec *podlife.PodSpec, statuses []ContainerStatus, ix *index) bool {
 	if spec == nil {
 		return false
 	}
 	for i := range spec.Containers {
-		cs := lookup(spec.Containers[i].Name, statuses, nil)
+		var cs *ContainerStatus
+		if ix == nil {
+			cs = lookup(spec.Containers[i].Name, statuses, nil)
+		} else {
+			cs = ix.find(spec.Containers[i].Name, i, false, appsOnly, nil, statuses)
+		}
 		if cs == nil {
 			continue
 		}
@@ -203,19 +244,4 @@ func restartable(podPolicy podlife.RestartPolicy, c *podlife.Container, t *Termi
 // matched) relies on it: had getPhase made that pod Failed, it would never have restarted.
 func ContainerShouldRestart(podPolicy podlife.RestartPolicy, c *podlife.Container, exitCode int32) bool {
 	return restart.WillRestart(podPolicy, c, exitCode)
-}
-
-// lookup finds the status named name, first in a, then in b.
-func lookup(name string, a, b []ContainerStatus) *ContainerStatus {
-	for i := range a {
-		if a[i].Name == name {
-			return &a[i]
-		}
-	}
-	for i := range b {
-		if b[i].Name == name {
-			return &b[i]
-		}
-	}
-	return nil
 }

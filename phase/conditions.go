@@ -50,6 +50,10 @@ type ConditionInput struct {
 	// RestartingAllContainers is true while an in-place restart of all containers runs
 	// (KEP-5532). AllContainersRestarting is only generated for a spec with such a rule.
 	RestartingAllContainers bool
+	// InSpecOrder says InitStatuses[i] and Statuses[i] are the statuses of Spec.InitContainers[i]
+	// and Spec.Containers[i], and the spec's container names are unique (it passed Validate):
+	// statuses are then found at their positions, as in ComputeInSpecOrder.
+	InSpecOrder bool
 }
 
 // kubeletConditions are the condition types kubelet owns: it regenerates them on every sync and
@@ -127,10 +131,15 @@ func generate(dst []Condition, in ConditionInput, prev []Condition) []Condition 
 	if spec == nil {
 		spec = &podlife.PodSpec{}
 	}
-	ready := containersReady(spec, in)
+	inOrder := index{inSpecOrder: true}
+	ix := &inOrder
+	if !in.InSpecOrder {
+		ix = indexFor(in.InitStatuses, in.Statuses)
+	}
+	ready := containersReady(spec, in, ix)
 	dst = append(dst,
 		readyToStart(in.SandboxReady),
-		initialized(spec, in, prev),
+		initialized(spec, in, ix, prev),
 		podReady(spec, in, ready, prev),
 		ready,
 		scheduled(in),
@@ -157,7 +166,7 @@ func scheduled(in ConditionInput) Condition {
 
 func noStatuses(in ConditionInput) bool { return len(in.InitStatuses)+len(in.Statuses) == 0 }
 
-func containersReady(spec *podlife.PodSpec, in ConditionInput) Condition {
+func containersReady(spec *podlife.PodSpec, in ConditionInput, ix *index) Condition {
 	if noStatuses(in) {
 		return Condition{Type: ContainersReady, Status: ConditionFalse, Reason: ReasonUnknownContainerStatuses}
 	}
@@ -167,11 +176,11 @@ func containersReady(spec *podlife.PodSpec, in ConditionInput) Condition {
 	unknown, unready := unknownBuf[:0], unreadyBuf[:0]
 	for i := range spec.InitContainers {
 		if c := &spec.InitContainers[i]; c.IsSidecar() {
-			unknown, unready = notReady(c, in, unknown, unready)
+			unknown, unready = notReady(c, i, true, in, ix, unknown, unready)
 		}
 	}
 	for i := range spec.Containers {
-		unknown, unready = notReady(&spec.Containers[i], in, unknown, unready)
+		unknown, unready = notReady(&spec.Containers[i], i, false, in, ix, unknown, unready)
 	}
 	switch {
 	case in.Phase == Succeeded && len(unknown) == 0:
@@ -185,9 +194,16 @@ func containersReady(spec *podlife.PodSpec, in ConditionInput) Condition {
 	return Condition{Type: ContainersReady, Status: ConditionTrue}
 }
 
-// notReady adds c's name to unknown when it has no status, to unready when it is not ready.
-func notReady(c *podlife.Container, in ConditionInput, unknown, unready []string) ([]string, []string) {
-	switch cs := lookup(c.Name, in.InitStatuses, in.Statuses); {
+// notReady adds c's name to unknown when it has no status, to unready when it is not ready. c
+// is at position pos of the spec's init (inInit) or app containers.
+func notReady(c *podlife.Container, pos int, inInit bool, in ConditionInput, ix *index, unknown, unready []string) ([]string, []string) {
+	var cs *ContainerStatus
+	if ix == nil {
+		cs = lookup(c.Name, in.InitStatuses, in.Statuses)
+	} else {
+		cs = ix.find(c.Name, pos, inInit, initThenApps, in.InitStatuses, in.Statuses)
+	}
+	switch {
 	case cs == nil:
 		unknown = append(unknown, c.Name)
 	case !cs.Ready:
@@ -221,7 +237,7 @@ func podReady(spec *podlife.PodSpec, in ConditionInput, containers Condition, pr
 	return Condition{Type: PodReady, Status: ConditionTrue}
 }
 
-func initialized(spec *podlife.PodSpec, in ConditionInput, prev []Condition) Condition {
+func initialized(spec *podlife.PodSpec, in ConditionInput, ix *index, prev []Condition) Condition {
 	if noStatuses(in) && len(spec.InitContainers) > 0 {
 		return Condition{Type: PodInitialized, Status: ConditionFalse, Reason: ReasonUnknownContainerStatuses}
 	}
@@ -229,7 +245,12 @@ func initialized(spec *podlife.PodSpec, in ConditionInput, prev []Condition) Con
 	unknown, incomplete := unknownBuf[:0], incompleteBuf[:0]
 	for i := range spec.InitContainers {
 		c := &spec.InitContainers[i]
-		cs := lookup(c.Name, in.InitStatuses, in.Statuses)
+		var cs *ContainerStatus
+		if ix == nil {
+			cs = lookup(c.Name, in.InitStatuses, in.Statuses)
+		} else {
+			cs = ix.find(c.Name, i, true, initThenApps, in.InitStatuses, in.Statuses)
+		}
 		switch {
 		case cs == nil:
 			unknown = append(unknown, c.Name)
@@ -241,7 +262,7 @@ func initialized(spec *podlife.PodSpec, in ConditionInput, prev []Condition) Con
 		return Condition{Type: PodInitialized, Status: ConditionTrue, Reason: ReasonPodCompleted}
 	}
 	// An app container that ran shows the pod initialized before, even while sidecars restart.
-	if anyAppRanOrRuns(spec, in) {
+	if anyAppRanOrRuns(spec, in, ix) {
 		return Condition{Type: PodInitialized, Status: ConditionTrue}
 	}
 	if len(unknown)+len(incomplete) == 0 {
@@ -257,9 +278,14 @@ func initialized(spec *podlife.PodSpec, in ConditionInput, prev []Condition) Con
 
 // anyAppRanOrRuns is kubelet's HasAnyRegularContainerStarted: an app container is Running or
 // Terminated.
-func anyAppRanOrRuns(spec *podlife.PodSpec, in ConditionInput) bool {
+func anyAppRanOrRuns(spec *podlife.PodSpec, in ConditionInput, ix *index) bool {
 	for i := range spec.Containers {
-		cs := lookup(spec.Containers[i].Name, in.InitStatuses, in.Statuses)
+		var cs *ContainerStatus
+		if ix == nil {
+			cs = lookup(spec.Containers[i].Name, in.InitStatuses, in.Statuses)
+		} else {
+			cs = ix.find(spec.Containers[i].Name, i, false, initThenApps, in.InitStatuses, in.Statuses)
+		}
 		if cs != nil && (cs.State.Running != nil || cs.State.Terminated != nil) {
 			return true
 		}

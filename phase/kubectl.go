@@ -84,6 +84,7 @@ type podPrinter struct {
 	// once the pod is past initialization.
 	restarts, sidecarRestarts     int
 	lastRestart, lastSidecarStart time.Time
+	sidecars                      map[string]bool // isSidecar's, for many init containers
 }
 
 // scanInit walks the init container statuses in order until the first one that is neither
@@ -177,8 +178,17 @@ func terminatedReason(t *TerminatedState) string {
 }
 
 // isSidecar looks name up among the init containers; with duplicate names the last one counts,
-// as in kubectl's name map.
+// as in kubectl's name map. A pod with many init containers gets that map, built once.
 func (p *podPrinter) isSidecar(name string) bool {
+	if len(p.spec.InitContainers) > linearMax {
+		if p.sidecars == nil {
+			p.sidecars = make(map[string]bool, len(p.spec.InitContainers))
+			for i := range p.spec.InitContainers {
+				p.sidecars[p.spec.InitContainers[i].Name] = p.spec.InitContainers[i].IsSidecar()
+			}
+		}
+		return p.sidecars[name]
+	}
 	sidecar := false
 	for i := range p.spec.InitContainers {
 		if p.spec.InitContainers[i].Name == name {

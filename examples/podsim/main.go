@@ -47,6 +47,11 @@
 //	                     terminationGracePeriodSeconds)
 //	-until DURATION      the end of virtual time (default 15m, at most 24h); the run ends
 //	                     earlier once the pod stopped
+//	-max-file-bytes SIZE    read no -f, -spec or -script file larger than this (default 16Mi;
+//	                        -1: no limit); SIZE is bytes or a quantity (3Mi, 500k)
+//	-max-object-bytes SIZE  with -f, refuse a document larger than this (default 3Mi, the API
+//	                        server's limit on a request)
+//	-max-objects N          with -f, read at most N documents and List items (default 10000)
 //
 // The exit code is 0 for a run, 2 for bad usage (a bad flag, a file that cannot be read or is
 // not valid), and 1 when the simulation itself fails or the SVG cannot be written.
@@ -110,6 +115,9 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/lifecycle/kube"
 	"github.com/podlife/podlife/lifecycle/simruntime"
 )
@@ -138,6 +146,7 @@ type options struct {
 	manifest, pod     string
 	deleteAt, until   time.Duration
 	grace             int64
+	limits            kube.LoadOptions // for every file read
 }
 
 // run is the command: it parses args, simulates, writes the timeline to stdout and problems to
@@ -155,7 +164,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return report(stderr, err)
 	}
 	for _, n := range sc.notes {
-		fmt.Fprintln(stderr, n)
+		fmt.Fprintln(stderr, quote.Text(n))
 	}
 	res, simErr := simulate(sc)
 	if res == nil {
@@ -176,7 +185,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func report(stderr io.Writer, err error) int {
-	fmt.Fprintln(stderr, "podsim:", err)
+	fmt.Fprintln(stderr, "podsim:", quote.Text(err.Error())) // the error may quote a crafted file
 	var u *usageError
 	if errors.As(err, &u) {
 		fmt.Fprintln(stderr, "Run 'go run ./examples/podsim -h' for the flags.")
@@ -197,6 +206,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.deleteAt, "delete-at", demoDeleteAt, "delete the pod this long after it was bound (0 = never)")
 	fs.Int64Var(&o.grace, "grace", -1, "the delete request's grace period in `SECONDS` (-1 = the spec's terminationGracePeriodSeconds)")
 	fs.DurationVar(&o.until, "until", demoUntil, "the end of virtual time (at most 24h)")
+	o.limits = kube.LoadOptions{MaxFileBytes: kube.DefaultMaxFileBytes, MaxObjectBytes: kube.DefaultMaxObjectBytes, MaxObjects: kube.DefaultMaxObjects}
+	fs.Func("max-file-bytes", "read no file larger than `SIZE` bytes (a number or a quantity: 16Mi; -1: no limit) (default 16Mi)",
+		sizeFlag(&o.limits.MaxFileBytes))
+	fs.Func("max-object-bytes", "with -f: refuse a document larger than `SIZE` bytes (-1: no limit) (default 3Mi, the API server's limit)",
+		sizeFlag(&o.limits.MaxObjectBytes))
+	fs.IntVar(&o.limits.MaxObjects, "max-objects", kube.DefaultMaxObjects, "with -f: read at most `N` documents and List items (-1: no limit)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: go run ./examples/podsim [flags]")
 		fmt.Fprintln(stderr, "Runs a pod on podlife's simulated runtime in virtual time and prints a kubectl-like timeline.")
@@ -242,7 +257,7 @@ func load(o options) (scenario, error) {
 		sc.grace = &g
 	}
 	if o.spec != "" {
-		data, err := os.ReadFile(o.spec)
+		data, err := readFile(o.spec, o.limits.MaxFileBytes)
 		if err != nil {
 			return sc, usagef("-spec: %v", err)
 		}
@@ -253,7 +268,7 @@ func load(o options) (scenario, error) {
 		sc.ref.Name, sc.spec, sc.script = userPodName, spec, simruntime.PodScript{}
 	}
 	if o.manifest != "" {
-		ms, err := kube.LoadFile(o.manifest)
+		ms, err := kube.LoadFileWith(o.manifest, o.limits)
 		if err != nil {
 			return sc, usagef("-f %s:\n%v", o.manifest, err)
 		}
@@ -268,11 +283,12 @@ func load(o options) (scenario, error) {
 			sc.notes = append(sc.notes, fmt.Sprintf("%s:%d: warning: %s", o.manifest, w.Line, w))
 		}
 		if len(ms) > 1 && o.pod == "" {
-			sc.notes = append(sc.notes, fmt.Sprintf("%s: %d objects; running the first, %s %s (pick another with -name)", o.manifest, len(ms), m.Kind, m.Name))
+			sc.notes = append(sc.notes, fmt.Sprintf("%s: %d objects; running the first, %s %s (pick another with -name)",
+				o.manifest, len(ms), quote.Value(m.Kind), quote.Value(m.Name)))
 		}
 	}
 	if o.script != "" {
-		data, err := os.ReadFile(o.script)
+		data, err := readFile(o.script, o.limits.MaxFileBytes)
 		if err != nil {
 			return sc, usagef("-script: %v", err)
 		}
@@ -292,7 +308,7 @@ func pick(ms []kube.Manifest, name string) (*kube.Manifest, error) {
 		if name == "" || ms[i].Name == name {
 			return &ms[i], nil
 		}
-		names = append(names, ms[i].Kind+" "+ms[i].Name)
+		names = append(names, quote.Value(ms[i].Kind)+" "+quote.Value(ms[i].Name))
 	}
 	if len(ms) == 0 {
 		return nil, errors.New("no object with a pod spec in it")
@@ -336,4 +352,41 @@ func describe(o options) string {
 		what = "the demo pod, script " + o.script
 	}
 	return what
+}
+
+// sizeFlag sets *n from a flag given in bytes or as a Kubernetes quantity (16Mi, 3M).
+func sizeFlag(n *int64) func(string) error {
+	return func(v string) error {
+		q, err := resource.ParseQuantity(v)
+		if err != nil {
+			return fmt.Errorf("want a number of bytes or a quantity such as 16Mi: %w", err)
+		}
+		*n = q.Value()
+		if *n == 0 {
+			return errors.New("want a positive size, or -1 for no limit")
+		}
+		return nil
+	}
+}
+
+// readFile reads path, refusing one larger than max bytes (-1: no limit) without reading past
+// max: -spec and -script are input as much as -f is.
+func readFile(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := io.Reader(f)
+	if max >= 0 {
+		r = io.LimitReader(f, max+1)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	if max >= 0 && int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: more than %d bytes (-max-file-bytes): %w", path, max, kube.ErrTooLarge)
+	}
+	return data, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/hooks"
+	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/simruntime"
 	"github.com/podlife/podlife/phase"
@@ -107,6 +108,8 @@ type recorder struct {
 	last      string // the change key of the columns the last row showed
 	cause     string // what the latest event was, for a row that only shows changed columns
 	tracks    []*track
+	byName    map[string]*track // the tracks by container name
+	cur       snapshot          // the pod as the current callback sees it
 }
 
 func newRecorder(t0 time.Time, m *lifecycle.Machine) *recorder {
@@ -123,28 +126,40 @@ func newRecorder(t0 time.Time, m *lifecycle.Machine) *recorder {
 	for i := range r.spec.Containers {
 		r.tracks = append(r.tracks, newTrack(r.spec.Containers[i].Name, "app"))
 	}
+	r.byName = make(map[string]*track, len(r.tracks))
+	for _, t := range r.tracks {
+		r.byName[t.name] = t
+	}
 	return r
 }
 
-// columns are the kubectl columns now, and the key that says whether they changed: the restart
-// count without its "(5s ago)", which changes with every second.
-func (r *recorder) columns(now time.Time) (phase.Phase, phase.Columns, string) {
+// snapshot is the pod as the machine shows it at one moment: its status, the kubectl columns,
+// and the key that says whether they changed (the restart count without its "(5s ago)", which
+// changes with every second). Each callback takes one and every row it prints reads it: a Ready
+// may carry a record for each of a thousand containers, all with one status.
+type snapshot struct {
+	st   phase.PodStatus
+	cols phase.Columns
+	key  string
+}
+
+func (r *recorder) snap(now time.Time) {
 	st := r.m.Status()
 	cols := phase.KubectlColumns(phase.ColumnsInput{Spec: r.spec, Status: &st, DeletionTimestamp: r.deletedAt, Now: now})
 	count, _, _ := strings.Cut(cols.Restarts, " ")
-	return st.Phase, cols, strings.Join([]string{string(st.Phase), cols.Status, cols.Ready, count}, "|")
+	r.cur = snapshot{st: st, cols: cols, key: strings.Join([]string{string(st.Phase), cols.Status, cols.Ready, count}, "|")}
 }
 
 func (r *recorder) emit(now time.Time, event string) {
-	ph, cols, key := r.columns(now)
-	r.rows = append(r.rows, row{At: now.Sub(r.t0), Phase: ph, Status: cols.Status, Ready: cols.Ready,
-		Restarts: cols.Restarts, Event: event})
-	r.last = key
+	c := &r.cur
+	r.rows = append(r.rows, row{At: now.Sub(r.t0), Phase: c.st.Phase, Status: c.cols.Status, Ready: c.cols.Ready,
+		Restarts: c.cols.Restarts, Event: event})
+	r.last = c.key
 }
 
 // settle prints a row for columns that changed without a row of their own.
 func (r *recorder) settle(now time.Time) {
-	if _, _, key := r.columns(now); key != r.last {
+	if r.cur.key != r.last {
 		r.emit(now, r.cause)
 	}
 }
@@ -158,14 +173,17 @@ func (r *recorder) event(ev lifecycle.Event) {
 	if ev.Type == lifecycle.Tick {
 		return
 	}
+	if ev.Type == lifecycle.DeleteRequested {
+		at := ev.At
+		r.deletedAt = &at
+	}
+	r.snap(ev.At)
 	switch ev.Type {
 	case lifecycle.ContainerCreated:
 		r.names[ev.ContainerID] = ev.Container
 	case lifecycle.DeleteRequested:
-		at := ev.At
-		r.deletedAt = &at
 		grace, from := r.deleteGrace(ev.GracePeriodSeconds)
-		r.deleted = &deletion{at: at.Sub(r.t0), grace: grace}
+		r.deleted = &deletion{at: ev.At.Sub(r.t0), grace: grace}
 		r.emit(ev.At, fmt.Sprintf("DeleteRequested: grace %ds%s", grace, from))
 		r.observe(ev.At)
 		return
@@ -191,6 +209,7 @@ func (r *recorder) deleteGrace(seconds *int64) (int64, string) {
 
 // ready sees every non-empty Ready: its records and the actions worth a row.
 func (r *recorder) ready(now time.Time, rd lifecycle.Ready) {
+	r.snap(now)
 	for _, rec := range rd.Records {
 		r.emit(now, describeRecord(rec))
 		if rec.Reason == "Unhealthy" {
@@ -213,32 +232,39 @@ func (r *recorder) ready(now time.Time, rd lifecycle.Ready) {
 	r.observe(now)
 }
 
-func (r *recorder) track(name string) *track {
-	for _, t := range r.tracks {
-		if t.name == name {
-			return t
-		}
-	}
-	return nil
-}
+func (r *recorder) track(name string) *track { return r.byName[name] }
 
-// observe moves every container's track to its state now.
+// observe moves every container's track to its state now. The tracks are in the spec's order
+// (init containers, then app containers), as the machine's status lists are, so each track's
+// status is at its own position: a pod of thousands of containers costs linear time per event.
 func (r *recorder) observe(now time.Time) {
-	st := r.m.Status()
+	st := &r.cur.st
 	at := now.Sub(r.t0)
-	for _, t := range r.tracks {
-		if cs := statusOf(&st, t.name); cs != nil {
+	all := [2][]phase.ContainerStatus{st.InitContainerStatuses, st.ContainerStatuses}
+	for i, t := range r.tracks {
+		list, pos := 0, i
+		if i >= len(r.spec.InitContainers) {
+			list, pos = 1, i-len(r.spec.InitContainers)
+		}
+		cs := (*phase.ContainerStatus)(nil)
+		if pos < len(all[list]) && all[list][pos].Name == t.name {
+			cs = &all[list][pos]
+		} else {
+			cs = statusOf(st, t.name)
+		}
+		if cs != nil {
 			t.observe(at, cs)
 		}
 	}
 }
 
 func (r *recorder) finish(end time.Duration) *result {
+	r.snap(r.t0.Add(end))
 	r.settle(r.t0.Add(end))
 	for _, t := range r.tracks {
 		t.finish(end)
 	}
-	return &result{spec: r.spec, rows: r.rows, tracks: r.tracks, deleted: r.deleted, end: end, final: r.m.Status()}
+	return &result{spec: r.spec, rows: r.rows, tracks: r.tracks, deleted: r.deleted, end: end, final: r.cur.st}
 }
 
 func statusOf(st *phase.PodStatus, name string) *phase.ContainerStatus {
@@ -267,7 +293,7 @@ func (r *recorder) describe(ev lifecycle.Event) string {
 		if ev.IP == "" {
 			return "sandbox ready without an IP"
 		}
-		return "sandbox ready, pod IP " + ev.IP
+		return "sandbox ready, pod IP " + quote.Value(ev.IP)
 	case lifecycle.SandboxFailed:
 		return "sandbox failed: " + ev.Message
 	case lifecycle.SandboxLost:
@@ -275,11 +301,11 @@ func (r *recorder) describe(ev lifecycle.Event) string {
 	case lifecycle.ImagePulled:
 		return name + " image present"
 	case lifecycle.ImagePullFailed:
-		return name + " image pull failed: " + ev.Reason
+		return name + " image pull failed: " + quote.Value(ev.Reason)
 	case lifecycle.ContainerCreated:
 		return name + " created"
 	case lifecycle.ContainerCreateFailed:
-		return name + " create failed: " + ev.Reason
+		return name + " create failed: " + quote.Value(ev.Reason)
 	case lifecycle.ContainerStarted:
 		return name + " started"
 	case lifecycle.ProbeResult:
@@ -323,12 +349,12 @@ func describeRecord(rec lifecycle.Record) string {
 	if rec.Kind == lifecycle.Warning {
 		b.WriteString("Warning ")
 	}
-	b.WriteString(rec.Reason)
+	b.WriteString(quote.Value(rec.Reason))
 	if rec.Container != "" {
-		b.WriteString(" " + rec.Container)
+		b.WriteString(" " + quote.Value(rec.Container))
 	}
 	if rec.Message != "" {
-		b.WriteString(": " + rec.Message)
+		b.WriteString(": " + rec.Message) // free text; writeTimeline escapes what it must
 	}
 	return b.String()
 }
@@ -366,20 +392,28 @@ func describeHandler(h *podlife.LifecycleHandler) string {
 	case h.Sleep != nil:
 		return "sleep " + fmtDur(hooks.SleepDuration(h.Sleep))
 	case h.Exec != nil:
-		return "exec " + strings.Join(h.Exec.Command, " ")
+		args := make([]string, len(h.Exec.Command))
+		for i, a := range h.Exec.Command {
+			args[i] = quote.Value(a)
+		}
+		return "exec " + strings.Join(args, " ")
 	case h.HTTPGet != nil:
-		return fmt.Sprintf("GET %s on port %s", h.HTTPGet.Path, h.HTTPGet.Port)
+		return fmt.Sprintf("GET %s on port %s", quote.Value(h.HTTPGet.Path), h.HTTPGet.Port)
 	}
 	return "(unknown handler)"
 }
 
 // writeTimeline prints what is simulated, the rows as aligned columns, then how the run ended.
 func writeTimeline(w io.Writer, res *result, what string) error {
-	fmt.Fprintf(w, "Pod %s/%s (%s) on simruntime's simulated node, in virtual time.\n\n", res.ref.Namespace, res.ref.Name, what)
+	fmt.Fprintf(w, "Pod %s (%s) on simruntime's simulated node, in virtual time.\n\n",
+		quote.Value(res.ref.Namespace+"/"+res.ref.Name), quote.Line(what))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tPHASE\tSTATUS\tREADY\tRESTARTS\tEVENT")
+	// Every cell is one line of printable text: a runtime's message or a container's reason
+	// holds what the runtime put there, so a control character or a tab is shown escaped.
 	for _, r := range res.rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", fmtDur(r.At), r.Phase, r.Status, r.Ready, r.Restarts, r.Event)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", fmtDur(r.At), quote.Line(string(r.Phase)), quote.Line(r.Status),
+			r.Ready, r.Restarts, quote.Line(r.Event))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

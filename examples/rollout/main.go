@@ -1,6 +1,6 @@
 // Command rollout is a small rolling-update controller on top of podlife's Agent: a node agent
 // (lifecycle.Agent) runs pods on the simulated runtime (simruntime.Runtime) from an in-memory
-// store (memstore), and the controller, a scheduler's side of it, binds and deletes pods with a
+// store (memstore), podlifetest's Rig in one call, and the controller, a scheduler's side of it, binds and deletes pods with a
 // lifecycle.Client and reads the statuses the agent reports. It deploys revision v1 of a web
 // server and rolls it to v2, within maxSurge and maxUnavailable as a Deployment's rolling update
 // does, waiting for each new pod's Ready condition, and prints its timeline:
@@ -34,9 +34,8 @@ import (
 	"time"
 
 	"github.com/podlife/podlife"
-	"github.com/podlife/podlife/lifecycle"
-	"github.com/podlife/podlife/lifecycle/memstore"
 	"github.com/podlife/podlife/lifecycle/simruntime"
+	"github.com/podlife/podlife/podlifetest"
 	"github.com/podlife/podlife/probe"
 )
 
@@ -90,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	err = demo(ctx, n, s, stdout)
 	cancel()
-	n.wait()
+	n.Stop()
 	if err != nil {
 		fmt.Fprintln(stderr, "rollout:", err)
 		return exitFailure
@@ -98,36 +97,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// simNode is a node agent on the simulated runtime and the store it runs from.
-type simNode struct {
-	store *memstore.Store
-	done  chan error
-}
-
 // world is the simulated node: the web server becomes Ready a second after it starts and exits
 // (0) half a second after SIGTERM.
-func world() *simruntime.World {
-	return simruntime.NewWorld(simruntime.WorldOptions{Scripts: map[string]simruntime.Script{
+func world() simruntime.WorldOptions {
+	return simruntime.WorldOptions{Scripts: map[string]simruntime.Script{
 		"web": {
 			Runs:   []simruntime.Run{{TermDelay: 500 * time.Millisecond, GracefulExit: true}},
 			Probes: map[probe.Kind]simruntime.ProbeScript{probe.Readiness: {Fail: true, FailUntil: time.Second, Message: "warming up"}},
 		},
-	}})
+	}}
 }
 
-// startNode runs an agent until ctx ends; wait waits for it.
-func startNode(ctx context.Context) (*simNode, error) {
-	rt := simruntime.NewRuntime(world(), lifecycle.RealClock{})
-	n := &simNode{store: memstore.New(), done: make(chan error, 1)}
-	agent, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Runtime: rt, Store: n.store, Setup: rt})
-	if err != nil {
-		return nil, err
-	}
-	go func() { n.done <- agent.Run(ctx) }()
-	return n, nil
+// startNode runs a node (podlifetest's Rig: an agent on the simulated runtime and an in-memory
+// store) until ctx ends or Stop.
+func startNode(ctx context.Context) (*podlifetest.Rig, error) {
+	return podlifetest.NewRig(ctx, podlifetest.RigOptions{Node: node, World: world()})
 }
-
-func (n *simNode) wait() { <-n.done }
 
 // webSpec is revision image of the web server: a readiness probe every second and 5 s of grace.
 func webSpec(image string) podlife.PodSpec {
@@ -141,12 +126,12 @@ func webSpec(image string) podlife.PodSpec {
 }
 
 // demo deploys v1 and rolls it to v2 on n, printing the timeline to w.
-func demo(ctx context.Context, n *simNode, s Strategy, w io.Writer) error {
+func demo(ctx context.Context, n *podlifetest.Rig, s Strategy, w io.Writer) error {
 	start := time.Now()
 	fmt.Fprintf(w, "Deployment web on %s: %d replicas, maxSurge %d, maxUnavailable %d; v1 is web:1, v2 is web:2.\n\n",
 		node, s.Replicas, s.MaxSurge, s.MaxUnavailable)
 	fmt.Fprintf(w, "%-7s %-10s %-5s %-4s %-4s %s\n", "TIME", "AVAILABLE", "PODS", "OLD", "NEW", "EVENT")
-	c := &Controller{Client: lifecycle.Client{Store: n.store}, Node: node, Name: "web", Strategy: s,
+	c := &Controller{Client: n.Client, Node: node, Name: "web", Strategy: s,
 		OnEvent: func(ev Event) {
 			fmt.Fprintf(w, "%-7s %-10s %-5d %-4d %-4d %s\n", ev.At.Sub(start).Round(time.Millisecond),
 				fmt.Sprintf("%d/%d", ev.Available, s.Replicas), ev.Pods, ev.Old, ev.New, ev.What)

@@ -109,11 +109,11 @@ func TestRolloutStaysWithinSurgeAndUnavailable(t *testing.T) {
 				ctx, cancel := context.WithCancel(t.Context())
 				n, err := startNode(ctx)
 				require.NoError(t, err)
-				defer func() { cancel(); n.wait() }()
-				c := &Controller{Client: lifecycle.Client{Store: n.store}, Node: node, Name: "web", Strategy: s}
+				defer func() { cancel(); n.Stop() }()
+				c := &Controller{Client: n.Client, Node: node, Name: "web", Strategy: s}
 				require.NoError(t, c.Rollout(ctx, "v1", webSpec("registry.example/web:1")))
 
-				smp, err := newSampler(ctx, n.store)
+				smp, err := newSampler(ctx, n.Store)
 				require.NoError(t, err)
 				start := time.Now()
 				require.NoError(t, c.Rollout(ctx, "v2", webSpec("registry.example/web:2")))
@@ -156,7 +156,7 @@ func TestRolloutTimeline(t *testing.T) {
 		require.NoError(t, err)
 		err = demo(ctx, n, s, &out)
 		cancel()
-		n.wait()
+		n.Stop()
 		require.NoError(t, err)
 	})
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

@@ -1,6 +1,7 @@
 package kubetest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -52,6 +53,14 @@ type Options struct {
 	// QPS and Burst of the clients this package configures; default 500 and 1000.
 	QPS   float32
 	Burst int
+	// Users are more users of static tokens, members of system:masters as AdminUser, each with a
+	// kubeconfig (KubeconfigFor): a node process that authenticates as its own user has its
+	// writes told apart from everyone else's in the audit log.
+	Users []string
+	// AuditUsers are the users whose writes (create, update, patch, delete, deletecollection)
+	// the server records in its audit log, at the Metadata level (see AuditWrites); none by
+	// default.
+	AuditUsers []string
 }
 
 // APIServer is a running kube-apiserver with its embedded etcd.
@@ -65,16 +74,22 @@ type APIServer struct {
 	Kubeconfig string
 	// StartDuration is how long the server took from exec to a ready /readyz.
 	StartDuration time.Duration
+	// AuditLog is the audit log's path when Options.AuditUsers is set.
+	AuditLog string
 
 	opts       Options
 	rest       *rest.Config
 	client     *kubernetes.Clientset
 	tempDir    bool
-	saKeyPath  string // service-account signing key, also for the controller manager
-	caPath     string // the serving certificate and its CA, for the controller manager's --root-ca-file
+	tokens     map[string]string // user -> static token, AdminUser's included
+	saKeyPath  string            // service-account signing key, also for the controller manager
+	caPath     string            // the serving certificate and its CA, for the controller manager's --root-ca-file
 	mu         sync.Mutex
-	components []*Process   // started on this server, stopped before it
-	nsSeq      atomic.Int64 // keeps the namespaces of same-named tests apart (-count=N)
+	components []*Process // started on this server, stopped before it
+	// nodeLifecycle: a controller manager with the node lifecycle controller was started, which
+	// lifts the not-ready taint the API server gives a new node.
+	nodeLifecycle atomic.Bool
+	nsSeq         atomic.Int64 // keeps the namespaces of same-named tests apart (-count=N)
 }
 
 // Start starts an API server for the test and stops it at cleanup, failing the test if it does
@@ -126,14 +141,14 @@ func StartAPIServer(ctx context.Context, opts Options) (*APIServer, error) {
 		}
 		s.Dir, s.tempDir = d, true
 	}
-	token, err := s.writeCredentials()
-	if err != nil {
+	if err := s.writeCredentials(); err != nil {
 		s.removeDir()
 		return nil, err
 	}
+	var err error
 	// The port is free when chosen but may be taken before the server binds it: try again then.
 	for attempt := 1; ; attempt++ {
-		err = s.start(ctx, token)
+		err = s.start(ctx)
 		if err == nil || attempt == 3 || s.Process == nil || !s.Process.errAddrInUse() {
 			break
 		}
@@ -148,40 +163,64 @@ func StartAPIServer(ctx context.Context, opts Options) (*APIServer, error) {
 	return s, nil
 }
 
-// writeCredentials writes the serving certificate, the service-account key and the static token
-// file, and returns the admin token.
-func (s *APIServer) writeCredentials() (string, error) {
+// writeCredentials writes the serving certificate, the service-account key, the static token
+// file (a token for AdminUser and each of Options.Users) and the audit policy.
+func (s *APIServer) writeCredentials() error {
 	cert, key, err := certutil.GenerateSelfSignedCertKey("localhost", []net.IP{net.IPv4(127, 0, 0, 1)}, nil)
 	if err != nil {
-		return "", fmt.Errorf("kube-apiserver serving certificate: %w", err)
+		return fmt.Errorf("kube-apiserver serving certificate: %w", err)
 	}
 	saKey, err := keyutil.MakeEllipticPrivateKeyPEM()
 	if err != nil {
-		return "", fmt.Errorf("service-account key: %w", err)
+		return fmt.Errorf("service-account key: %w", err)
 	}
-	var raw [16]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", fmt.Errorf("admin token: %w", err)
+	s.tokens = map[string]string{}
+	var tokens bytes.Buffer
+	for _, user := range append([]string{AdminUser}, s.opts.Users...) {
+		if _, dup := s.tokens[user]; dup || !validName(user) {
+			return fmt.Errorf("kube-apiserver: Options.Users: %q is a duplicate or not a name of lower-case letters, digits and '-'", user)
+		}
+		var raw [16]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return fmt.Errorf("token of %s: %w", user, err)
+		}
+		s.tokens[user] = hex.EncodeToString(raw[:])
+		fmt.Fprintf(&tokens, "%s,%s,%s,\"system:masters\"\n", s.tokens[user], user, user)
 	}
-	token := hex.EncodeToString(raw[:])
 	s.caPath = filepath.Join(s.Dir, "serving.crt")
 	s.saKeyPath = filepath.Join(s.Dir, "sa.key")
 	files := map[string][]byte{
 		s.caPath:                            cert,
 		filepath.Join(s.Dir, "serving.key"): key,
 		s.saKeyPath:                         saKey,
-		filepath.Join(s.Dir, "tokens.csv"):  []byte(token + "," + AdminUser + "," + AdminUser + ",\"system:masters\"\n"),
+		filepath.Join(s.Dir, "tokens.csv"):  tokens.Bytes(),
+	}
+	if len(s.opts.AuditUsers) > 0 {
+		files[filepath.Join(s.Dir, "audit-policy.yaml")] = auditPolicy(s.opts.AuditUsers)
 	}
 	for path, b := range files {
 		if err := os.WriteFile(path, b, 0o600); err != nil {
-			return "", fmt.Errorf("kube-apiserver credentials: %w", err)
+			return fmt.Errorf("kube-apiserver credentials: %w", err)
 		}
 	}
-	return token, nil
+	return nil
+}
+
+// validName is a name that is safe in the token file and a file name.
+func validName(user string) bool {
+	if user == "" {
+		return false
+	}
+	for _, r := range user {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 // start runs one attempt: a free port, the process, the clients, the wait for /readyz.
-func (s *APIServer) start(ctx context.Context, token string) error {
+func (s *APIServer) start(ctx context.Context) error {
 	port, err := freePort()
 	if err != nil {
 		return err
@@ -213,6 +252,13 @@ func (s *APIServer) start(ctx context.Context, token string) error {
 		"--allow-privileged=true",
 		"--profiling=false",
 	}
+	if len(s.opts.AuditUsers) > 0 {
+		s.AuditLog = filepath.Join(s.Dir, "audit.log")
+		args = append(args,
+			"--audit-policy-file="+filepath.Join(s.Dir, "audit-policy.yaml"),
+			"--audit-log-path="+s.AuditLog,
+			"--audit-log-format=json")
+	}
 	args = append(args, s.opts.Args...)
 	begin := time.Now()
 	p, err := startProcess("kube-apiserver", filepath.Join(s.opts.BinDir, APIServerBin), filepath.Join(s.Dir, "kube-apiserver.log"), args)
@@ -222,7 +268,7 @@ func (s *APIServer) start(ctx context.Context, token string) error {
 	s.Process = p
 	s.rest = &rest.Config{
 		Host:            s.URL,
-		BearerToken:     token,
+		BearerToken:     s.tokens[AdminUser],
 		TLSClientConfig: rest.TLSClientConfig{CAFile: s.caPath},
 		QPS:             s.opts.QPS,
 		Burst:           s.opts.Burst,
@@ -231,8 +277,14 @@ func (s *APIServer) start(ctx context.Context, token string) error {
 		return fmt.Errorf("kube-apiserver client: %w", err)
 	}
 	s.Kubeconfig = filepath.Join(s.Dir, "kubeconfig")
-	if err := writeKubeconfig(s.Kubeconfig, s.URL, s.caPath, token); err != nil {
-		return err
+	for user, token := range s.tokens {
+		path := s.Kubeconfig
+		if user != AdminUser {
+			path += "-" + user
+		}
+		if err := writeKubeconfig(path, s.URL, s.caPath, user, token); err != nil {
+			return err
+		}
 	}
 	if err := s.waitReady(ctx); err != nil {
 		return err
@@ -252,12 +304,12 @@ func (s *APIServer) waitReady(ctx context.Context) error {
 	})
 }
 
-// writeKubeconfig writes a kubeconfig for the admin user.
-func writeKubeconfig(path, server, caPath, token string) error {
+// writeKubeconfig writes a kubeconfig for a user of a static token.
+func writeKubeconfig(path, server, caPath, user, token string) error {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters["podlife"] = &clientcmdapi.Cluster{Server: server, CertificateAuthority: caPath}
-	cfg.AuthInfos[AdminUser] = &clientcmdapi.AuthInfo{Token: token}
-	cfg.Contexts["podlife"] = &clientcmdapi.Context{Cluster: "podlife", AuthInfo: AdminUser}
+	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts["podlife"] = &clientcmdapi.Context{Cluster: "podlife", AuthInfo: user}
 	cfg.CurrentContext = "podlife"
 	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
 		return fmt.Errorf("writing kubeconfig: %w", err)
@@ -267,6 +319,18 @@ func writeKubeconfig(path, server, caPath, token string) error {
 
 // Config is a client configuration for the admin user; each call returns a new copy.
 func (s *APIServer) Config() *rest.Config { return rest.CopyConfig(s.rest) }
+
+// KubeconfigFor is the kubeconfig of user: Kubeconfig for AdminUser or "", else one of
+// Options.Users.
+func (s *APIServer) KubeconfigFor(user string) (string, error) {
+	switch _, ok := s.tokens[user]; {
+	case user == "" || user == AdminUser:
+		return s.Kubeconfig, nil
+	case !ok:
+		return "", fmt.Errorf("kube-apiserver has no user %q (Options.Users: %v)", user, s.opts.Users)
+	}
+	return s.Kubeconfig + "-" + user, nil
+}
 
 // Client is a clientset for the admin user.
 func (s *APIServer) Client() kubernetes.Interface { return s.client }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,7 +60,11 @@ func (s *APIServer) StartControllerManager(ctx context.Context, opts ControllerM
 	if len(opts.Controllers) > 0 {
 		args = append(args, "--controllers="+strings.Join(opts.Controllers, ","))
 	}
-	return s.startComponent(ctx, "kube-controller-manager", ControllerManagerBin, append(args, opts.Args...))
+	p, err := s.startComponent(ctx, "kube-controller-manager", ControllerManagerBin, append(args, opts.Args...))
+	if err == nil && (len(opts.Controllers) == 0 || slices.Contains(opts.Controllers, "*") || slices.Contains(opts.Controllers, "node-lifecycle-controller")) {
+		s.nodeLifecycle.Store(true)
+	}
+	return p, err
 }
 
 // StartScheduler starts kube-scheduler v1.37.2 against s (no leader election, the client rates
@@ -104,12 +109,8 @@ func StartScheduler(tb testing.TB, s *APIServer, opts ComponentOptions) *Process
 // startComponent starts a component that serves /healthz over HTTPS with a self-signed
 // certificate, authenticating and authorizing its callers through the API server.
 func (s *APIServer) startComponent(ctx context.Context, name, bin string, args []string) (*Process, error) {
-	for attempt := 1; ; attempt++ {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
-		common := []string{
+	return s.startOnPort(ctx, name, bin, func(port int) []string {
+		return append([]string{
 			"--max-lifetime=" + s.opts.MaxLifetime.String(),
 			"--exit-with-parent",
 			"--bind-address=127.0.0.1",
@@ -117,13 +118,28 @@ func (s *APIServer) startComponent(ctx context.Context, name, bin string, args [
 			"--cert-dir=" + filepath.Join(s.Dir, name+"-certs"),
 			"--authentication-kubeconfig=" + s.Kubeconfig,
 			"--authorization-kubeconfig=" + s.Kubeconfig,
-		}
-		logPath := filepath.Join(s.Dir, name+".log")
-		p, err := startProcess(name, filepath.Join(s.opts.BinDir, bin), logPath, append(common, args...))
+		}, args...)
+	}, func(ctx context.Context, p *Process, port int) error {
+		return waitHealthy(ctx, p, "https://127.0.0.1:"+strconv.Itoa(port)+"/healthz", s.opts.StartTimeout)
+	})
+}
+
+// startOnPort starts a process that serves on a free loopback port, its log in name.log, waits
+// until it is healthy and stops it with the server. The port is free when chosen but may be
+// taken before the process binds it: then it tries again, up to three times.
+func (s *APIServer) startOnPort(ctx context.Context, name, bin string, args func(port int) []string,
+	healthy func(ctx context.Context, p *Process, port int) error) (*Process, error) {
+	for attempt := 1; ; attempt++ {
+		port, err := freePort()
 		if err != nil {
 			return nil, err
 		}
-		err = waitHealthy(ctx, p, "https://127.0.0.1:"+strconv.Itoa(port)+"/healthz", s.opts.StartTimeout)
+		logPath := filepath.Join(s.Dir, name+".log")
+		p, err := startProcess(name, filepath.Join(s.opts.BinDir, bin), logPath, args(port))
+		if err != nil {
+			return nil, err
+		}
+		err = healthy(ctx, p, port)
 		if err == nil {
 			s.mu.Lock()
 			s.components = append(s.components, p)

@@ -91,7 +91,8 @@ func createNode(t *testing.T, c kubernetes.Interface, name string) {
 	require.NoError(t, err)
 	res := v1.ResourceList{v1.ResourceCPU: resource.MustParse("4"), v1.ResourceMemory: resource.MustParse("8Gi"),
 		v1.ResourcePods: resource.MustParse("110")}
-	// The controller manager may change the new node (its taints) before the status goes in.
+	// The controller manager changes a new node at once (taints, annotations): write the status
+	// on the latest version, as kubelet does.
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		n, err := c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {

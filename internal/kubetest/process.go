@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/procfs"
 )
 
 // stopTimeout is how long Stop waits after SIGTERM before it kills.
@@ -158,4 +160,34 @@ func waitUntil(ctx context.Context, p *Process, what string, timeout time.Durati
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// Usage is what a process has used so far.
+type Usage struct {
+	// CPU is its user and system time, from /proc/<pid>/stat (in USER_HZ ticks, 10 ms).
+	CPU time.Duration
+	// RSS and PeakRSS are its resident memory now and at its peak (VmRSS and VmHWM of
+	// /proc/<pid>/status), in bytes.
+	RSS, PeakRSS uint64
+}
+
+// Usage reads what the process has used so far; it fails once the process has exited.
+func (p *Process) Usage() (Usage, error) {
+	proc, err := procfs.NewProc(p.Pid())
+	if err != nil {
+		return Usage{}, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	stat, err := proc.Stat()
+	if err != nil {
+		return Usage{}, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	status, err := proc.NewStatus()
+	if err != nil {
+		return Usage{}, fmt.Errorf("%s: %w", p.Name, err)
+	}
+	return Usage{
+		CPU:     time.Duration(stat.CPUTime() * float64(time.Second)),
+		RSS:     uint64(stat.ResidentMemory()),
+		PeakRSS: status.VmHWM,
+	}, nil
 }

@@ -22,7 +22,7 @@ const tableAccept = "application/json;as=Table;v=v1;g=meta.k8s.io"
 type PodRow struct {
 	Namespace, Name string
 	phase.Columns
-	// Pod is the object the server printed the row from.
+	// Pod is the pod the row was printed from, when asked for (PodTable).
 	Pod *v1.Pod
 }
 
@@ -31,7 +31,19 @@ type PodRow struct {
 // renders "N (5m ago)" against its own clock at the time of the request.
 func PodColumns(ctx context.Context, c kubernetes.Interface, namespace string, opts metav1.ListOptions) ([]PodRow, error) {
 	raw, err := c.CoreV1().RESTClient().Get().Namespace(namespace).Resource("pods").
-		VersionedParams(&opts, scheme.ParameterCodec).Param("includeObject", "Object").SetHeader("Accept", tableAccept).Do(ctx).Raw()
+		VersionedParams(&opts, scheme.ParameterCodec).SetHeader("Accept", tableAccept).Do(ctx).Raw()
+	if err != nil {
+		return nil, fmt.Errorf("pods table: %w", err)
+	}
+	return decodePodTable(raw)
+}
+
+// PodTable is PodColumns with each row's whole pod (includeObject=Object): the columns and the
+// status they were printed from, read at once.
+func PodTable(ctx context.Context, c kubernetes.Interface, namespace string, opts metav1.ListOptions) ([]PodRow, error) {
+	raw, err := c.CoreV1().RESTClient().Get().Namespace(namespace).Resource("pods").
+		VersionedParams(&opts, scheme.ParameterCodec).Param("includeObject", string(metav1.IncludeObject)).
+		SetHeader("Accept", tableAccept).Do(ctx).Raw()
 	if err != nil {
 		return nil, fmt.Errorf("pods table: %w", err)
 	}
@@ -41,7 +53,7 @@ func PodColumns(ctx context.Context, c kubernetes.Interface, namespace string, o
 // PodColumnsOf is PodColumns for one pod.
 func PodColumnsOf(ctx context.Context, c kubernetes.Interface, namespace, name string) (PodRow, error) {
 	raw, err := c.CoreV1().RESTClient().Get().Namespace(namespace).Resource("pods").Name(name).
-		Param("includeObject", "Object").SetHeader("Accept", tableAccept).Do(ctx).Raw()
+		SetHeader("Accept", tableAccept).Do(ctx).Raw()
 	if err != nil {
 		return PodRow{}, fmt.Errorf("pod %s/%s table: %w", namespace, name, err)
 	}
@@ -55,8 +67,8 @@ func PodColumnsOf(ctx context.Context, c kubernetes.Interface, namespace, name s
 	return rows[0], nil
 }
 
-// decodePodTable reads the Name, Ready, Status and Restarts cells by their column names, and
-// each row's object (the namespace from its metadata).
+// decodePodTable reads the Name, Ready, Status and Restarts cells by their column names, and the
+// namespace from each row's object metadata.
 func decodePodTable(raw []byte) ([]PodRow, error) {
 	var t metav1.Table
 	if err := json.Unmarshal(raw, &t); err != nil {
@@ -98,11 +110,15 @@ func decodePodTable(raw []byte) ([]PodRow, error) {
 			}
 		}
 		if len(r.Object.Raw) > 0 {
+			// The object's metadata by default (a PartialObjectMetadata), the whole Pod on request.
 			var pod v1.Pod
 			if err := json.Unmarshal(r.Object.Raw, &pod); err != nil {
 				return nil, fmt.Errorf("pods table row %d: object: %w", i, err)
 			}
-			row.Namespace, row.Pod = pod.Namespace, &pod
+			row.Namespace = pod.Namespace
+			if pod.Kind == "Pod" {
+				row.Pod = &pod
+			}
 		}
 		rows = append(rows, row)
 	}
@@ -136,7 +152,7 @@ func CheckPodColumns(ctx context.Context, c kubernetes.Interface, namespace, nam
 		opts.ResourceVersion, opts.ResourceVersionMatch = resourceVersion, metav1.ResourceVersionMatchExact
 	}
 	from := time.Now()
-	rows, err := PodColumns(ctx, c, namespace, opts)
+	rows, err := PodTable(ctx, c, namespace, opts)
 	to := time.Now()
 	if err != nil {
 		return PodRow{}, err

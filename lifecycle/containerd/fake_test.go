@@ -33,6 +33,7 @@ type fakeCRI struct {
 	sandboxes  map[string]*runtimeapi.PodSandboxStatus
 	names      map[string]string // reserved name -> id
 	images     map[string]bool
+	pulls      []*runtimeapi.PullImageRequest
 	stops      []stopCall
 	kill       map[string]chan struct{} // a stop in progress ends when this closes
 	fail       map[string]error         // method -> the error it returns
@@ -358,5 +359,6 @@ func (f *fakeCRI) PullImage(_ context.Context, req *runtimeapi.PullImageRequest)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.images[req.Image.Image] = true
+	f.pulls = append(f.pulls, req)
 	return &runtimeapi.PullImageResponse{ImageRef: "sha256:1"}, nil
 }

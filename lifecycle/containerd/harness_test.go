@@ -179,9 +179,9 @@ func (t *tap) RunSandbox(ctx context.Context, pod lifecycle.PodRef, spec *podlif
 	return t.Runtime.RunSandbox(ctx, pod, spec, attempt)
 }
 
-func (t *tap) PullImage(ctx context.Context, image string, policy podlife.PullPolicy) error {
+func (t *tap) PullImage(ctx context.Context, req lifecycle.PullRequest) error {
 	defer t.timed(time.Now())
-	return t.Runtime.PullImage(ctx, image, policy)
+	return t.Runtime.PullImage(ctx, req)
 }
 
 func (t *tap) CreateContainer(ctx context.Context, sandboxID string, pod lifecycle.PodRef, c *podlife.Container, attempt int32) (string, error) {

@@ -224,7 +224,9 @@ func (r *Runtime) WaitReady(ctx context.Context) error {
 				err = errors.New("no RuntimeReady condition")
 			}
 		}
-		if ctx.Err() == nil {
+		// A call cut short by the deadline says nothing of the runtime: gRPC may report its own
+		// DeadlineExceeded a moment before ctx is done, so look at the code too.
+		if c := status.Code(err); ctx.Err() == nil && c != codes.DeadlineExceeded && c != codes.Canceled {
 			last = err
 		}
 		t := time.NewTimer(50 * time.Millisecond)
@@ -423,10 +425,14 @@ func isNotFound(err error) bool {
 	return err != nil && (errors.Is(err, lifecycle.ErrNotFound) || status.Code(err) == codes.NotFound)
 }
 
-// PullImage makes image present under policy, kubelet's way: Always pulls; IfNotPresent and
-// Never look with ImageStatus first, and Never fails with lifecycle.ErrImageNeverPull when the
-// image is missing. A pull runs as long as ctx lets it.
-func (r *Runtime) PullImage(ctx context.Context, image string, policy podlife.PullPolicy) error {
+// PullImage makes the request's image present under its policy, kubelet's way: Always pulls;
+// IfNotPresent and Never look with ImageStatus first, and Never fails with
+// lifecycle.ErrImageNeverPull when the image is missing. The pull carries the config of the
+// request's sandbox when the adapter knows it, as kubelet's does (containerd uses it for the
+// pod's runtime handler and, with image pull per runtime class, the snapshotter). A pull runs as
+// long as ctx lets it.
+func (r *Runtime) PullImage(ctx context.Context, req lifecycle.PullRequest) error {
+	image, policy := req.Image, req.Policy
 	if !r.imageName.MatchString(image) {
 		return failf("PullImage", image, lifecycle.ErrInvalidImageName, "couldn't parse image name %q", image)
 	}
@@ -446,8 +452,16 @@ func (r *Runtime) PullImage(ctx context.Context, image string, policy podlife.Pu
 				"container image %q is not present with pull policy of Never", image)
 		}
 	}
+	pull := &runtimeapi.PullImageRequest{Image: spec}
+	if req.SandboxID != "" {
+		r.mu.Lock()
+		if sb := r.sandboxes[req.SandboxID]; sb != nil {
+			pull.SandboxConfig = sb.cfg
+		}
+		r.mu.Unlock()
+	}
 	start := time.Now()
-	if _, err := r.img.PullImage(ctx, &runtimeapi.PullImageRequest{Image: spec}); err != nil {
+	if _, err := r.img.PullImage(ctx, pull); err != nil {
 		return fail("PullImage", image, lifecycle.ErrImagePull, err)
 	}
 	r.log.Info("pulled image", zap.String("image", image), zap.Duration("took", time.Since(start)))

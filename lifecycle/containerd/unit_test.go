@@ -277,10 +277,10 @@ func TestErrorsMapToWaitingReasons(t *testing.T) {
 	ctx := context.Background()
 	f.images["docker.io/x/present:1"] = true
 
-	require.NoError(t, r.PullImage(ctx, "docker.io/x/present:1", podlife.PullNever))
-	require.NoError(t, r.PullImage(ctx, "docker.io/x/present:1", podlife.PullIfNotPresent))
+	require.NoError(t, r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/present:1", Policy: podlife.PullNever}))
+	require.NoError(t, r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/present:1", Policy: podlife.PullIfNotPresent}))
 	f.setFail("PullImage", status.Error(codes.Unknown, "failed to resolve reference: dial tcp: no route"))
-	err := r.PullImage(ctx, "docker.io/x/present:1", podlife.PullAlways)
+	err := r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/present:1", Policy: podlife.PullAlways})
 	assert.ErrorIs(t, err, lifecycle.ErrImagePull, "Always pulls, and the pull fails")
 
 	cases := []struct {
@@ -290,11 +290,17 @@ func TestErrorsMapToWaitingReasons(t *testing.T) {
 		reason string
 		is     error
 	}{
-		{"never pull", lifecycle.PullImage, func() error { return r.PullImage(ctx, "docker.io/x/absent:1", podlife.PullNever) },
+		{"never pull", lifecycle.PullImage, func() error {
+			return r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/absent:1", Policy: podlife.PullNever})
+		},
 			phase.ReasonErrImageNeverPull, lifecycle.ErrImageNeverPull},
-		{"pull fails", lifecycle.PullImage, func() error { return r.PullImage(ctx, "docker.io/x/absent:1", podlife.PullIfNotPresent) },
+		{"pull fails", lifecycle.PullImage, func() error {
+			return r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/absent:1", Policy: podlife.PullIfNotPresent})
+		},
 			phase.ReasonErrImagePull, lifecycle.ErrImagePull},
-		{"bad name", lifecycle.PullImage, func() error { return r.PullImage(ctx, "Docker.io/X Y", podlife.PullIfNotPresent) },
+		{"bad name", lifecycle.PullImage, func() error {
+			return r.PullImage(ctx, lifecycle.PullRequest{Image: "Docker.io/X Y", Policy: podlife.PullIfNotPresent})
+		},
 			phase.ReasonInvalidImageName, lifecycle.ErrInvalidImageName},
 		{"create fails", lifecycle.CreateContainer, func() error {
 			f.setFail("CreateContainer", status.Error(codes.Unknown, "failed to create containerd container: no such file"))
@@ -510,4 +516,24 @@ func TestGRPCProbe(t *testing.T) {
 	srv.Stop()
 	assert.Equal(t, probe.Failure, run(port, nil).Result, "no server")
 	assert.Equal(t, probe.Unknown, run(0, nil).Result, "port 0 is not counted")
+}
+
+// TestPullCarriesTheSandboxConfig: a pull for a pod's container carries the config of the pod's
+// sandbox, as kubelet's PullImageRequest does; a pull that names no sandbox carries none.
+func TestPullCarriesTheSandboxConfig(t *testing.T) {
+	f := newFake(false)
+	r := f.connect(t, nil)
+	ctx := context.Background()
+	sb, err := r.RunSandbox(ctx, testPod, &podlife.PodSpec{HostNetwork: true}, 0)
+	require.NoError(t, err)
+	require.NoError(t, r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/y:1", Policy: podlife.PullAlways,
+		Pod: testPod, SandboxID: sb.ID, Container: "app"}))
+	require.NoError(t, r.PullImage(ctx, lifecycle.PullRequest{Image: "docker.io/x/y:1", Policy: podlife.PullAlways}))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.Len(t, f.pulls, 2)
+	md := f.pulls[0].GetSandboxConfig().GetMetadata()
+	assert.Equal(t, testPod.Name, md.GetName())
+	assert.Equal(t, testPod.Namespace, md.GetNamespace())
+	assert.Nil(t, f.pulls[1].GetSandboxConfig())
 }

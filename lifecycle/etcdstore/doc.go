@@ -14,7 +14,9 @@
 //	/podlife/nodes/node-1/lease                LeaseRecord JSON, attached to an etcd lease (HoldLease)
 //
 // Everything of a node is under /podlife/nodes/<node>/, so one etcd role on that prefix confines
-// the node's agent to its own keys (GrantNode). A revision is etcd's: Put's prevRevision is
+// the node's agent to its own keys (GrantNode). The user and the role are named after that key
+// prefix (NodeUser: podlife-node@/podlife/nodes/node-1), so clusters sharing one etcd under
+// different prefixes each have their own node-1. A revision is etcd's: Put's prevRevision is
 // compared with the key's mod revision in a transaction, and a key's Revision is its mod
 // revision. Values under the prefix that do not decode (another program's, a future version's)
 // are the reader's business: the agent logs them with their key and skips them.

@@ -27,7 +27,7 @@ func Example() {
 	defer cancel()
 	logger := zap.NewExample()
 
-	cert, err := tls.LoadX509KeyPair("node-1.crt", "node-1.key") // CN = etcdstore.NodeUser("node-1")
+	cert, err := tls.LoadX509KeyPair("node-1.crt", "node-1.key") // CN = etcdstore.NodeUser(keys, "node-1")
 	if err != nil {
 		log.Fatal(err)
 	}

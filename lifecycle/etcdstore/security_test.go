@@ -63,7 +63,7 @@ func TestNodeIsolation(t *testing.T) {
 	keys := lifecycle.Keys{Prefix: "/cluster-a"}
 	user1, err := etcdstore.GrantNode(ctx, root.Client(), keys, "node-1", "first")
 	require.NoError(t, err)
-	assert.Equal(t, etcdstore.NodeUser("node-1"), user1)
+	assert.Equal(t, etcdstore.NodeUser(keys, "node-1"), user1)
 	_, err = etcdstore.GrantNode(ctx, root.Client(), keys, "node-1", "pw1")
 	require.NoError(t, err, "granting again changes the password")
 	_, err = etcdstore.GrantNode(ctx, root.Client(), keys, "node-2", "pw2")
@@ -132,7 +132,7 @@ func TestNodeIsolation(t *testing.T) {
 }
 
 // TestClientCertificateIsTheNodeUser: with TLS client certificates and authentication on, etcd
-// takes the certificate's common name as the user, so a node needs no password: NodeUser(node)
+// takes the certificate's common name as the user, so a node needs no password: NodeUser(keys, node)
 // as CN confines it to its keys.
 func TestClientCertificateIsTheNodeUser(t *testing.T) {
 	t.Parallel()
@@ -140,7 +140,8 @@ func TestClientCertificateIsTheNodeUser(t *testing.T) {
 	c := startCluster(t, clusterOptions{tls: authority.serverTLS()})
 	ctx := t.Context()
 	tlsFor := func(cn string) *tls.Config {
-		return &tls.Config{RootCAs: authority.pool(), Certificates: []tls.Certificate{authority.issue(cn, cn, false)}}
+		file := strings.NewReplacer("/", "_", "@", "_").Replace(cn)
+		return &tls.Config{RootCAs: authority.pool(), Certificates: []tls.Certificate{authority.issue(file, cn, false)}}
 	}
 	root, err := clientv3.New(clientv3.Config{Endpoints: c.endpoints(), TLS: tlsFor("root"), DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
 	require.NoError(t, err)
@@ -162,4 +163,74 @@ func TestClientCertificateIsTheNodeUser(t *testing.T) {
 	require.Error(t, err, "a certificate whose CN is no user gets nothing")
 	assert.NotErrorIs(t, err, lifecycle.ErrKeyNotFound)
 	t.Log(err)
+}
+
+// TestTwoClustersOnOneEtcd: two podlife clusters share one etcd under two prefixes, each with a
+// node-1. GrantNode's users and roles are per prefix and node, so granting the second cluster's
+// node-1 neither widens nor re-keys the first's: after both grants each node-1 logs in with its
+// own password and reads and writes its own prefix only; so do the two supervisors.
+func TestTwoClustersOnOneEtcd(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, clusterOptions{})
+	ctx := t.Context()
+	require.NoError(t, etcdstore.EnableAuth(ctx, c.client(), "rootpw"))
+	root := c.store(etcdstore.Config{Username: "root", Password: "rootpw"})
+	a, b := lifecycle.Keys{Prefix: "/cluster-a"}, lifecycle.Keys{Prefix: "/cluster-b"}
+
+	userA, err := etcdstore.GrantNode(ctx, root.Client(), a, "node-1", "pw-a")
+	require.NoError(t, err)
+	require.NoError(t, etcdstore.GrantSupervisor(ctx, root.Client(), a, "sched-a", "spw-a"))
+	userB, err := etcdstore.GrantNode(ctx, root.Client(), b, "node-1", "pw-b")
+	require.NoError(t, err)
+	require.NoError(t, etcdstore.GrantSupervisor(ctx, root.Client(), b, "sched-b", "spw-b"))
+	assert.NotEqual(t, userA, userB, "one user per prefix and node")
+
+	type cluster struct {
+		keys         lifecycle.Keys
+		node, sched  *etcdstore.Store
+		other        lifecycle.Keys
+		nodeUser     string
+		schedUser    string
+		nodeNotOwner string // a key of the same cluster's node-2
+	}
+	clusters := map[string]cluster{
+		"a": {keys: a, other: b, nodeUser: userA, schedUser: "sched-a",
+			node:  c.store(etcdstore.Config{Username: userA, Password: "pw-a"}),
+			sched: c.store(etcdstore.Config{Username: "sched-a", Password: "spw-a"})},
+		"b": {keys: b, other: a, nodeUser: userB, schedUser: "sched-b",
+			node:  c.store(etcdstore.Config{Username: userB, Password: "pw-b"}),
+			sched: c.store(etcdstore.Config{Username: "sched-b", Password: "spw-b"})},
+	}
+	for name, cl := range clusters {
+		t.Run(name, func(t *testing.T) {
+			own := cl.keys.Status("node-1", ref)
+			rev, err := cl.node.Put(ctx, own, []byte(name), 0)
+			require.NoError(t, err, "node-1 of %s writes its own status", name)
+			kv, err := cl.node.Get(ctx, own)
+			require.NoError(t, err)
+			assert.Equal(t, lifecycle.KV{Key: own, Value: []byte(name), Revision: rev}, kv)
+			_, err = cl.sched.Put(ctx, cl.keys.Pod("node-1", ref), []byte("spec"), 0)
+			require.NoError(t, err, "the supervisor of %s binds to its node-1", name)
+			kvs, _, err := cl.sched.List(ctx, cl.keys.Node("node-1"))
+			require.NoError(t, err)
+			assert.Len(t, kvs, 2)
+
+			// Nothing of the other cluster, not even its node-1.
+			foreign := cl.other.Status("node-1", ref)
+			for who, s := range map[string]*etcdstore.Store{cl.nodeUser: cl.node, cl.schedUser: cl.sched} {
+				_, err = s.Get(ctx, foreign)
+				require.ErrorIs(t, err, etcdstore.ErrPermissionDenied, "%s reads %s", who, foreign)
+				_, err = s.Put(ctx, foreign, []byte("x"), lifecycle.AnyRevision)
+				require.ErrorIs(t, err, etcdstore.ErrPermissionDenied, "%s writes %s", who, foreign)
+				_, _, err = s.List(ctx, cl.other.Node("node-1"))
+				require.ErrorIs(t, err, etcdstore.ErrPermissionDenied, "%s lists %s", who, cl.other.Node("node-1"))
+			}
+		})
+	}
+	for _, cl := range clusters {
+		kv, err := root.Get(ctx, cl.keys.Status("node-1", ref))
+		require.NoError(t, err)
+		assert.Contains(t, []string{"a", "b"}, string(kv.Value))
+		assert.Equal(t, map[lifecycle.Keys]string{a: "a", b: "b"}[cl.keys], string(kv.Value), "each status is its own node-1's")
+	}
 }

@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,18 +10,22 @@ import (
 	"strconv"
 
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/podlife/podlife/internal/quote"
 )
 
 // checkTypes reports, with their paths, every key of the decoded JSON value v that type t has
 // no field for, and every value of the wrong JSON type, all at once. encoding/json stops at the
 // first wrong type and names it without list indices; kubectl's strict decoding (the default
 // of --validate) rejects unknown fields. Keys match field names case-sensitively, as in the API
-// server (encoding/json alone would accept "Containers"). v is decoded with UseNumber.
-func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
+// server (encoding/json alone would accept "Containers"). v is decoded with UseNumber. A key
+// from the file goes into a path as quote.Value has it, so a crafted key prints as text.
+func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList, lines *lineIndex) {
 	if v == nil {
 		return // null leaves the field at its zero value
 	}
-	if implementsUnmarshaler(t) {
+	info := infoOf(t)
+	if info.unmarshaler {
 		checkUnmarshal(t, v, p, errs)
 		return
 	}
@@ -32,21 +35,20 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 	switch t.Kind() {
 	case reflect.Interface:
 	case reflect.Pointer:
-		checkTypes(t.Elem(), v, p, errs)
+		checkTypes(t.Elem(), v, p, errs, lines)
 	case reflect.Struct:
 		obj, ok := v.(map[string]any)
 		if !ok {
 			bad("an object")
 			return
 		}
-		fields := jsonFields(t)
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			i := slices.IndexFunc(fields, func(f jsonField) bool { return f.name == k })
-			if i < 0 {
-				*errs = append(*errs, field.Forbidden(p.Child(k), fmt.Sprintf("unknown field %q in %s", k, t)))
+			i, ok := info.byName[k]
+			if !ok {
+				*errs = append(*errs, field.Forbidden(p.Child(quote.Value(k)), fmt.Sprintf("unknown field %q in %s", k, t)))
 				continue
 			}
-			checkTypes(fields[i].typ, obj[k], p.Child(k), errs)
+			checkTypes(info.fields[i].typ, obj[k], p.Child(k), errs, lines)
 		}
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
@@ -59,7 +61,7 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 			return
 		}
 		for i, e := range list {
-			checkTypes(t.Elem(), e, p.Index(i), errs)
+			checkTypes(t.Elem(), e, p.Index(i), errs, lines)
 		}
 	case reflect.Map:
 		obj, ok := v.(map[string]any)
@@ -68,7 +70,7 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 			return
 		}
 		for _, k := range slices.Sorted(maps.Keys(obj)) {
-			checkTypes(t.Elem(), obj[k], p.Key(k), errs)
+			checkTypes(t.Elem(), obj[k], p.Key(quote.Value(k)), errs, lines)
 		}
 	case reflect.String:
 		if _, ok := v.(string); !ok {
@@ -85,7 +87,9 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 			return
 		}
 		if _, err := strconv.ParseInt(n.String(), 10, t.Bits()); err != nil {
-			*errs = append(*errs, field.TypeInvalid(p, n.String(), numberMsg(err, "an integer", t)))
+			text := asWritten(n, p, lines)
+			_, err = strconv.ParseInt(text, 10, t.Bits())
+			*errs = append(*errs, field.TypeInvalid(p, text, numberMsg(err, "an integer", t)))
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		n, ok := v.(json.Number)
@@ -94,7 +98,9 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 			return
 		}
 		if _, err := strconv.ParseUint(n.String(), 10, t.Bits()); err != nil {
-			*errs = append(*errs, field.TypeInvalid(p, n.String(), numberMsg(err, "an integer", t)))
+			text := asWritten(n, p, lines)
+			_, err = strconv.ParseUint(text, 10, t.Bits())
+			*errs = append(*errs, field.TypeInvalid(p, text, numberMsg(err, "an integer", t)))
 		}
 	case reflect.Float32, reflect.Float64:
 		n, ok := v.(json.Number)
@@ -110,22 +116,22 @@ func checkTypes(t reflect.Type, v any, p *field.Path, errs *field.ErrorList) {
 	}
 }
 
+// asWritten is the number n at p as the file wrote it, when the file wrote an integer: the YAML
+// decoder turns one too large for 64 bits into a float, 1e+23 or 18446744073709552000, and the
+// user must see their own digits. Otherwise n as it is.
+func asWritten(n json.Number, p *field.Path, lines *lineIndex) string {
+	if s, ok := lines.integerText(p.String()); ok {
+		return s
+	}
+	return n.String()
+}
+
 // numberMsg says whether a number is out of range or of the wrong form (1.5 for an integer).
 func numberMsg(err error, want string, t reflect.Type) string {
 	if errors.Is(err, strconv.ErrRange) {
 		return fmt.Sprintf("must be %s that fits in %s", want, t.Kind())
 	}
 	return "must be " + want
-}
-
-func implementsUnmarshaler(t reflect.Type) bool {
-	pt := reflect.PointerTo(t)
-	for _, u := range [...]reflect.Type{reflect.TypeFor[json.Unmarshaler](), reflect.TypeFor[encoding.TextUnmarshaler]()} {
-		if t.Implements(u) || pt.Implements(u) {
-			return true
-		}
-	}
-	return false
 }
 
 // checkUnmarshal lets a type with its own decoding (IntOrString, Quantity, Time, []byte) judge

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/lifecycle"
 )
 
@@ -62,7 +62,7 @@ type Manifest struct {
 	Warnings Warnings
 
 	root  *field.Path // items[i] in a List, nil otherwise
-	lines lineIndex
+	lines *lineIndex
 }
 
 // Ref names the pod for a lifecycle.Machine: the object's name and namespace ("default" when
@@ -163,18 +163,35 @@ func supportedKinds(withList bool) []string {
 // Of the metadata, only name, namespace and uid are read (Ref); labels, annotations and the
 // rest are the object's identity, not its lifecycle, and give no warning. ParseManifests does
 // not validate: see Manifest.Validate, ValidateManifests and LoadFile.
-func ParseManifests(data []byte) ([]Manifest, error) { return parseManifests(data, "") }
+//
+// The input is bounded by the default LoadOptions: see ParseManifestsWith.
+func ParseManifests(data []byte) ([]Manifest, error) { return ParseManifestsWith(data, LoadOptions{}) }
+
+// ParseManifestsWith is ParseManifests within the limits of opts. Input over MaxFileBytes is
+// refused whole; a document over MaxObjectBytes is a *DocumentError and is not parsed; past
+// MaxObjects documents and List items, a *DocumentError says where reading stopped. Each
+// matches ErrTooLarge.
+func ParseManifestsWith(data []byte, opts LoadOptions) ([]Manifest, error) {
+	if max := opts.maxFileBytes(); over(int64(len(data)), max) {
+		return nil, fmt.Errorf("%w: %d bytes, more than the limit of %s (LoadOptions.MaxFileBytes)", ErrTooLarge, len(data), bytesText(max))
+	}
+	return parseManifests(data, "", opts)
+}
 
 // LoadFile reads a manifest file with ParseManifests and validates every manifest
 // (Manifest.Validate). It returns the manifests only when all of them are good; otherwise an
 // error with every problem, each line starting "FILE:LINE:". This is what `podsim -f FILE`
-// calls.
-func LoadFile(path string) ([]Manifest, error) {
-	data, err := os.ReadFile(path)
+// calls. The file is bounded by the default LoadOptions: see LoadFileWith.
+func LoadFile(path string) ([]Manifest, error) { return LoadFileWith(path, LoadOptions{}) }
+
+// LoadFileWith is LoadFile within the limits of opts (see ParseManifestsWith). A file over
+// MaxFileBytes is not read past the limit: a pipe or a device is bounded too.
+func LoadFileWith(path string, opts LoadOptions) ([]Manifest, error) {
+	data, err := readFile(path, opts.maxFileBytes())
 	if err != nil {
-		return nil, fmt.Errorf("kube: %w", err)
+		return nil, err
 	}
-	ms, perr := parseManifests(data, path)
+	ms, perr := parseManifests(data, path, opts)
 	// The documents that parsed are validated too, so that every problem shows at once.
 	if err := errors.Join(perr, validateManifests(ms, path)); err != nil {
 		return nil, err
@@ -197,15 +214,38 @@ func validateManifests(ms []Manifest, file string) error {
 	return errors.Join(errs...)
 }
 
-func parseManifests(data []byte, file string) ([]Manifest, error) {
+func parseManifests(data []byte, file string, opts LoadOptions) ([]Manifest, error) {
 	var out []Manifest
 	var errs []error
 	n := 0
+	maxObject, budget := opts.maxObjectBytes(), int64(opts.maxObjects())
+	p := parser{file: file, budget: &budget}
+	// next counts a document that is not empty; false, with the error said, past MaxObjects.
+	next := func(line int) bool {
+		n++
+		if !p.take(1) {
+			errs = append(errs, &DocumentError{File: file, Index: n, Line: line, Err: fmt.Errorf(
+				"%w: more than %d objects (LoadOptions.MaxObjects); the rest of the input is not read", ErrTooLarge, opts.maxObjects())})
+			return false
+		}
+		return true
+	}
 	for _, d := range splitDocuments(data) {
 		line := firstContentLine(d)
+		if over(int64(len(d.data)), maxObject) {
+			if !next(line) {
+				break
+			}
+			errs = append(errs, &DocumentError{File: file, Index: n, Line: line, Err: fmt.Errorf(
+				"%w: %d bytes, more than the limit of %s for one object (LoadOptions.MaxObjectBytes; the API server takes at most 3 MiB)",
+				ErrTooLarge, len(d.data), bytesText(maxObject))})
+			continue
+		}
 		j, err := yaml.YAMLToJSONStrict(d.data)
 		if err != nil {
-			n++
+			if !next(line) {
+				break
+			}
 			msg := shiftLines(strings.Join(strings.Fields(err.Error()), " "), d.line-1)
 			errs = append(errs, &DocumentError{File: file, Index: n, Line: line, ErrLine: lineIn(msg),
 				Err: fmt.Errorf("%w: %s", ErrSyntax, msg)})
@@ -215,15 +255,19 @@ func parseManifests(data []byte, file string) ([]Manifest, error) {
 		dec := json.NewDecoder(bytes.NewReader(j))
 		dec.UseNumber()
 		if err := dec.Decode(&v); err != nil {
-			n++
+			if !next(line) {
+				break
+			}
 			errs = append(errs, &DocumentError{File: file, Index: n, Line: line, Err: fmt.Errorf("%w: %w", ErrSyntax, err)})
 			continue
 		}
 		if v == nil {
 			continue // only comments, or nothing
 		}
-		n++
-		p := parser{file: file, doc: n, line: line, lines: indexLines(d)}
+		if !next(line) {
+			break
+		}
+		p.doc, p.line, p.lines = n, line, newLineIndex(d)
 		ms, derr := p.document(v)
 		out = append(out, ms...)
 		if derr != nil {
@@ -238,7 +282,23 @@ type parser struct {
 	file  string
 	doc   int
 	line  int
-	lines lineIndex
+	lines *lineIndex
+	// budget is how many more objects may be read (-1: no limit); each document and List item
+	// takes one.
+	budget *int64
+}
+
+// take takes n objects from the budget, false when there are not that many left.
+func (p *parser) take(n int) bool {
+	if *p.budget < 0 {
+		return true
+	}
+	if int64(n) > *p.budget {
+		*p.budget = 0
+		return false
+	}
+	*p.budget -= int64(n)
+	return true
 }
 
 func (p *parser) fail(kind, name string, errs field.ErrorList) *DocumentError {
@@ -268,12 +328,16 @@ func (p *parser) document(v any) ([]Manifest, *DocumentError) {
 		switch k {
 		case "apiVersion", "kind", "items", "metadata":
 		default:
-			errs = append(errs, field.Forbidden(field.NewPath(k), fmt.Sprintf("unknown field %q in v1.List", k)))
+			errs = append(errs, field.Forbidden(field.NewPath(quote.Value(k)), fmt.Sprintf("unknown field %q in v1.List", k)))
 		}
 	}
 	items, ok := obj["items"].([]any)
 	if !ok && obj["items"] != nil {
 		errs = append(errs, field.TypeInvalid(field.NewPath("items"), field.OmitValueType{}, "must be a list, not "+jsonKind(obj["items"])))
+	}
+	if !p.take(len(items)) {
+		return nil, &DocumentError{File: p.file, Index: p.doc, Line: p.line, Kind: kindName, Name: name, Err: fmt.Errorf(
+			"%w: a List of %d items, more objects than the limit (LoadOptions.MaxObjects) leaves; none is read", ErrTooLarge, len(items))}
 	}
 	var out []Manifest
 	for i, item := range items {
@@ -335,7 +399,7 @@ func (p *parser) object(obj map[string]any, root *field.Path) (Manifest, field.E
 		return Manifest{}, errs
 	}
 	o := k.new()
-	checkTypes(reflect.TypeOf(o).Elem(), obj, root, &errs)
+	checkTypes(reflect.TypeOf(o).Elem(), obj, root, &errs, p.lines)
 	if len(errs) > 0 {
 		return Manifest{}, errs
 	}
@@ -397,8 +461,8 @@ func valueAt(v reflect.Value, path []string) reflect.Value {
 			}
 			v = v.Elem()
 		}
-		i := slices.IndexFunc(jsonFields(v.Type()), func(f jsonField) bool { return f.name == name })
-		v = v.FieldByIndex(jsonFields(v.Type())[i].index)
+		f, _ := fieldNamed(v.Type(), name)
+		v = v.FieldByIndex(f.index)
 	}
 	for v.Kind() == reflect.Pointer {
 		if v.IsNil() {
@@ -483,7 +547,7 @@ type DocumentError struct {
 	ErrLine int
 }
 
-func newDocumentError(file string, doc, line int, kind, name string, errs field.ErrorList, idx lineIndex) *DocumentError {
+func newDocumentError(file string, doc, line int, kind, name string, errs field.ErrorList, idx *lineIndex) *DocumentError {
 	e := &DocumentError{File: file, Index: doc, Line: line, Kind: kind, Name: name, Fields: errs, Lines: make([]int, len(errs))}
 	for i, fe := range errs {
 		e.Lines[i] = idx.lineOf(fe.Field)
@@ -492,18 +556,23 @@ func newDocumentError(file string, doc, line int, kind, name string, errs field.
 }
 
 // Error gives one problem per line, "FILE:LINE: document N (Kind name): problem", or "line
-// LINE: ..." without a file, so an editor can jump to each.
+// LINE: ..." without a file, so an editor can jump to each. Values from the file are quoted
+// when they are not plain names (quote.Value), and no control character of the file reaches
+// the text raw: a crafted kind or name cannot drive the reader's terminal.
 func (e *DocumentError) Error() string {
 	what := "document " + strconv.Itoa(e.Index)
-	if e.Kind != "" || e.Name != "" {
-		what += " (" + strings.TrimSpace(e.Kind+" "+e.Name) + ")"
+	switch {
+	case e.Kind != "" && e.Name != "":
+		what += " (" + quote.Value(e.Kind) + " " + quote.Value(e.Name) + ")"
+	case e.Kind != "" || e.Name != "":
+		what += " (" + quote.Value(e.Kind+e.Name) + ")"
 	}
 	at := func(line int) string {
 		if line == 0 {
 			line = e.Line
 		}
 		if e.File != "" {
-			return e.File + ":" + strconv.Itoa(line)
+			return quote.Text(e.File) + ":" + strconv.Itoa(line)
 		}
 		return "line " + strconv.Itoa(line)
 	}
@@ -522,7 +591,9 @@ func (e *DocumentError) Error() string {
 	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(lineOr(a.line, e.Line), lineOr(b.line, e.Line)) })
 	lines := make([]string, len(rows))
 	for i, r := range rows {
-		lines[i] = at(r.line) + ": " + what + ": " + r.text
+		// The text quotes the values it names; quote.Text escapes what a validator or parser
+		// may have printed raw, and a newline, which would fake a line of its own.
+		lines[i] = at(r.line) + ": " + what + ": " + quote.Text(strings.ReplaceAll(r.text, "\n", `\n`))
 	}
 	return strings.Join(lines, "\n")
 }

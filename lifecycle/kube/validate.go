@@ -169,7 +169,7 @@ func lostRules(s *v1.PodSpec, p *field.Path) field.ErrorList {
 		vp := p.Child("volumes").Index(i)
 		kinds := 0
 		vs := reflect.ValueOf(&s.Volumes[i].VolumeSource).Elem()
-		fields := jsonFields(vs.Type())
+		fields := slices.Clone(jsonFields(vs.Type())) // sorted below: the cached list is shared
 		// Upstream counts emptyDir first, then the rest in declaration order.
 		slices.SortStableFunc(fields, func(a, b jsonField) int { return cmp.Compare(b2i(a.name != "emptyDir"), b2i(b.name != "emptyDir")) })
 		for _, f := range fields {

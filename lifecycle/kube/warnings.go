@@ -105,59 +105,6 @@ var fieldNotes = map[string]string{
 	"Container.terminationMessagePath": "not modelled by podlife; termination messages are the runtime's",
 }
 
-// jsonFields lists the JSON fields of struct type t in declaration order, with fields of
-// embedded inline structs flattened in place, as encoding/json sees them.
-func jsonFields(t reflect.Type) []jsonField {
-	var out []jsonField
-	var walk func(t reflect.Type, index []int)
-	walk = func(t reflect.Type, index []int) {
-		for i := range t.NumField() {
-			f := t.Field(i)
-			idx := append(append([]int(nil), index...), i)
-			tag := f.Tag.Get("json")
-			name, _, _ := strings.Cut(tag, ",")
-			if tag == "-" {
-				continue
-			}
-			if f.Anonymous && name == "" {
-				ft := f.Type
-				if ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				if ft.Kind() == reflect.Struct {
-					walk(ft, idx)
-					continue
-				}
-			}
-			if !f.IsExported() {
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			out = append(out, jsonField{name: name, index: idx, typ: f.Type})
-		}
-	}
-	walk(t, nil)
-	// encoding/json: a field of the outer struct hides an embedded one with the same name.
-	seen := make(map[string]bool, len(out))
-	kept := out[:0]
-	for _, f := range out {
-		if seen[f.name] {
-			continue
-		}
-		seen[f.name] = true
-		kept = append(kept, f)
-	}
-	return kept
-}
-
-type jsonField struct {
-	name  string
-	index []int
-	typ   reflect.Type
-}
-
 // isSet reports whether a field carries something: an empty list or map is not set, as for
 // omitempty.
 func isSet(v reflect.Value) bool {

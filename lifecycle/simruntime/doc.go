@@ -18,5 +18,11 @@
 // the situations a runtime rarely shows: an instance the runtime reports in an unknown state
 // (Run.UnknownAfter: ListContainers says Unknown, a ContainerUnknown event and the Runtime's
 // RuntimeContainerUnknown follow), a sandbox that comes up without an IP (PodScript.SandboxNoIP),
-// a sandbox that is lost (PodScript.SandboxLostAt).
+// a sandbox that is lost (PodScript.SandboxLostAt, or World.LoseSandbox and Runtime.LoseSandbox
+// at a time of the caller's), probe failures and errors over windows of the pod's time
+// (ProbeWindow), an image made present at a time (AddImage).
+//
+// The Sim and the Runtime answer alike, to the words of a failure: a lifecycle.Agent on the
+// Runtime and the Sim on the World play a pod the same (podlifetest's differential property).
+// Sim.Detach and Sim.Add of a restored machine are an agent restart on the Sim.
 package simruntime

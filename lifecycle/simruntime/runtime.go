@@ -117,17 +117,41 @@ func (r *Runtime) StopSandbox(_ context.Context, sandboxID string) error {
 	return nil
 }
 
-// PullImage pulls by the image-level script (WorldOptions.ImagePulls): CRI's PullImage names no
-// pod, so container scripts' Pull does not apply here.
-func (r *Runtime) PullImage(ctx context.Context, image string, policy podlife.PullPolicy) error {
-	ev, _, err := r.call(ctx, lifecycle.PodRef{}, lifecycle.Action{Type: lifecycle.PullImage, Image: image, PullPolicy: policy})
+// PullImage pulls by the script of the request's pod and container (Script.Pull), as the Sim
+// does, or by the image-level script (WorldOptions.ImagePulls) for a request that names none.
+func (r *Runtime) PullImage(ctx context.Context, req lifecycle.PullRequest) error {
+	ev, _, err := r.call(ctx, req.Pod, lifecycle.Action{Type: lifecycle.PullImage, Container: req.Container, Image: req.Image, PullPolicy: req.Policy})
 	if err != nil {
 		return err
 	}
 	if ev.Type == lifecycle.ImagePullFailed {
-		return &lifecycle.RuntimeError{Op: "PullImage", ID: image, Err: fmt.Errorf("%w: %s", reasonErr(ev.Reason), ev.Message)}
+		return &lifecycle.RuntimeError{Op: "PullImage", ID: req.Image, Err: fmt.Errorf("%w: %s", reasonErr(ev.Reason), ev.Message)}
 	}
 	return nil
+}
+
+// AddImage makes image present on the node from now on (World.AddImage).
+func (r *Runtime) AddImage(image string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.clock.Now()
+	r.catchUp(now)
+	r.w.AddImage(image, now)
+}
+
+// LoseSandbox makes the pod's ready sandbox die now (World.LoseSandbox); the loss is streamed by
+// Events. It reports false when the pod has no ready sandbox.
+func (r *Runtime) LoseSandbox(pod lifecycle.PodRef) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.clock.Now()
+	r.catchUp(now)
+	ev, ok := r.w.LoseSandbox(now, pod)
+	if ok {
+		r.scheduleAll([]lifecycle.Event{ev}, nil)
+		r.catchUp(now)
+	}
+	return ok
 }
 
 // CreateContainer creates instance attempt of c in the sandbox; the same pod, name and attempt
@@ -137,7 +161,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, pod lif
 		return "", &lifecycle.RuntimeError{Op: "CreateContainer", ID: sandboxID, Err: fmt.Errorf("%w: no container spec", lifecycle.ErrCreateContainer)}
 	}
 	if !r.known(func(w *World) bool { _, ok := w.Sandbox(sandboxID); return ok }) {
-		return "", &lifecycle.RuntimeError{Op: "CreateContainer", ID: c.Name, Err: fmt.Errorf("sandbox %s: %w", sandboxID, lifecycle.ErrNotFound)}
+		// The words of the World's answer (World.Do), so that the Agent says what the Sim says.
+		return "", &lifecycle.RuntimeError{Op: "CreateContainer", ID: c.Name,
+			Err: fmt.Errorf("%w: sandbox %q is not ready: %w", lifecycle.ErrCreateContainer, sandboxID, lifecycle.ErrNotFound)}
 	}
 	ev, _, err := r.call(ctx, pod, lifecycle.Action{Type: lifecycle.CreateContainer, Container: c.Name, Attempt: attempt, SandboxID: sandboxID, Spec: c})
 	if err != nil {
@@ -152,7 +178,8 @@ func (r *Runtime) CreateContainer(ctx context.Context, sandboxID string, pod lif
 // StartContainer starts a created container; its natural exit, if scripted, comes by Events.
 func (r *Runtime) StartContainer(ctx context.Context, containerID string) error {
 	if !r.known(func(w *World) bool { _, ok := w.Container(containerID); return ok }) {
-		return &lifecycle.RuntimeError{Op: "StartContainer", ID: containerID, Err: lifecycle.ErrNotFound}
+		return &lifecycle.RuntimeError{Op: "StartContainer", ID: containerID,
+			Err: fmt.Errorf("%w: container %q: %w", lifecycle.ErrRunContainer, containerID, lifecycle.ErrNotFound)}
 	}
 	ev, _, err := r.call(ctx, lifecycle.PodRef{}, lifecycle.Action{Type: lifecycle.StartContainer, ContainerID: containerID})
 	if err != nil {
@@ -236,8 +263,8 @@ func (r *Runtime) RunProbe(ctx context.Context, target lifecycle.Target, kind pr
 	switch {
 	case err != nil:
 		return probe.FailureOutcome("probe did not finish: " + err.Error())
-	case !held:
-		return probe.FailureOutcome("container exited while the probe ran")
+	case !held: // the container stopped while the probe ran: an error kubelet throws away
+		return probe.ErrorOutcome(errors.New(NotRunning))
 	}
 	return ev.Outcome
 }

@@ -43,8 +43,12 @@ func TestRuntimeWaits(t *testing.T) {
 	}{
 		{"a slow pull returns after its delay", WorldOptions{ImagePulls: map[string]Pull{"app:1": {Delay: 90 * s}}},
 			func(t *testing.T, ctx context.Context, rt *Runtime) {
-				require.NoError(t, rt.PullImage(ctx, "app:1", podlife.PullAlways))
+				require.NoError(t, rt.PullImage(ctx, lifecycle.PullRequest{Image: "app:1", Policy: podlife.PullAlways}))
 			}, 90 * s},
+		{"a slow pull of the pod's container by its own script, as in the Sim", WorldOptions{Scripts: map[string]Script{"app": {Pull: Pull{Delay: 7 * s}}}},
+			func(t *testing.T, ctx context.Context, rt *Runtime) {
+				require.NoError(t, rt.PullImage(ctx, lifecycle.PullRequest{Image: "app:1", Policy: podlife.PullAlways, Pod: web, Container: "app"}))
+			}, 7 * s},
 		{"a sandbox after its delay", WorldOptions{Pod: PodScript{SandboxDelay: 4 * s}},
 			func(t *testing.T, ctx context.Context, rt *Runtime) {
 				sb, err := rt.RunSandbox(ctx, web, nil, 0)
@@ -104,7 +108,7 @@ func TestRuntimeWaits(t *testing.T) {
 			func(t *testing.T, ctx context.Context, rt *Runtime) {
 				ctx, cancel := context.WithTimeout(ctx, 5*s)
 				defer cancel()
-				err := rt.PullImage(ctx, "app:1", podlife.PullIfNotPresent)
+				err := rt.PullImage(ctx, lifecycle.PullRequest{Image: "app:1", Policy: podlife.PullIfNotPresent})
 				require.ErrorIs(t, err, context.DeadlineExceeded)
 			}, 5 * s},
 		{"a hook gives up when its ctx ends", WorldOptions{Default: Script{PreStop: HookScript{Took: time.Minute}}},
@@ -146,14 +150,14 @@ func TestRuntimeErrors(t *testing.T) {
 		sb, err := rt.RunSandbox(ctx, web, nil, 0)
 		require.NoError(t, err)
 
-		err = rt.PullImage(ctx, "broken:1", podlife.PullAlways)
+		err = rt.PullImage(ctx, lifecycle.PullRequest{Image: "broken:1", Policy: podlife.PullAlways})
 		assert.ErrorIs(t, err, lifecycle.ErrImagePull)
 		assert.Equal(t, phase.ReasonErrImagePull, lifecycle.WaitingReason(lifecycle.PullImage, err))
 		var re *lifecycle.RuntimeError
 		require.ErrorAs(t, err, &re)
 		assert.Equal(t, "PullImage", re.Op)
 
-		err = rt.PullImage(ctx, "missing:1", podlife.PullNever)
+		err = rt.PullImage(ctx, lifecycle.PullRequest{Image: "missing:1", Policy: podlife.PullNever})
 		assert.ErrorIs(t, err, lifecycle.ErrImageNeverPull)
 		assert.Equal(t, phase.ReasonErrImageNeverPull, lifecycle.WaitingReason(lifecycle.PullImage, err))
 
@@ -181,7 +185,8 @@ func TestRuntimeErrors(t *testing.T) {
 		assert.NoError(t, rt.RemoveContainer(ctx, "default/web/ghost/0"), "remove is idempotent")
 		assert.NoError(t, rt.StopSandbox(ctx, "ghost"), "stopping an unknown sandbox is not an error")
 		assert.True(t, rt.RunHook(ctx, lifecycle.Target{Pod: web, ContainerID: "default/web/ghost/0"}, lifecycle.PreStop, nil).Failed())
-		assert.Equal(t, probe.Failure, rt.RunProbe(ctx, lifecycle.Target{Pod: web, ContainerID: "default/web/ghost/0"}, probe.Liveness, nil).Result)
+		assert.Equal(t, probe.Unknown, rt.RunProbe(ctx, lifecycle.Target{Pod: web, ContainerID: "default/web/ghost/0"}, probe.Liveness, nil).Result,
+			"a probe of a container that does not run errors, uncounted")
 
 		unlucky := lifecycle.PodRef{Name: "unlucky"}
 		assert.Error(t, rt.Setup(ctx, unlucky, nil))
@@ -295,7 +300,7 @@ func TestRuntimeConcurrent(t *testing.T) {
 				if !assert.NoError(t, err) {
 					return
 				}
-				assert.NoError(t, rt.PullImage(ctx, "app:1", podlife.PullIfNotPresent))
+				assert.NoError(t, rt.PullImage(ctx, lifecycle.PullRequest{Image: "app:1", Policy: podlife.PullIfNotPresent}))
 				for attempt := range int32(2) {
 					id, err := rt.CreateContainer(ctx, sb.ID, ref, appSpec, attempt)
 					if !assert.NoError(t, err) {
@@ -331,7 +336,7 @@ func TestRuntimeFakeClock(t *testing.T) {
 	defer cancel()
 
 	pulled := make(chan error, 1)
-	go func() { pulled <- rt.PullImage(ctx, "app:1", podlife.PullAlways) }()
+	go func() { pulled <- rt.PullImage(ctx, lifecycle.PullRequest{Image: "app:1", Policy: podlife.PullAlways}) }()
 	require.Eventually(t, func() bool { return clock.Waiters() == 1 }, 5*time.Second, time.Millisecond, "the pull waits on the clock")
 	clock.Step(4 * s)
 	select {
@@ -354,4 +359,28 @@ func TestRuntimeFakeClock(t *testing.T) {
 	for range evs {
 	}
 	assert.Equal(t, 0, clock.Waiters(), "the stream stopped its timer")
+}
+
+// TestRuntimePullsByContainerScript: a pull that names its pod and container follows that
+// container's script (Script.Pull, counted per pod and container), as the Sim's pulls do; one
+// that names none follows the image-level script. The error says what the runtime said, which
+// lifecycle.FailureMessage gives back without the Go error chain.
+func TestRuntimePullsByContainerScript(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		w := NewWorld(WorldOptions{Scripts: map[string]Script{"app": {Pull: Pull{Failures: 2}}}})
+		rt := NewRuntime(w, lifecycle.RealClock{})
+		req := lifecycle.PullRequest{Image: "app:1", Policy: podlife.PullAlways, Pod: web, Container: "app"}
+		for i := range 2 {
+			err := rt.PullImage(ctx, req)
+			require.ErrorIs(t, err, lifecycle.ErrImagePull, "pull %d", i)
+			assert.Equal(t, `failed to pull and unpack image "app:1": scripted pull failure`, lifecycle.FailureMessage(err))
+		}
+		require.NoError(t, rt.PullImage(ctx, req), "the third pull of the container succeeds")
+		other := req
+		other.Pod = lifecycle.PodRef{Namespace: "default", Name: "other"}
+		require.Error(t, rt.PullImage(ctx, other), "counted per pod")
+		require.NoError(t, rt.PullImage(ctx, lifecycle.PullRequest{Image: "app:1", Policy: podlife.PullAlways}),
+			"a pull for no pod has no container script")
+	})
 }

@@ -51,7 +51,21 @@ type HookScript struct {
 	Took time.Duration
 	// Fail makes the hook fail when it returns.
 	Fail bool
+	// Failures, when not 0, makes only the first Failures runs of the hook fail (counted per pod
+	// and container), as Fail does; the later ones succeed.
+	Failures int
+	// Message is what a failed handler reports (an exec's error, an HTTP request's); empty gives
+	// "scripted hook failure". kubelet's message for the handler's kind wraps it.
+	Message string
 }
+
+// fails reports whether run number n (from 1) of the hook fails.
+func (h HookScript) fails(n int) bool {
+	return (h.Fail && h.Failures <= 0) || (n > 0 && n <= h.Failures)
+}
+
+// counted reports whether the hook's runs must be counted to know which fail.
+func (h HookScript) counted() bool { return h.Failures > 0 }
 
 // ProbeScript scripts one kind of probe. The zero ProbeScript always succeeds at once.
 //
@@ -71,6 +85,26 @@ type ProbeScript struct {
 	Took time.Duration
 	// Message is the failure's text; empty gives "scripted failure".
 	Message string
+	// Windows add failures, or errors, at times measured from the pod's start in the world (its
+	// first setup, which an agent asks for when the pod is bound), whatever instance runs then:
+	// "the readiness probe fails from 40 s to 60 s". They add up with the window above.
+	Windows []ProbeWindow
+}
+
+// ProbeWindow is a time, measured from the pod's start, when a probe fails or errors.
+type ProbeWindow struct {
+	// From and Until bound the window [From, Until); Until 0 means for ever.
+	From, Until time.Duration
+	// Error makes the probe error on the agent's side (probe.ErrorOutcome: kubelet throws the
+	// result away, counting neither a failure nor a success) instead of failing.
+	Error bool
+	// Message is the failure's or error's text; empty gives "scripted failure" or "scripted
+	// error".
+	Message string
+}
+
+func (w ProbeWindow) holds(sincePod time.Duration) bool {
+	return sincePod >= w.From && (w.Until <= 0 || sincePod < w.Until)
 }
 
 // Script scripts one container: what each instance does, and how its pulls, creates, hooks and
@@ -81,7 +115,8 @@ type Script struct {
 	// means Run{} for every instance.
 	Runs []Run
 	// Pull scripts this container's pulls (counted per pod and container). The zero Pull falls
-	// back to WorldOptions.ImagePulls for the image.
+	// back to WorldOptions.ImagePulls for the image. A pull happens only when the pull policy
+	// asks for one: an image present is not pulled under IfNotPresent.
 	Pull Pull
 	// CreateFails is how many creates of this container in a pod fail before the first success.
 	CreateFails int
@@ -101,6 +136,9 @@ type PodScript struct {
 	SetupDelay time.Duration
 	// SetupFails is how many setups fail (FailedMount) before the first success.
 	SetupFails int
+	// SetupFailMessage is a failed setup's message; empty gives "MountVolume.SetUp failed:
+	// scripted setup failure N".
+	SetupFailMessage string
 	// SandboxDelay is how long RunSandbox takes, failed or not.
 	SandboxDelay time.Duration
 	// SandboxFails is how many RunSandbox calls fail before the first success.

@@ -33,13 +33,14 @@ import (
 //	}
 
 type podScriptJSON struct {
-	SetupDelay    string                `json:"setupDelay,omitempty"`
-	SetupFails    int                   `json:"setupFails,omitempty"`
-	SandboxDelay  string                `json:"sandboxDelay,omitempty"`
-	SandboxFails  int                   `json:"sandboxFails,omitempty"`
-	SandboxNoIP   int                   `json:"sandboxNoIP,omitempty"`
-	SandboxLostAt string                `json:"sandboxLostAt,omitempty"`
-	Containers    map[string]scriptJSON `json:"containers,omitempty"`
+	SetupDelay       string                `json:"setupDelay,omitempty"`
+	SetupFails       int                   `json:"setupFails,omitempty"`
+	SetupFailMessage string                `json:"setupFailMessage,omitempty"`
+	SandboxDelay     string                `json:"sandboxDelay,omitempty"`
+	SandboxFails     int                   `json:"sandboxFails,omitempty"`
+	SandboxNoIP      int                   `json:"sandboxNoIP,omitempty"`
+	SandboxLostAt    string                `json:"sandboxLostAt,omitempty"`
+	Containers       map[string]scriptJSON `json:"containers,omitempty"`
 }
 
 type scriptJSON struct {
@@ -71,8 +72,10 @@ type pullJSON struct {
 }
 
 type hookJSON struct {
-	Took string `json:"took,omitempty"`
-	Fail bool   `json:"fail,omitempty"`
+	Took     string `json:"took,omitempty"`
+	Fail     bool   `json:"fail,omitempty"`
+	Failures int    `json:"failures,omitempty"`
+	Message  string `json:"message,omitempty"`
 }
 
 type probeScriptJSON struct {
@@ -81,6 +84,15 @@ type probeScriptJSON struct {
 	FailUntil string `json:"failUntil,omitempty"`
 	Took      string `json:"took,omitempty"`
 	Message   string `json:"message,omitempty"`
+	// Windows are measured from the pod's start: {"from": "40s", "until": "60s", "error": true}.
+	Windows []probeWindowJSON `json:"windows,omitempty"`
+}
+
+type probeWindowJSON struct {
+	From    string `json:"from,omitempty"`
+	Until   string `json:"until,omitempty"`
+	Error   bool   `json:"error,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // probeKindNames are the JSON names of the probe kinds, as the spec's field prefixes.
@@ -133,12 +145,13 @@ func (e fieldErrors) err() error {
 func (js *podScriptJSON) toPodScript(spec *podlife.PodSpec) (PodScript, error) {
 	var errs fieldErrors
 	ps := PodScript{
-		SetupDelay:    errs.duration("setupDelay", js.SetupDelay),
-		SetupFails:    errs.count("setupFails", js.SetupFails),
-		SandboxDelay:  errs.duration("sandboxDelay", js.SandboxDelay),
-		SandboxFails:  errs.count("sandboxFails", js.SandboxFails),
-		SandboxNoIP:   errs.count("sandboxNoIP", js.SandboxNoIP),
-		SandboxLostAt: errs.duration("sandboxLostAt", js.SandboxLostAt),
+		SetupDelay:       errs.duration("setupDelay", js.SetupDelay),
+		SetupFails:       errs.count("setupFails", js.SetupFails),
+		SetupFailMessage: js.SetupFailMessage,
+		SandboxDelay:     errs.duration("sandboxDelay", js.SandboxDelay),
+		SandboxFails:     errs.count("sandboxFails", js.SandboxFails),
+		SandboxNoIP:      errs.count("sandboxNoIP", js.SandboxNoIP),
+		SandboxLostAt:    errs.duration("sandboxLostAt", js.SandboxLostAt),
 	}
 	for _, name := range sortedKeys(js.Containers) {
 		path := "containers." + name
@@ -207,7 +220,8 @@ func (s *scriptJSON) toScript(path string, c *podlife.Container, errs *fieldErro
 		if !has {
 			errs.add(path+"."+name, "container %s has no %s hook (lifecycle.%s)", c.Name, name, name)
 		}
-		return HookScript{Took: errs.duration(path+"."+name+".took", h.Took), Fail: h.Fail}
+		return HookScript{Took: errs.duration(path+"."+name+".took", h.Took), Fail: h.Fail,
+			Failures: errs.count(path+"."+name+".failures", h.Failures), Message: h.Message}
 	}
 	out.PostStart = hook("postStart", s.PostStart, c.Lifecycle != nil && c.Lifecycle.PostStart != nil)
 	out.PreStop = hook("preStop", s.PreStop, c.Lifecycle != nil && c.Lifecycle.PreStop != nil)
@@ -228,6 +242,15 @@ func (s *scriptJSON) toScript(path string, c *podlife.Container, errs *fieldErro
 			FailUntil: errs.duration(pp+".failUntil", p.FailUntil),
 			Took:      errs.duration(pp+".took", p.Took),
 			Message:   p.Message,
+		}
+		for i, w := range p.Windows {
+			wp := fmt.Sprintf("%s.windows[%d]", pp, i)
+			win := ProbeWindow{From: errs.duration(wp+".from", w.From), Until: errs.duration(wp+".until", w.Until),
+				Error: w.Error, Message: w.Message}
+			if win.Until > 0 && win.Until <= win.From {
+				errs.add(wp+".until", "%s is not after from %s", jsonDur(win.Until), jsonDur(win.From))
+			}
+			ps.Windows = append(ps.Windows, win)
 		}
 		if !p.Fail && (p.FailFrom != "" || p.FailUntil != "" || p.Message != "") {
 			errs.add(pp, "failFrom, failUntil and message need \"fail\": true")
@@ -269,12 +292,13 @@ func (e *fieldErrors) count(path string, n int) int {
 // scriptToJSON is the JSON form of ps, as ParsePodScript reads it.
 func scriptToJSON(ps PodScript) podScriptJSON {
 	js := podScriptJSON{
-		SetupDelay:    jsonDur(ps.SetupDelay),
-		SetupFails:    ps.SetupFails,
-		SandboxDelay:  jsonDur(ps.SandboxDelay),
-		SandboxFails:  ps.SandboxFails,
-		SandboxNoIP:   ps.SandboxNoIP,
-		SandboxLostAt: jsonDur(ps.SandboxLostAt),
+		SetupDelay:       jsonDur(ps.SetupDelay),
+		SetupFails:       ps.SetupFails,
+		SetupFailMessage: ps.SetupFailMessage,
+		SandboxDelay:     jsonDur(ps.SandboxDelay),
+		SandboxFails:     ps.SandboxFails,
+		SandboxNoIP:      ps.SandboxNoIP,
+		SandboxLostAt:    jsonDur(ps.SandboxLostAt),
 	}
 	for name, s := range ps.Containers {
 		cs := scriptJSON{CreateFails: s.CreateFails, CreateFailReason: s.CreateFailReason}
@@ -286,18 +310,23 @@ func scriptToJSON(ps PodScript) podScriptJSON {
 		if s.Pull != (Pull{}) {
 			cs.Pull = &pullJSON{Delay: jsonDur(s.Pull.Delay), Failures: s.Pull.Failures, FailsAlways: s.Pull.FailsAlways}
 		}
-		if s.PostStart != (HookScript{}) {
-			cs.PostStart = &hookJSON{Took: jsonDur(s.PostStart.Took), Fail: s.PostStart.Fail}
+		hook := func(h HookScript) *hookJSON {
+			if h == (HookScript{}) {
+				return nil
+			}
+			return &hookJSON{Took: jsonDur(h.Took), Fail: h.Fail, Failures: h.Failures, Message: h.Message}
 		}
-		if s.PreStop != (HookScript{}) {
-			cs.PreStop = &hookJSON{Took: jsonDur(s.PreStop.Took), Fail: s.PreStop.Fail}
-		}
+		cs.PostStart, cs.PreStop = hook(s.PostStart), hook(s.PreStop)
 		for kind, p := range s.Probes {
 			if cs.Probes == nil {
 				cs.Probes = map[string]probeScriptJSON{}
 			}
-			cs.Probes[probeKindName(kind)] = probeScriptJSON{Fail: p.Fail, FailFrom: jsonDur(p.FailFrom),
+			pj := probeScriptJSON{Fail: p.Fail, FailFrom: jsonDur(p.FailFrom),
 				FailUntil: jsonDur(p.FailUntil), Took: jsonDur(p.Took), Message: p.Message}
+			for _, w := range p.Windows {
+				pj.Windows = append(pj.Windows, probeWindowJSON{From: jsonDur(w.From), Until: jsonDur(w.Until), Error: w.Error, Message: w.Message})
+			}
+			cs.Probes[probeKindName(kind)] = pj
 		}
 		if js.Containers == nil {
 			js.Containers = map[string]scriptJSON{}

@@ -73,7 +73,7 @@ func TestScriptJSONRoundTripEveryField(t *testing.T) {
 	spec := scriptSpec()
 	require.NoError(t, spec.Validate())
 	ps := PodScript{
-		SetupDelay: time.Second, SetupFails: 1, SandboxDelay: 2 * time.Second, SandboxFails: 2, SandboxNoIP: 1, SandboxLostAt: time.Minute,
+		SetupDelay: time.Second, SetupFails: 1, SetupFailMessage: "no volume", SandboxDelay: 2 * time.Second, SandboxFails: 2, SandboxNoIP: 1, SandboxLostAt: time.Minute,
 		Containers: map[string]Script{"app": {
 			Runs: []Run{
 				{For: 1500 * time.Millisecond, ExitCode: 3, StartFails: true},
@@ -83,12 +83,13 @@ func TestScriptJSONRoundTripEveryField(t *testing.T) {
 			Pull:             Pull{Delay: time.Second, Failures: 2, FailsAlways: true},
 			CreateFails:      1,
 			CreateFailReason: "CreateContainerConfigError",
-			PostStart:        HookScript{Took: time.Second, Fail: true},
+			PostStart:        HookScript{Took: time.Second, Fail: true, Failures: 2, Message: "refused"},
 			PreStop:          HookScript{Took: 2 * time.Second},
 			Probes: map[probe.Kind]ProbeScript{
-				probe.Startup:   {Fail: true, FailUntil: 10 * time.Second},
-				probe.Liveness:  {Fail: true, FailFrom: time.Minute, Message: "dead"},
-				probe.Readiness: {Took: 2 * time.Second},
+				probe.Startup:  {Fail: true, FailUntil: 10 * time.Second},
+				probe.Liveness: {Fail: true, FailFrom: time.Minute, Message: "dead"},
+				probe.Readiness: {Took: 2 * time.Second, Windows: []ProbeWindow{
+					{From: 40 * time.Second, Until: time.Minute, Error: true, Message: "no route"}, {From: 2 * time.Minute}}},
 			},
 		}},
 	}
@@ -117,6 +118,9 @@ func TestParsePodScriptErrors(t *testing.T) {
 		{"bad duration", `{"setupDelay": "soon"}`, `setupDelay: "soon" is not a duration`},
 		{"negative count", `{"sandboxFails": -1}`, `sandboxFails: -1 is negative`},
 		{"exit code needs for", `{"containers": {"app": {"runs": [{"exitCode": 1}]}}}`, `containers.app.runs[0]: exitCode and oom need "for"`},
+		{"window ends before it starts", `{"containers": {"app": {"probes": {"readiness": {"windows": [{"from": "1m", "until": "30s"}]}}}}}`,
+			`containers.app.probes.readiness.windows[0].until: 30s is not after from 1m`},
+		{"negative hook failures", `{"containers": {"app": {"postStart": {"failures": -1}}}}`, `containers.app.postStart.failures: -1 is negative`},
 		{"unknown probe kind", `{"containers": {"app": {"probes": {"ready": {}}}}}`, `containers.app.probes.ready: unknown probe kind "ready"`},
 		{"unknown field", `{"setupDelays": "1s"}`, `line 1, column 21: unknown field "setupDelays"`},
 		{"trailing data", `{} {}`, `line 1, column 4: unexpected data after the JSON value`},

@@ -38,12 +38,16 @@ type Sim struct {
 	q     queue // every item: events, wakes and ticks, by (at, seq)
 	// wholeTicks are the tick times that start plus a Duration do not give back, by pod slot.
 	wholeTicks map[int32]time.Time
-	pods       []simPod
-	freeP      []int32
-	slab       []lifecycle.Event
-	freeE      []int32
-	live       int
-	stats      Stats
+	// attached is, by slot, the last seq before a machine took the place of a detached one: of
+	// the items before it, only the runtime's own events reach the new machine. Few pods ever
+	// have one, so an idle pod costs it nothing.
+	attached map[int32]uint64
+	pods     []simPod
+	freeP    []int32
+	slab     []lifecycle.Event
+	freeE    []int32
+	live     int
+	stats    Stats
 }
 
 // Stats counts what a Sim did.
@@ -88,6 +92,10 @@ type simPod struct {
 	tickAt  int64
 }
 
+// detached reports whether the slot's pod is in the world with no machine (see Detach): its
+// events still happen in the world, and reach no machine. A free slot has no world pod.
+func (p *simPod) detached() bool { return p.m == nil && p.wp != nil }
+
 // NewSim starts a simulation over w at start. The world is the simulation's alone: it keeps
 // the simulation's index of pods, so it may serve one Sim and nothing else.
 func NewSim(w *World, start time.Time) *Sim {
@@ -107,13 +115,26 @@ func (s *Sim) Live() int { return s.live }
 func (s *Sim) Stats() Stats { return s.stats }
 
 // Add puts a machine into the simulation. Its first Ready is handled at its Now, or at the
-// simulation's Now when that is later.
+// simulation's Now when that is later. A machine of a detached pod (see Detach) takes the pod's
+// place: as a restarted agent's runtime event stream, it gets the exits, unknown states and
+// sandbox losses still to come, and none of the answers to what the machine before it asked.
 func (s *Sim) Add(m *lifecycle.Machine) error {
 	if m == nil {
 		return errors.New("simruntime: Add of a nil machine")
 	}
 	ref := m.Ref()
 	wp := s.w.podFor(ref) // the world's record of the pod also holds its slot here
+	if wp.sim != 0 && s.pods[wp.sim-1].detached() {
+		i := wp.sim - 1
+		s.pods[i].m = m
+		if s.attached == nil {
+			s.attached = map[int32]uint64{}
+		}
+		s.attached[i] = s.seq
+		s.live++
+		s.wake(i, m)
+		return nil
+	}
 	if wp.sim != 0 {
 		return fmt.Errorf("simruntime: pod %s is already in the simulation", ref)
 	}
@@ -129,13 +150,39 @@ func (s *Sim) Add(m *lifecycle.Machine) error {
 	}
 	wp.sim = i + 1
 	s.live++
+	s.wake(i, m)
+	return nil
+}
+
+// wake schedules the first Ready of m, in slot i, at its Now or the simulation's.
+func (s *Sim) wake(i int32, m *lifecycle.Machine) {
 	at := m.Now()
 	if at.Before(s.now) {
 		at = s.now
 	}
 	s.seq++
 	s.enqueue(item{at: s.since(at), seq: s.seq, pod: i, slot: slotWake})
-	return nil
+}
+
+// Detach takes the pod's machine out of the simulation and leaves the pod in the world, as an
+// agent that stops leaves its pods' containers running: what the world has scheduled for the
+// pod (exits, answers to the actions under way) still happens at its time, and reaches no
+// machine. Add a machine of the pod (lifecycle.Restore from the World's containers and
+// sandboxes, say) to go on, as a restarted agent does; the detached machine is the caller's.
+func (s *Sim) Detach(pod lifecycle.PodRef) (*lifecycle.Machine, error) {
+	wp := s.w.lookupPod(pod)
+	if wp == nil || wp.sim == 0 || s.pods[wp.sim-1].detached() {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownPod, pod)
+	}
+	i := wp.sim - 1
+	p := &s.pods[i]
+	m := p.m
+	p.m, p.tickSeq = nil, 0
+	if len(s.wholeTicks) > 0 {
+		delete(s.wholeTicks, i)
+	}
+	s.live--
+	return m, nil
 }
 
 // AddPod makes the machine for a pod bound at the simulation's Now and adds it.
@@ -243,7 +290,7 @@ func (s *Sim) step() {
 		ev = s.slab[it.slot]
 		s.slab[it.slot] = lifecycle.Event{}
 		s.freeE = append(s.freeE, it.slot)
-		if it.seq <= p.epoch || p.m == nil {
+		if it.seq <= p.epoch || p.wp == nil {
 			return
 		}
 		s.w.hint = p.wp
@@ -252,6 +299,9 @@ func (s *Sim) step() {
 		if !held {
 			s.stats.Superseded++
 			return
+		}
+		if p.m == nil || (len(s.attached) > 0 && it.seq <= s.attached[it.pod] && !spontaneous(ev.Type)) {
+			return // it happened in the world; no machine waits for it
 		}
 	}
 	if ev.At.After(s.now) {
@@ -273,6 +323,12 @@ func (s *Sim) step() {
 		}
 	}
 	s.drain(it.pod)
+}
+
+// spontaneous reports whether the runtime reports events of type t on its own (its event stream),
+// rather than as the answer to an action.
+func spontaneous(t lifecycle.EventType) bool {
+	return t == lifecycle.ContainerExited || t == lifecycle.ContainerUnknown || t == lifecycle.SandboxLost
 }
 
 // drain performs the machine's Ready at Now and schedules its next tick.
@@ -308,6 +364,9 @@ func (s *Sim) retire(i int32) {
 	p := &s.pods[i]
 	if len(s.wholeTicks) > 0 {
 		delete(s.wholeTicks, i)
+	}
+	if len(s.attached) > 0 {
+		delete(s.attached, i)
 	}
 	s.w.Forget(p.m.Ref())
 	*p = simPod{} // its pending items are dropped when they come up (see epoch)

@@ -503,3 +503,71 @@ func TestSimTickTimesAreExact(t *testing.T) {
 	}
 	assert.Empty(t, s.wholeTicks, "a delivered tick's whole time is forgotten")
 }
+
+// TestSimDetach: a detached pod goes on in the world (its container exits there, a pull under way
+// completes) while no machine sees it; a machine added again for it, restored from what the world
+// has, gets the exits still to come and none of the answers its predecessor was waiting for, as
+// an agent restarted on a runtime does.
+func TestSimDetach(t *testing.T) {
+	w := NewWorld(WorldOptions{Scripts: map[string]Script{"app": {Pull: Pull{Delay: 10 * time.Second},
+		Runs: []Run{{For: 30 * time.Second, ExitCode: 1}}}}})
+	s := NewSim(w, t0)
+	var tl timeline
+	tl.attach(t, s)
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "app:1", ImagePullPolicy: podlife.PullAlways}}}
+	m, err := s.AddPod(web, spec, lifecycle.Options{})
+	require.NoError(t, err)
+	s.RunUntil(at(5 * time.Second)) // the pull, asked at 0 s, completes at 10 s
+	st, cp := m.Status(), m.Checkpoint()
+	old, err := s.Detach(web)
+	require.NoError(t, err)
+	assert.Same(t, m, old)
+	assert.Equal(t, 0, s.Live())
+	_, err = s.Detach(web)
+	assert.ErrorIs(t, err, ErrUnknownPod, "detached once")
+
+	s.RunUntil(at(7 * time.Second))
+	obs := lifecycle.Observed{Sandboxes: w.Sandboxes(), Containers: w.Containers()}
+	m2, err := lifecycle.Restore(web, spec, st, cp, obs, s.Now(), lifecycle.Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Add(m2))
+	s.RunUntil(at(60 * time.Second))
+	assert.Equal(t, []string{"0.0s", "7.0s", "47.0s"}, times(tl.grep("do PullImage")), "the restored machine pulls again")
+	assert.Equal(t, []string{"17.0s", "57.0s"}, times(tl.grep("do CreateContainer")),
+		"the first pull's answer at 10 s went to no machine")
+	assert.Equal(t, []string{"47.0s"}, times(tl.grep("got ContainerExited")), "the runtime's own events reach the new machine")
+	assert.Equal(t, int32(1), m2.Status().ContainerStatuses[0].RestartCount)
+}
+
+// TestSimDetachedPodLivesInTheWorld: while detached, a pod's container exits in the world, and a
+// sandbox lost then is lost there: the restored machine sees both, as a restarted agent would.
+func TestSimDetachedPodLivesInTheWorld(t *testing.T) {
+	w := NewWorld(WorldOptions{Scripts: map[string]Script{"app": {Runs: []Run{{For: 20 * time.Second}, {}}}}})
+	s := NewSim(w, t0)
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "app:1"}, {Name: "side", Image: "side:1"}}}
+	m, err := s.AddPod(web, spec, lifecycle.Options{})
+	require.NoError(t, err)
+	s.RunUntil(at(10 * time.Second))
+	_, err = s.Detach(web)
+	require.NoError(t, err)
+	s.RunUntil(at(30 * time.Second))
+	c, ok := w.Container("default/web/app/0")
+	require.True(t, ok)
+	assert.Equal(t, lifecycle.ContainerStateExited, c.State, "the exit happened in the world")
+	lost, ok := w.LoseSandbox(s.Now(), web)
+	require.True(t, ok)
+	require.NoError(t, s.At(s.Now(), web, lost))
+	s.RunUntil(at(31 * time.Second))
+	sb, _ := w.Sandbox("default/web/sb-0")
+	assert.False(t, sb.Ready, "lost while detached")
+	m2, err := lifecycle.Restore(web, spec, m.Status(), m.Checkpoint(), lifecycle.Observed{Sandboxes: w.Sandboxes(), Containers: w.Containers()},
+		s.Now(), lifecycle.Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Add(m2))
+	s.RunUntil(at(60 * time.Second))
+	st := m2.Status()
+	assert.Equal(t, phase.Running, st.Phase)
+	assert.NotNil(t, st.ContainerStatuses[0].State.Running, "app runs again in a new sandbox")
+	_, ok = w.Sandbox("default/web/sb-1")
+	assert.True(t, ok, "a new sandbox")
+}

@@ -62,11 +62,14 @@ type pod struct {
 	ov          *override
 	setups      int32
 	sandboxRuns int32
-	lossDone    bool // the first sandbox's loss is scheduled (it is lost once)
 	// sim is the pod's slot + 1 in the Sim that drives it, 0 for none: the Sim finds its pods
 	// through the world's index rather than keeping one of its own.
-	sim    int32
-	gone   bool // forgotten: no longer in the index, so never a hint
+	sim      int32
+	lossDone bool // the first sandbox's loss is scheduled (it is lost once)
+	gone     bool // forgotten: no longer in the index, so never a hint
+	// origin is when the world first acted for the pod (Unix ns): what ProbeWindow times are
+	// measured from.
+	origin int64
 	sb     *sandbox
 	ctrs   []*ctr   // the current sandbox's containers; at most two instances per name
 	last   *ctr     // the one of ctrs found last, tried first (nil when it went)
@@ -76,6 +79,7 @@ type pod struct {
 type count struct {
 	name           string
 	pulls, creates int32
+	hooks          [2]int32 // runs of the postStart and preStop hooks
 }
 
 type sandbox struct {
@@ -118,6 +122,12 @@ const (
 	timeStarted
 	timeFinished
 )
+
+// mayRun reports whether the instance runs, or may (its state is unknown): hooks and probes run
+// in it as scripted.
+func (c *ctr) mayRun() bool {
+	return c != nil && (c.state == lifecycle.ContainerStateRunning || c.state == lifecycle.ContainerStateUnknown)
+}
 
 // name is the container's name, from its ID.
 func (c *ctr) name() string {
@@ -213,6 +223,29 @@ func (w *World) Forget(ref lifecycle.PodRef) {
 	}
 }
 
+// AddImage makes image present on the node from at on (an image pushed to the registry and
+// pulled by hand, a pre-loaded image): pulls under IfNotPresent and Never find it then. An image
+// already present earlier stays so.
+func (w *World) AddImage(image string, at time.Time) {
+	t := at.UnixNano()
+	if old, ok := w.present[image]; !ok || t < old {
+		w.present[image] = t
+	}
+}
+
+// LoseSandbox makes the pod's ready sandbox die at now, as a node's network or its pause
+// process failing would: it returns the SandboxLost event, to deliver (and Happen) at now, and
+// false when the pod has no ready sandbox. A loss scripted later (PodScript.SandboxLostAt) is
+// superseded.
+func (w *World) LoseSandbox(now time.Time, ref lifecycle.PodRef) (lifecycle.Event, bool) {
+	p := w.lookupPod(ref)
+	if p == nil || p.sb == nil || !p.sb.ready {
+		return lifecycle.Event{}, false
+	}
+	p.sb.lostAt = now.UnixNano()
+	return lifecycle.Event{Type: lifecycle.SandboxLost, At: now, SandboxID: p.sb.id}, true
+}
+
 // Pods is how many pods the world holds.
 func (w *World) Pods() int { return len(w.pods) }
 
@@ -236,9 +269,9 @@ func (w *World) Do(now time.Time, ref lifecycle.PodRef, a lifecycle.Action) []li
 	w.out = w.out[:0]
 	switch a.Type {
 	case lifecycle.SetupPod:
-		w.setup(now, w.podFor(ref))
+		w.setup(now, w.podAt(now, ref))
 	case lifecycle.RunSandbox:
-		w.runSandbox(now, w.podFor(ref), a.Attempt)
+		w.runSandbox(now, w.podAt(now, ref), a.Attempt)
 	case lifecycle.StopSandbox:
 		w.stopSandbox(ref, a.SandboxID)
 	case lifecycle.PullImage:
@@ -358,6 +391,15 @@ func (w *World) podFor(ref lifecycle.PodRef) *pod {
 	return p
 }
 
+// podAt is podFor for an action at now: a pod the world meets for the first time starts then.
+func (w *World) podAt(now time.Time, ref lifecycle.PodRef) *pod {
+	p := w.podFor(ref)
+	if p.origin == 0 {
+		p.origin = now.UnixNano()
+	}
+	return p
+}
+
 // podOfSandbox finds the pod of "<key>/sb-<n>".
 func (w *World) podOfSandbox(id string) *pod {
 	if h := w.hint; h != nil && !h.gone && h.sb != nil && h.sb.id == id {
@@ -441,8 +483,11 @@ func (w *World) setup(now time.Time, p *pod) {
 	p.setups++
 	at := now.Add(nonNegative(ps.SetupDelay))
 	if int(p.setups) <= ps.SetupFails {
-		w.emit(lifecycle.Event{Type: lifecycle.SetupFailed, At: at,
-			Message: "MountVolume.SetUp failed: scripted setup failure " + strconv.Itoa(int(p.setups))})
+		msg := ps.SetupFailMessage
+		if msg == "" {
+			msg = "MountVolume.SetUp failed: scripted setup failure " + strconv.Itoa(int(p.setups))
+		}
+		w.emit(lifecycle.Event{Type: lifecycle.SetupFailed, At: at, Message: msg})
 		return
 	}
 	w.emit(lifecycle.Event{Type: lifecycle.SetupDone, At: at})
@@ -462,7 +507,7 @@ func (w *World) runSandbox(now time.Time, p *pod, attempt int32) {
 	at := now.Add(nonNegative(ps.SandboxDelay))
 	if int(p.sandboxRuns) <= ps.SandboxFails {
 		w.emit(lifecycle.Event{Type: lifecycle.SandboxFailed, At: at,
-			Message: "Failed to create pod sandbox: scripted sandbox failure " + strconv.Itoa(int(p.sandboxRuns))})
+			Message: "scripted sandbox failure " + strconv.Itoa(int(p.sandboxRuns))})
 		return
 	}
 	if p.sb != nil {
@@ -547,7 +592,7 @@ func (w *World) pull(now time.Time, ref lifecycle.PodRef, a lifecycle.Action) {
 	var n int
 	var p *pod
 	if ref != (lifecycle.PodRef{}) && a.Container != "" {
-		p = w.podFor(ref)
+		p = w.podAt(now, ref)
 		pl = w.script(p, a.Container).Pull
 	}
 	if pl.isZero() {
@@ -563,8 +608,10 @@ func (w *World) pull(now time.Time, ref lifecycle.PodRef, a lifecycle.Action) {
 	}
 	ev.At = now.Add(nonNegative(pl.Delay))
 	if pl.fails(n) {
+		// The runtime's words, as CRI's PullImage reports them; the machine says "Failed to pull
+		// image" around them, as kubelet's image manager does.
 		ev.Type, ev.Reason = lifecycle.ImagePullFailed, phase.ReasonErrImagePull
-		ev.Message = fmt.Sprintf("Failed to pull image %q: scripted pull failure", a.Image)
+		ev.Message = fmt.Sprintf("failed to pull and unpack image %q: scripted pull failure", a.Image)
 		w.emit(ev)
 		return
 	}
@@ -706,7 +753,7 @@ func (w *World) stop(now time.Time, a lifecycle.Action) {
 	switch r := c.script.run(c.attempt); {
 	case c.state == lifecycle.ContainerStateCreated: // nothing runs: it goes at once
 		ev.At = now
-	case r.IgnoreTerm:
+	case r.IgnoreTerm, a.Timeout <= 0: // no time to stop: SIGKILL at once, as containerd does
 		ev.At = kill
 	default:
 		if c.termAt == 0 {
@@ -744,14 +791,20 @@ func (w *World) remove(id string) {
 func (w *World) hook(now time.Time, a lifecycle.Action) {
 	ev := lifecycle.Event{Type: lifecycle.HookResult, At: now, ContainerID: a.ContainerID, Container: a.Container, Hook: a.Hook}
 	p, c := w.findContainer(a.ContainerID)
-	if c == nil || c.state != lifecycle.ContainerStateRunning {
+	if !c.mayRun() {
 		ev.HookOutcome = hookFailure(w.hookTarget(p, a), a.Handler, false, errors.New("container is not running"))
 		w.emit(ev)
 		return
 	}
-	hs := c.script.PostStart
+	hs, which := c.script.PostStart, 0
 	if a.Hook == lifecycle.PreStop {
-		hs = c.script.PreStop
+		hs, which = c.script.PreStop, 1
+	}
+	n := 0
+	if hs.counted() {
+		cnt := p.count(c.name())
+		cnt.hooks[which]++
+		n = int(cnt.hooks[which])
 	}
 	took := nonNegative(hs.Took)
 	if took == 0 && a.Handler != nil && a.Handler.Sleep != nil {
@@ -761,9 +814,13 @@ func (w *World) hook(now time.Time, a lifecycle.Action) {
 	case a.Timeout > 0 && took > a.Timeout:
 		ev.At = now.Add(a.Timeout)
 		ev.HookOutcome = hookFailure(w.hookTarget(p, a), a.Handler, true, fmt.Errorf("%s hook did not finish within %s", a.Hook, a.Timeout))
-	case hs.Fail:
+	case hs.fails(n):
+		msg := hs.Message
+		if msg == "" {
+			msg = "scripted hook failure"
+		}
 		ev.At = now.Add(took)
-		ev.HookOutcome = hookFailure(w.hookTarget(p, a), a.Handler, false, errors.New("scripted hook failure"))
+		ev.HookOutcome = hookFailure(w.hookTarget(p, a), a.Handler, false, errors.New(msg))
 	default:
 		ev.At = now.Add(took)
 	}
@@ -793,11 +850,16 @@ func hookFailure(t hooks.Target, h *podlife.LifecycleHandler, interrupted bool, 
 	return hooks.Outcome{Result: hooks.Failure, Message: err.Error()}
 }
 
+// NotRunning is the message of a probe's error outcome when its container is not running (or
+// stops while the probe runs): kubelet throws such a result away, as the exec or request into a
+// container that is gone fails on the agent's side.
+const NotRunning = "container is not running"
+
 func (w *World) probe(now time.Time, a lifecycle.Action) {
 	ev := lifecycle.Event{Type: lifecycle.ProbeResult, At: now, ContainerID: a.ContainerID, Container: a.Container, Probe: a.Probe}
-	_, c := w.findContainer(a.ContainerID)
-	if c == nil || c.state != lifecycle.ContainerStateRunning {
-		ev.Outcome = probe.FailureOutcome("container is not running")
+	p, c := w.findContainer(a.ContainerID)
+	if !c.mayRun() {
+		ev.Outcome = probe.ErrorOutcome(errors.New(NotRunning))
 		w.emit(ev)
 		return
 	}
@@ -823,10 +885,32 @@ func (w *World) probe(now time.Time, a lifecycle.Action) {
 		}
 		ev.Outcome = probe.FailureOutcome(msg)
 	default:
-		ev.Outcome = probe.SuccessOutcome("")
+		ev.Outcome = windowOutcome(ps.Windows, time.Duration(now.UnixNano()-p.origin))
 	}
 	ev.At = now.Add(took)
 	w.emit(ev)
+}
+
+// windowOutcome is a probe's outcome by its windows at sincePod: the first window that holds
+// fails or errors it, a success otherwise.
+func windowOutcome(ws []ProbeWindow, sincePod time.Duration) probe.Outcome {
+	for _, win := range ws {
+		if !win.holds(sincePod) {
+			continue
+		}
+		msg := win.Message
+		if win.Error {
+			if msg == "" {
+				msg = "scripted error"
+			}
+			return probe.ErrorOutcome(errors.New(msg))
+		}
+		if msg == "" {
+			msg = "scripted failure"
+		}
+		return probe.FailureOutcome(msg)
+	}
+	return probe.SuccessOutcome("")
 }
 
 // Container reports one container as ListContainers would.
