@@ -1,8 +1,9 @@
 package podlife
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 )
@@ -97,11 +98,20 @@ func (s *PodSpec) ValidateUpdate(old *PodSpec) error {
 	case cur != nil && prev != nil && *cur > *prev:
 		v.add(Invalid(ap, *cur, "must be less than or equal to previous value"))
 	}
-	if !reflect.DeepEqual(updatable(s), updatable(old)) {
+	if !sameStored(updatable(s), updatable(old)) {
 		v.add(Forbidden(p, "pod updates may not change fields other than spec.containers[*].image, "+
 			"spec.initContainers[*].image and spec.activeDeadlineSeconds"))
 	}
 	return v.errs.AsError()
+}
+
+// sameStored says whether a and b are the same spec as a store keeps it: JSON, where a nil and
+// an empty list are one (the API server compares the decoded objects, so the same holds there). A
+// spec read back from a record must compare equal to the one written.
+func sameStored(a, b PodSpec) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
 }
 
 // updatable is s without what an update may change: images, pull policies and

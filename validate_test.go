@@ -680,6 +680,8 @@ func TestValidateUpdateRules(t *testing.T) {
 			want: []fieldErr{fe("spec", forbidden)}},
 		{rule: "a container may not be added", edit: func(s *podlife.PodSpec) { s.Containers = append(s.Containers, app("second")) },
 			want: []fieldErr{fe("spec", forbidden)}},
+		{rule: "an empty list is no change from none (as a store keeps a spec: JSON)",
+			edit: func(s *podlife.PodSpec) { s.Containers[0].Command, s.ReadinessGates = []string{}, []string{} }},
 		{rule: "the new spec must be valid", edit: func(s *podlife.PodSpec) { s.Containers[0].Image = "" },
 			want: []fieldErr{fe("spec.containers[0].image", required)}},
 	} {
