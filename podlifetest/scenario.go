@@ -71,9 +71,12 @@ const (
 	OpStoreDown
 	// OpStoreUp ends a store outage.
 	OpStoreUp
+	// OpUpdateDeadline sets the spec's activeDeadlineSeconds to Deadline
+	// (lifecycle.Client.UpdateSpec, which refuses a raised deadline, as the API server does).
+	OpUpdateDeadline
 )
 
-var opNames = [...]string{"", "delete", "image", "sandbox-lost", "image-present", "agent-stop", "agent-start", "store-down", "store-up"}
+var opNames = [...]string{"", "delete", "image", "sandbox-lost", "image-present", "agent-stop", "agent-start", "store-down", "store-up", "deadline"}
 
 func (k OpKind) String() string {
 	if int(k) < len(opNames) && k != 0 {
@@ -89,6 +92,7 @@ type Op struct {
 	Grace     *int64 // OpDelete
 	Container string // OpUpdateImage
 	Image     string // OpUpdateImage, OpAddImage
+	Deadline  int64  // OpUpdateDeadline: activeDeadlineSeconds
 }
 
 // Delete is an OpDelete at at with the spec's grace.
@@ -102,6 +106,11 @@ func DeleteGrace(at time.Duration, seconds int64) Op {
 // UpdateImage is an OpUpdateImage at at.
 func UpdateImage(at time.Duration, container, image string) Op {
 	return Op{At: at, Kind: OpUpdateImage, Container: container, Image: image}
+}
+
+// UpdateDeadline is an OpUpdateDeadline at at.
+func UpdateDeadline(at time.Duration, seconds int64) Op {
+	return Op{At: at, Kind: OpUpdateDeadline, Deadline: seconds}
 }
 
 // LoseSandbox is an OpLoseSandbox at at.
@@ -190,6 +199,10 @@ func (sc *Scenario) Validate() error {
 			if op.Image == "" {
 				errs = append(errs, fmt.Errorf("%s: no image", where))
 			}
+		case OpUpdateDeadline:
+			if op.Deadline < 1 || op.Deadline > podlife.MaxActiveDeadlineSeconds {
+				errs = append(errs, fmt.Errorf("%s: activeDeadlineSeconds %d is not from 1 to %d", where, op.Deadline, podlife.MaxActiveDeadlineSeconds))
+			}
 		case OpLoseSandbox:
 		case OpStopAgent, OpStartAgent:
 			if agentUp != (op.Kind == OpStopAgent) {
@@ -209,6 +222,19 @@ func (sc *Scenario) Validate() error {
 		return fmt.Errorf("%w: %w", ErrBadScenario, errors.Join(errs...))
 	}
 	return nil
+}
+
+// specAfter is spec as op changes it (OpUpdateImage, OpUpdateDeadline), and whether the update
+// is one lifecycle.Client.UpdateSpec makes (podlife.PodSpec.ValidateUpdate).
+func specAfter(spec podlife.PodSpec, op Op) (podlife.PodSpec, bool) {
+	next := spec
+	switch op.Kind {
+	case OpUpdateImage:
+		next = specWithImage(spec, op.Container, op.Image)
+	case OpUpdateDeadline:
+		next.ActiveDeadlineSeconds = &op.Deadline
+	}
+	return next, next.ValidateUpdate(&spec) == nil
 }
 
 // specWithImage is spec with container's image changed.
