@@ -295,12 +295,18 @@ func (c *cluster) namespaced(t *testing.T) *etcdstore.Store {
 	return etcdstore.NewFromClient(cli, etcdstore.Options{})
 }
 
-// eventually polls f until it holds, for at most d.
+// eventually polls f until it holds, for at most d. An argument that is a func() any is called
+// when the message is made, to say what was seen last.
 func eventually(t *testing.T, d time.Duration, f func() bool, msg string, args ...any) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !f() {
 		if time.Now().After(deadline) {
+			for i, a := range args {
+				if late, ok := a.(func() any); ok {
+					args[i] = late()
+				}
+			}
 			require.FailNowf(t, "condition not met in time", msg, args...)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -99,10 +99,12 @@ func TestStoppedClusterIsUnavailableAndComesBack(t *testing.T) {
 	c.start(0)
 	c.waitReady(0)
 	var rev2 int64
-	eventually(t, 10*time.Second, func() bool {
+	// The client's reconnects back off while the member is down (grpc's default, up to
+	// minutes), so the first write that works may be seconds after the member is back.
+	eventually(t, 30*time.Second, func() bool {
 		rev2, err = s.Put(ctx, "k", []byte("2"), rev)
 		return err == nil
-	}, "the store works again: %v", err)
+	}, "the store works again: %v", func() any { return err })
 	kv, err := s.Get(ctx, "k")
 	require.NoError(t, err)
 	assert.Equal(t, lifecycle.KV{Key: "k", Value: []byte("2"), Revision: rev2}, kv, "the outage wrote nothing")
