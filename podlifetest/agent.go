@@ -9,6 +9,7 @@ import (
 
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/simruntime"
+	"github.com/podlife/podlife/scenario"
 )
 
 // RunAgent plays sc on a lifecycle.Agent, as a node runs a pod: the agent on a memstore and a
@@ -32,7 +33,7 @@ func RunAgent(t *testing.T, sc Scenario) *Timeline {
 func playAgent(t *testing.T, sc Scenario) *Timeline {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	ref, start := sc.pod(), time.Now()
+	ref, start := sc.Ref(), time.Now()
 	tl := NewTimeline(ref, sc.Spec, start)
 	var mu sync.Mutex
 	tooLong, restarted := false, false
@@ -50,9 +51,9 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 				restarted = false
 				var in RestoreInput
 				if rec, err := client.Status(ctx, Node, ref); err == nil {
-					in.Status = copyStatus(rec.Status)
+					in.Status = rec.Status
 				}
-				tl.Steps = append(tl.Steps, Step{At: tl.since(now), Restore: &in})
+				tl.AddRestore(now, in)
 			}
 			tl.AddReady(now, rd)
 			if len(tl.Steps) > MaxSteps && !tooLong {
@@ -74,7 +75,7 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 				continue
 			}
 			mu.Lock()
-			tl.Steps = append(tl.Steps, Step{At: time.Since(start), Runtime: &ev})
+			tl.AddRuntime(time.Now(), ev)
 			mu.Unlock()
 		}
 	})
@@ -83,17 +84,17 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 		t.Fatal(err)
 	}
 	spec := sc.Spec
-	for _, op := range sc.ops() {
+	for _, op := range sc.SortedOps() {
 		time.Sleep(time.Until(start.Add(op.At)))
 		synctest.Wait()
 		mu.Lock()
-		tl.addOp(time.Now(), op)
+		tl.AddOp(time.Now(), op)
 		mu.Unlock()
 		switch op.Kind {
 		case OpDelete:
 			_ = rig.Client.Delete(ctx, rig.Node, ref, op.Grace, time.Now())
 		case OpUpdateImage:
-			next := specWithImage(spec, op.Container, op.Image)
+			next := scenario.WithImage(spec, op.Container, op.Image)
 			if rig.Client.UpdateSpec(ctx, rig.Node, ref, next) == nil {
 				spec = next
 			}
@@ -115,7 +116,7 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 		}
 		synctest.Wait()
 	}
-	time.Sleep(time.Until(start.Add(sc.until())))
+	time.Sleep(time.Until(start.Add(sc.End())))
 	synctest.Wait()
 	rig.Stop()
 	stopEvents()

@@ -4,9 +4,11 @@
 //
 //   - Scenario is one pod's life in one value: its spec, how the simulated runtime answers for
 //     it (simruntime.PodScript), and operations at virtual times (deletes, image updates,
-//     sandbox losses, the agent stopped and restarted, store outages). RunSim plays it on a
-//     simruntime.Sim, RunAgent on a lifecycle.Agent over memstore and simruntime.Runtime in a
-//     testing/synctest bubble; both give a Timeline.
+//     sandbox losses, the agent stopped and restarted, the node lost and back, store outages).
+//     RunSim plays it on a simruntime.Sim, RunAgent on a lifecycle.Agent over memstore and
+//     simruntime.Runtime in a testing/synctest bubble; both give a Timeline. Scenario, its
+//     operations, Timeline, RunSim and the file format live in package scenario, which a
+//     command can link; the names here are the same (aliases), so a test needs one import.
 //   - Check runs podlife's invariants over any Timeline, one your own code produced included
 //     (NewTimeline, AddReady, AddStatus): terminal phases absorb, restart counts never fall, no
 //     app container before its init containers, one running instance per name, preStop before a

@@ -163,25 +163,6 @@ func TestCompare(t *testing.T) {
 	}
 }
 
-// TestParseErrorsNameTheLine: a bad scenario file is refused with the line of the problem.
-func TestParseErrorsNameTheLine(t *testing.T) {
-	for _, c := range []struct{ name, text, want string }{
-		{"no version", "spec:\n  containers: [{name: app, image: x}]\n", `no "podlife-scenario" line`},
-		{"another version", "podlife-scenario: v9\nspec: {containers: [{name: app, image: x}]}\n", `format "v9"`},
-		{"unknown directive", "podlife-scenario: v1\nspec: {containers: [{name: app, image: x}]}\nscript: |\n  run app forever\n  jump at 3s\n", `line 5 "jump at 3s": unknown directive`},
-		{"unknown container", "podlife-scenario: v1\nspec: {containers: [{name: app, image: x}]}\nscript: |\n  run web forever\n", `line 4 "run web forever": no container "web"`},
-		{"bad duration", "podlife-scenario: v1\nspec: {containers: [{name: app, image: x}]}\nscript: |\n  delete at soon\n", `"soon" is not a duration`},
-		{"unknown field", "podlife-scenario: v1\nspecs: {}\n", "line 2"},
-		{"invalid spec", "podlife-scenario: v1\nspec: {containers: [{name: app}]}\n", "spec.containers[0].image: Required value"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := podlifetest.ParseScenario([]byte(c.text))
-			require.Error(t, err)
-			assert.Contains(t, err.Error(), c.want)
-		})
-	}
-}
-
 // TestRunFilesRewrites: with Rewrite, RunFiles writes the trace after the header, which keeps
 // its comments; without, a file that matches passes.
 func TestRunFilesRewrites(t *testing.T) {

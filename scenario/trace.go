@@ -1,4 +1,4 @@
-package podlifetest
+package scenario
 
 import (
 	"fmt"
@@ -226,4 +226,9 @@ func terminatedString(t *phase.TerminatedState) string {
 		s += fmt.Sprintf(" signal=%d", t.Signal)
 	}
 	return s
+}
+
+// allStatuses are the init containers' statuses, then the app containers'.
+func allStatuses(st *phase.PodStatus) []phase.ContainerStatus {
+	return append(append([]phase.ContainerStatus(nil), st.InitContainerStatuses...), st.ContainerStatuses...)
 }

@@ -1,4 +1,4 @@
-package podlifetest
+package scenario
 
 import (
 	"bytes"
@@ -270,7 +270,7 @@ func (sc Scenario) scriptLines() []string {
 	if ps.SandboxLostAt > 0 {
 		add("sandbox lost after %s", dur(ps.SandboxLostAt))
 	}
-	for _, op := range sc.ops() {
+	for _, op := range sc.SortedOps() {
 		out = append(out, op.String())
 	}
 	if sc.Until > 0 {

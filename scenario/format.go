@@ -1,4 +1,4 @@
-package podlifetest
+package scenario
 
 import (
 	"bytes"
@@ -106,6 +106,13 @@ type header struct {
 // traceLine is the line between a scenario file's header and its trace.
 const traceLine = "----"
 
+// Bytes is the file with trace as its trace: its header as read, the "----" line, then trace.
+func (f *File) Bytes(trace string) []byte {
+	out := make([]byte, 0, len(f.Header)+len(traceLine)+2+len(trace))
+	out = append(append(out, f.Header...), "\n"+traceLine+"\n"...)
+	return append(out, trace...)
+}
+
 // ParseFile reads a scenario file. Errors name the line they are on.
 func ParseFile(data []byte) (*File, error) {
 	head, trace, found := bytes.Cut(data, []byte("\n"+traceLine+"\n"))
@@ -133,34 +140,34 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&h); err != nil {
-		return nil, fmt.Errorf("podlifetest: scenario: %w", err)
+		return nil, fmt.Errorf("scenario: %w", err)
 	}
 	switch h.Version {
 	case Version:
 	case "":
-		return nil, fmt.Errorf("podlifetest: scenario: no %q line (want podlife-scenario: %s)", "podlife-scenario", Version)
+		return nil, fmt.Errorf("scenario: no %q line (want podlife-scenario: %s)", "podlife-scenario", Version)
 	default:
-		return nil, fmt.Errorf("podlifetest: scenario: format %q: this podlife reads %s", h.Version, Version)
+		return nil, fmt.Errorf("scenario: format %q: this podlife reads %s", h.Version, Version)
 	}
 	sc := &Scenario{Images: h.Images}
 	if h.Pod != nil {
 		sc.Pod = *h.Pod
 	}
 	if h.Spec.Kind == 0 {
-		return nil, errors.New("podlifetest: scenario: no spec")
+		return nil, errors.New("scenario: no spec")
 	}
 	var generic any
 	if err := h.Spec.Decode(&generic); err != nil {
-		return nil, fmt.Errorf("podlifetest: scenario: spec (line %d): %w", h.Spec.Line, err)
+		return nil, fmt.Errorf("scenario: spec (line %d): %w", h.Spec.Line, err)
 	}
 	js, err := json.Marshal(generic)
 	if err != nil {
-		return nil, fmt.Errorf("podlifetest: scenario: spec (line %d): %w", h.Spec.Line, err)
+		return nil, fmt.Errorf("scenario: spec (line %d): %w", h.Spec.Line, err)
 	}
 	jd := json.NewDecoder(bytes.NewReader(js))
 	jd.DisallowUnknownFields()
 	if err := jd.Decode(&sc.Spec); err != nil {
-		return nil, fmt.Errorf("podlifetest: scenario: spec (line %d): %w", h.Spec.Line, err)
+		return nil, fmt.Errorf("scenario: spec (line %d): %w", h.Spec.Line, err)
 	}
 	p := &scriptParser{sc: sc, spec: sc.Spec}
 	first := h.Script.Line
@@ -169,7 +176,7 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	}
 	for n, line := range strings.Split(h.Script.Value, "\n") {
 		if err := p.line(line); err != nil {
-			return nil, fmt.Errorf("podlifetest: scenario: line %d %q: %w", first+n, strings.TrimSpace(line), err)
+			return nil, fmt.Errorf("scenario: line %d %q: %w", first+n, strings.TrimSpace(line), err)
 		}
 	}
 	if err := sc.Validate(); err != nil {

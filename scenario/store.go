@@ -1,4 +1,4 @@
-package podlifetest
+package scenario
 
 import (
 	"time"
@@ -9,9 +9,10 @@ import (
 )
 
 // storeModel is what a lifecycle.Store holds of the pod and how the agent's writes reach it, for
-// the Sim's runner to restart an agent the way RunAgent's is restarted: the pod record (its spec
-// and deletion, as lifecycle.Client writes them) and the last status and checkpoint the agent
-// managed to write, through store outages, with the agent's retries (RetryPeriod 1 s).
+// the Sim's runner to restart an agent the way podlifetest.RunAgent's is restarted: the pod
+// record (its spec and deletion, as lifecycle.Client writes them) and the last status and
+// checkpoint the agent managed to write, through store outages, with the agent's retries
+// (RetryPeriod 1 s).
 type storeModel struct {
 	outages [][2]time.Duration // [down, up); up < 0: never
 
@@ -35,7 +36,8 @@ type statusSet struct {
 	checkpoint lifecycle.Checkpoint
 }
 
-// retryPeriod is lifecycle.AgentConfig's default RetryPeriod, which RunAgent's agent has.
+// retryPeriod is lifecycle.AgentConfig's default RetryPeriod, which podlifetest.RunAgent's
+// agent has.
 const retryPeriod = time.Second
 
 // maxStartBackoff is the longest wait of an agent that cannot start (lifecycle.Agent.Run).

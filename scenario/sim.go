@@ -1,4 +1,4 @@
-package podlifetest
+package scenario
 
 import (
 	"errors"
@@ -28,7 +28,8 @@ type SimOptions struct {
 // would start, lifecycle.Restore from what the World has, the status and checkpoint as the agent
 // last managed to write them and the record's spec, then Sim.Add; the store (OpDelete's grace,
 // OpUpdateImage's spec, outages) is kept as a lifecycle.Store and Client keep it, so that the
-// play is RunAgent's. Step errors other than stale events are returned with the timeline.
+// play is podlifetest.RunAgent's. Step errors other than stale events are returned with the
+// timeline.
 func RunSim(sc Scenario, opts SimOptions) (tl *Timeline, err error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
@@ -49,8 +50,8 @@ func RunSim(sc Scenario, opts SimOptions) (tl *Timeline, err error) {
 // ends the play with ErrTooLong rather than taking the test down.
 const MaxSteps = 200_000
 
-// ErrTooLong is returned by RunSim for a timeline past MaxSteps (RunAgent fails its test).
-var ErrTooLong = errors.New("podlifetest: the timeline grew past MaxSteps")
+// ErrTooLong is returned by RunSim for a timeline past MaxSteps (podlifetest.RunAgent fails its test).
+var ErrTooLong = errors.New("scenario: the timeline grew past MaxSteps")
 
 // errTooLong is ErrTooLong as a sentinel a panic carries out of the Sim's callbacks.
 var errTooLong = ErrTooLong
@@ -72,7 +73,7 @@ type simRun struct {
 }
 
 func newSimRun(sc Scenario, opts SimOptions) *simRun {
-	r := &simRun{sc: sc, opts: opts, ref: sc.pod(), start: Epoch(), agent: true}
+	r := &simRun{sc: sc, opts: opts, ref: sc.Ref(), start: Epoch(), agent: true}
 	r.w = simruntime.NewWorld(simruntime.WorldOptions{Images: sc.Images})
 	r.w.ScriptPod(r.ref, sc.Script)
 	r.s = simruntime.NewSim(r.w, r.start)
@@ -122,7 +123,7 @@ func (r *simRun) run() error {
 		return err
 	}
 	var todo []at
-	for _, op := range r.sc.ops() {
+	for _, op := range r.sc.SortedOps() {
 		todo = append(todo, at{t: op.At, op: &op})
 	}
 	for len(todo) > 0 {
@@ -134,9 +135,9 @@ func (r *simRun) run() error {
 			r.recover(next.t)
 			continue
 		}
-		r.tl.addOp(r.s.Now(), *next.op)
+		r.tl.AddOp(r.s.Now(), *next.op)
 		if op := next.op; op.Kind == OpStartAgent {
-			if t, ok := r.store.startAt(op.At, r.sc.until()); ok {
+			if t, ok := r.store.startAt(op.At, r.sc.End()); ok {
 				i, _ := slices.BinarySearchFunc(todo, t, func(a at, t time.Duration) int { return int(a.t - t) })
 				todo = slices.Insert(todo, i, at{t: t, recover: true})
 			}
@@ -144,7 +145,7 @@ func (r *simRun) run() error {
 		}
 		r.do(*next.op)
 	}
-	r.s.RunUntil(r.start.Add(r.sc.until()))
+	r.s.RunUntil(r.start.Add(r.sc.End()))
 	return errors.Join(r.errs...)
 }
 
@@ -188,7 +189,7 @@ func (r *simRun) do(op Op) {
 		if !client {
 			return
 		}
-		next := specWithImage(st.spec, op.Container, op.Image)
+		next := WithImage(st.spec, op.Container, op.Image)
 		if sameSpec(st.spec, next) {
 			return
 		}

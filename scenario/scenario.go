@@ -1,0 +1,227 @@
+package scenario
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/lifecycle"
+	"github.com/podlife/podlife/lifecycle/simruntime"
+)
+
+// DefaultUntil is how long a Scenario runs when its Until is 0.
+const DefaultUntil = 10 * time.Minute
+
+// Node is the node a Scenario's pod is bound to.
+const Node = "node-1"
+
+// DefaultPod is the pod of a Scenario whose Pod is the zero value.
+func DefaultPod() lifecycle.PodRef {
+	return lifecycle.PodRef{Namespace: "default", Name: "pod", UID: "uid"}
+}
+
+// Epoch is when a scenario starts: midnight UTC 2000-01-01, where testing/synctest's clock
+// starts, so that a Sim and an Agent in a bubble report the same times.
+func Epoch() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// Scenario is one pod's life to play: its spec, how the simulated runtime answers for it, and
+// what happens to it from outside at virtual times. RunSim plays it on a simruntime.Sim,
+// podlifetest.RunAgent on a lifecycle.Agent in a testing/synctest bubble; ParseScenario reads it
+// from a scenario file and Format writes one.
+type Scenario struct {
+	// Pod is the pod's identity; the zero value is DefaultPod.
+	Pod lifecycle.PodRef
+	// Spec is the pod bound at time 0.
+	Spec podlife.PodSpec
+	// Script says how the simulated runtime answers for the pod: its setup and sandboxes and, by
+	// container name, each container's runs, pulls, creates, hooks and probes.
+	Script simruntime.PodScript
+	// Images are present on the node from the start.
+	Images []string
+	// Ops happen at their times, in order (times are from the pod's binding at 0).
+	Ops []Op
+	// Until is when the play ends; 0 means DefaultUntil.
+	Until time.Duration
+}
+
+// OpKind says what an Op does.
+type OpKind uint8
+
+// Operations. Each names the Op fields it uses.
+const (
+	// OpDelete deletes the pod with Grace seconds (nil: the spec's), as lifecycle.Client.Delete:
+	// a later, shorter grace shortens the stop, a longer one changes nothing, 0 is a forced
+	// deletion.
+	OpDelete OpKind = iota + 1
+	// OpUpdateImage changes Container's image to Image (lifecycle.Client.UpdateSpec).
+	OpUpdateImage
+	// OpLoseSandbox makes the pod's ready sandbox die.
+	OpLoseSandbox
+	// OpAddImage makes Image present on the node (pulled by hand, pushed to a cache).
+	OpAddImage
+	// OpStopAgent stops the node's agent; the runtime runs on.
+	OpStopAgent
+	// OpStartAgent starts a new agent, which recovers the pod from the store (its last persisted
+	// status and checkpoint) and the runtime. While the store is down it waits, as an agent
+	// does (lifecycle.Agent.Run).
+	OpStartAgent
+	// OpStoreDown makes the store unavailable: every call fails, every watch ends.
+	OpStoreDown
+	// OpStoreUp ends a store outage.
+	OpStoreUp
+)
+
+var opNames = [...]string{"", "delete", "image", "sandbox-lost", "image-present", "agent-stop", "agent-start", "store-down", "store-up"}
+
+func (k OpKind) String() string {
+	if int(k) < len(opNames) && k != 0 {
+		return opNames[k]
+	}
+	return fmt.Sprintf("OpKind(%d)", uint8(k))
+}
+
+// Op is one operation at a virtual time.
+type Op struct {
+	At        time.Duration
+	Kind      OpKind
+	Grace     *int64 // OpDelete
+	Container string // OpUpdateImage
+	Image     string // OpUpdateImage, OpAddImage
+}
+
+// Delete is an OpDelete at at with the spec's grace.
+func Delete(at time.Duration) Op { return Op{At: at, Kind: OpDelete} }
+
+// DeleteGrace is an OpDelete at at with grace seconds (0: a forced deletion).
+func DeleteGrace(at time.Duration, seconds int64) Op {
+	return Op{At: at, Kind: OpDelete, Grace: &seconds}
+}
+
+// UpdateImage is an OpUpdateImage at at.
+func UpdateImage(at time.Duration, container, image string) Op {
+	return Op{At: at, Kind: OpUpdateImage, Container: container, Image: image}
+}
+
+// LoseSandbox is an OpLoseSandbox at at.
+func LoseSandbox(at time.Duration) Op { return Op{At: at, Kind: OpLoseSandbox} }
+
+// AddImage is an OpAddImage at at.
+func AddImage(at time.Duration, image string) Op { return Op{At: at, Kind: OpAddImage, Image: image} }
+
+// StopAgent is an OpStopAgent at at.
+func StopAgent(at time.Duration) Op { return Op{At: at, Kind: OpStopAgent} }
+
+// StartAgent is an OpStartAgent at at.
+func StartAgent(at time.Duration) Op { return Op{At: at, Kind: OpStartAgent} }
+
+// StoreDown is an OpStoreDown at at.
+func StoreDown(at time.Duration) Op { return Op{At: at, Kind: OpStoreDown} }
+
+// StoreUp is an OpStoreUp at at.
+func StoreUp(at time.Duration) Op { return Op{At: at, Kind: OpStoreUp} }
+
+// ErrBadScenario is wrapped by the errors of Scenario.Validate.
+var ErrBadScenario = errors.New("scenario: bad scenario")
+
+// Ref is the scenario's pod: Pod, or DefaultPod when Pod is the zero value.
+func (sc *Scenario) Ref() lifecycle.PodRef {
+	if sc.Pod == (lifecycle.PodRef{}) {
+		return DefaultPod()
+	}
+	return sc.Pod
+}
+
+// End is when the play ends: Until, or DefaultUntil when Until is 0.
+func (sc *Scenario) End() time.Duration {
+	if sc.Until <= 0 {
+		return DefaultUntil
+	}
+	return sc.Until
+}
+
+// SortedOps are the scenario's operations in time order; those of one time keep their order.
+func (sc *Scenario) SortedOps() []Op {
+	ops := slices.Clone(sc.Ops)
+	slices.SortStableFunc(ops, func(a, b Op) int { return int(a.At - b.At) })
+	return ops
+}
+
+// Validate checks that the scenario can be played: a valid spec, scripts and operations that
+// name its containers, operations within [0, Until], the agent stopped before it is started
+// again and the store down before it is up again, no negative grace. Every problem is reported,
+// each with its place.
+func (sc *Scenario) Validate() error {
+	var errs []error
+	if err := sc.Spec.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	names := map[string]bool{}
+	for _, list := range [][]podlife.Container{sc.Spec.InitContainers, sc.Spec.Containers} {
+		for i := range list {
+			names[list[i].Name] = true
+		}
+	}
+	for name := range sc.Script.Containers {
+		if !names[name] {
+			errs = append(errs, fmt.Errorf("script: no container %q in the spec", name))
+		}
+	}
+	agentUp, storeUp := true, true
+	for i, op := range sc.SortedOps() {
+		where := fmt.Sprintf("op %d (%s at %s)", i, op.Kind, op.At)
+		if op.At < 0 || op.At > sc.End() {
+			errs = append(errs, fmt.Errorf("%s: not within 0s and until %s", where, sc.End()))
+		}
+		switch op.Kind {
+		case OpDelete:
+			if op.Grace != nil && *op.Grace < 0 {
+				errs = append(errs, fmt.Errorf("%s: negative grace %d", where, *op.Grace))
+			}
+		case OpUpdateImage:
+			if !names[op.Container] {
+				errs = append(errs, fmt.Errorf("%s: no container %q in the spec", where, op.Container))
+			}
+			if op.Image == "" {
+				errs = append(errs, fmt.Errorf("%s: no image", where))
+			}
+		case OpAddImage:
+			if op.Image == "" {
+				errs = append(errs, fmt.Errorf("%s: no image", where))
+			}
+		case OpLoseSandbox:
+		case OpStopAgent, OpStartAgent:
+			if agentUp != (op.Kind == OpStopAgent) {
+				errs = append(errs, fmt.Errorf("%s: the agent is already %s", where, map[bool]string{true: "running", false: "stopped"}[agentUp]))
+			}
+			agentUp = op.Kind == OpStartAgent
+		case OpStoreDown, OpStoreUp:
+			if storeUp != (op.Kind == OpStoreDown) {
+				errs = append(errs, fmt.Errorf("%s: the store is already %s", where, map[bool]string{true: "up", false: "down"}[storeUp]))
+			}
+			storeUp = op.Kind == OpStoreUp
+		default:
+			errs = append(errs, fmt.Errorf("%s: unknown operation", where))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: %w", ErrBadScenario, errors.Join(errs...))
+	}
+	return nil
+}
+
+// WithImage is spec with container's image changed to image (OpUpdateImage); spec's own lists
+// are not changed.
+func WithImage(spec podlife.PodSpec, container, image string) podlife.PodSpec {
+	spec.InitContainers = slices.Clone(spec.InitContainers)
+	spec.Containers = slices.Clone(spec.Containers)
+	for _, list := range [][]podlife.Container{spec.InitContainers, spec.Containers} {
+		for i := range list {
+			if list[i].Name == container {
+				list[i].Image = image
+			}
+		}
+	}
+	return spec
+}
