@@ -69,4 +69,3 @@ script: |
 	//   delete at 30s grace 10
 	//   until 1m0s
 }
-
