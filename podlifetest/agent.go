@@ -2,6 +2,7 @@ package podlifetest
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -15,7 +16,7 @@ import (
 // RunAgent plays sc on a lifecycle.Agent, as a node runs a pod: the agent on a memstore and a
 // simruntime.Runtime in a testing/synctest bubble (virtual time from Epoch, so a ten-minute
 // scenario takes milliseconds), the operations through a lifecycle.Client, the store and the
-// runtime. It returns the pod's timeline: every Ready of the agent's machines (AgentConfig.Observe)
+// runtime; a lost node through a lifecycle.Supervisor on the store (RigOptions.Supervise). It returns the pod's timeline: every Ready of the agent's machines (AgentConfig.Observe)
 // and the runtime's own events; the events the machines were stepped with stay inside the agent.
 // It calls synctest.Test, so t must not be in a bubble already; call it from a rapid property
 // with the test's own t.
@@ -38,7 +39,8 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 	var mu sync.Mutex
 	tooLong, restarted := false, false
 	var client lifecycle.Client
-	rig, err := NewRig(ctx, RigOptions{World: simruntime.WorldOptions{Images: sc.Images},
+	supervise := slices.ContainsFunc(sc.Ops, func(op Op) bool { return op.Kind == OpLoseNode })
+	rig, err := NewRig(ctx, RigOptions{World: simruntime.WorldOptions{Images: sc.Images}, Supervise: supervise,
 		Observe: func(pod lifecycle.PodRef, now time.Time, rd lifecycle.Ready) {
 			if pod != ref {
 				return
@@ -104,11 +106,23 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 			rig.Runtime.AddImage(op.Image)
 		case OpStopAgent:
 			rig.StopAgent()
-		case OpStartAgent:
+		case OpStartAgent, OpNodeBack:
 			mu.Lock()
 			restarted = true
 			mu.Unlock()
-			rig.StartAgent()
+			if err := rig.StartAgent(); err != nil {
+				t.Errorf("at %s: %v", op.At, err)
+			}
+		case OpLoseNode:
+			if err := rig.LoseNode(); err != nil {
+				t.Errorf("at %s: %v", op.At, err)
+			}
+			synctest.Wait() // the supervisor saw the lease go
+			if rec, err := client.Status(ctx, Node, ref); err == nil && rec.Writer != "" {
+				mu.Lock()
+				tl.AddWritten(time.Now(), rec.Status, rec.Writer)
+				mu.Unlock()
+			}
 		case OpStoreDown:
 			rig.Store.SetUnavailable(true)
 		case OpStoreUp:

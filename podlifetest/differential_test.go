@@ -2,9 +2,15 @@ package podlifetest_test
 
 import (
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"pgregory.net/rapid"
 
+	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/lifecycle/simruntime"
+	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/podlifetest"
 )
 
@@ -30,4 +36,41 @@ func TestSimAndAgentAgree(t *testing.T) {
 			rt.Fatalf("the Sim (first) and the Agent (second) differ %s\nSim:\n%s\nAgent:\n%s", d, sim.Trace(), agent.Trace())
 		}
 	})
+}
+
+// TestNodeLostOnTheAgent: a node lost and back is the same on the Agent, with a Supervisor on
+// the rig's store, as on the Sim: the supervisor's Unknown while the agent is away, then the
+// true status of the pod a new agent recovered, with the exit it missed.
+func TestNodeLostOnTheAgent(t *testing.T) {
+	sc := podlifetest.Scenario{
+		Spec: podlife.PodSpec{Containers: []podlife.Container{{Name: "web", Image: "busybox:1",
+			ReadinessProbe: &podlife.Probe{ProbeHandler: podlife.ProbeHandler{Exec: &podlife.ExecAction{Command: []string{"cat", "/ready"}}}, PeriodSeconds: 10}}}},
+		Script: simruntime.PodScript{Containers: map[string]simruntime.Script{
+			"web": {Runs: []simruntime.Run{{For: 75 * time.Second, ExitCode: 1}, {}}},
+		}},
+		Ops:   []podlifetest.Op{podlifetest.LoseNode(60 * time.Second), podlifetest.NodeBack(90 * time.Second)},
+		Until: 2 * time.Minute,
+	}
+	sim, err := podlifetest.RunSim(sc, podlifetest.SimOptions{})
+	require.NoError(t, err)
+	agent := podlifetest.RunAgent(t, sc)
+	podlifetest.CheckT(t, sim)
+	podlifetest.CheckT(t, agent)
+	for name, tl := range map[string]*podlifetest.Timeline{"Sim": sim, "Agent": agent} {
+		var lost *podlifetest.StatusAt
+		for _, s := range tl.Settled() {
+			if s.Status.Phase == phase.Unknown {
+				lost = &s
+				break
+			}
+		}
+		if assert.NotNil(t, lost, "%s: no Unknown", name) {
+			assert.Equal(t, 60*time.Second, lost.At, name)
+			assert.Equal(t, phase.ReasonNodeLost, lost.Status.Reason, name)
+		}
+		last := tl.Last()
+		assert.Equal(t, phase.Running, last.Phase, name)
+		assert.Equal(t, int32(1), last.ContainerStatuses[0].RestartCount, "%s: the exit the agent missed counts", name)
+	}
+	assert.Empty(t, podlifetest.Compare(sim, agent), "Sim:\n%s\nAgent:\n%s", sim.Trace(), agent.Trace())
 }

@@ -474,8 +474,8 @@ func (g *scriptGen) probe(k probe.Kind) simruntime.ProbeScript {
 
 // OpsOptions bound the schedules Ops draws; a zero field takes its default.
 type OpsOptions struct {
-	// MaxOps bounds the operations, a restart of the agent and an outage of the store counting
-	// for two (default 6).
+	// MaxOps bounds the operations, a restart of the agent, a node lost and back and an outage of
+	// the store counting for two (default 6).
 	MaxOps int
 	// Until is when the schedule ends (default 300 s).
 	Until time.Duration
@@ -483,7 +483,9 @@ type OpsOptions struct {
 
 // Ops draws schedules of operations on a pod of spec: deletions (a second one, shorter or longer;
 // a forced one), image updates, sandbox losses, images made present, the agent stopped and a new
-// one started, store outages. Each operation is at its own fraction of a second (a whole second
+// one started or the node lost and back, store outages (never while the node is lost, nor in the
+// two seconds before it is: a Supervisor that lost its watch in an outage sees the lease go only
+// when it lists again). Each operation is at its own fraction of a second (a whole second
 // and a 64th times its place in the schedule), so that none falls at the instant of another
 // operation or of anything the pod does on its own, which all come at the seconds of the script
 // and the spec, or at their sums with earlier operations; no lifecycle.Client call falls in a
@@ -510,9 +512,10 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 			return time.Duration(rapid.IntRange(0, last).Draw(t, label))*time.Second + time.Duration(n)*time.Second/64
 		}
 		var outages [][2]time.Duration
+		var lost [][2]time.Duration // the node's absences
 		agentDown := false
 		for len(ops) < opts.MaxOps {
-			kind := rapid.IntRange(0, 7).Draw(t, "op")
+			kind := rapid.IntRange(0, 8).Draw(t, "op")
 			if kind == 0 {
 				break
 			}
@@ -551,8 +554,25 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 				down := sec("storeDownAt")
 				n++
 				up := down + time.Duration(rapid.IntRange(1, 60).Draw(t, "outage"))*time.Second + time.Duration(n)*time.Second/64 - down%time.Second
+				if overlaps(lost, down, up+2*time.Second) {
+					continue
+				}
 				ops = append(ops, StoreDown(down), StoreUp(up))
 				outages = append(outages, [2]time.Duration{down, up})
+			case 8:
+				if agentDown || len(ops)+2 > opts.MaxOps {
+					continue
+				}
+				at := sec("nodeLostAt")
+				away := time.Duration(rapid.IntRange(0, 60).Draw(t, "nodeAway")) * time.Second
+				n++
+				back := at + away + time.Duration(n)*time.Second/64 - at%time.Second + time.Second
+				if overlaps(outages, at-2*time.Second, back) {
+					continue
+				}
+				ops = append(ops, LoseNode(at), NodeBack(back))
+				lost = append(lost, [2]time.Duration{at, back})
+				agentDown = true // the node's agent is away: no other restart in the schedule
 			}
 		}
 		kept := ops[:0]
@@ -569,6 +589,16 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 		slices.SortStableFunc(kept, func(a, b Op) int { return int(a.At - b.At) })
 		return kept
 	})
+}
+
+// overlaps reports whether [from, to) meets one of spans.
+func overlaps(spans [][2]time.Duration, from, to time.Duration) bool {
+	for _, sp := range spans {
+		if from < sp[1] && sp[0] < to {
+			return true
+		}
+	}
+	return false
 }
 
 // clientBlocked reports whether a Client call at t falls in a store outage or the two seconds

@@ -32,6 +32,8 @@ const (
 	OpStartAgent  = scenario.OpStartAgent
 	OpStoreDown   = scenario.OpStoreDown
 	OpStoreUp     = scenario.OpStoreUp
+	OpLoseNode    = scenario.OpLoseNode
+	OpNodeBack    = scenario.OpNodeBack
 )
 
 // Timeline is scenario.Timeline: what happened to one pod, step by step.
@@ -123,3 +125,9 @@ func StoreDown(at time.Duration) Op { return scenario.StoreDown(at) }
 
 // StoreUp is scenario.StoreUp: an OpStoreUp at at.
 func StoreUp(at time.Duration) Op { return scenario.StoreUp(at) }
+
+// LoseNode is scenario.LoseNode: an OpLoseNode at at.
+func LoseNode(at time.Duration) Op { return scenario.LoseNode(at) }
+
+// NodeBack is scenario.NodeBack: an OpNodeBack at at.
+func NodeBack(at time.Duration) Op { return scenario.NodeBack(at) }

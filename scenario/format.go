@@ -68,6 +68,9 @@ const Version = "v1"
 //	image-present IMAGE at T                 the image is on the node from T
 //	agent-stop at T | agent-start at T       the agent stops; a new one starts and recovers
 //	store-down at T | store-up at T          a store outage
+//	node-lost at T | node-back at T          the node lost (its agent stops, its lease goes: the
+//	                                         Supervisor marks the pod Unknown), and back (a new
+//	                                         agent recovers the pod)
 //	until T                                  the end (default 600s)
 //
 // An operation at T comes after everything the pod does at T: a client acting at T sees the pod
@@ -83,7 +86,8 @@ const Version = "v1"
 // container whose status changed: its state, "ready", restartCount, last state and waiting
 // message. IDs are the pod's own: "app/0" is container app's instance 0, "sb-1" sandbox 1. A
 // change of "(5s ago)" alone is no change. Lines "--" are operations on the agent, the store and
-// the node, and a restarted agent's recovery.
+// the node, a restarted agent's recovery, and a status another writer put in the store ("--
+// supervisor writes the pod's status", then its status lines).
 
 // File is a parsed scenario file.
 type File struct {
@@ -373,6 +377,10 @@ func (p *scriptParser) directive(name string, o *words) error {
 		sc.Ops = append(sc.Ops, StoreDown(o.at()))
 	case "store-up":
 		sc.Ops = append(sc.Ops, StoreUp(o.at()))
+	case "node-lost":
+		sc.Ops = append(sc.Ops, LoseNode(o.at()))
+	case "node-back":
+		sc.Ops = append(sc.Ops, NodeBack(o.at()))
 	case "until":
 		sc.Until = o.duration("until")
 	default:

@@ -71,9 +71,19 @@ const (
 	OpStoreDown
 	// OpStoreUp ends a store outage.
 	OpStoreUp
+	// OpLoseNode loses the node: its agent stops (the runtime runs on), its lease key goes as
+	// when the lease expires, and a lifecycle.Supervisor marks the pod Unknown, reason NodeLost
+	// (lifecycle.NodeLostRecord), unless it ended already. Until OpNodeBack the pod's status is
+	// that mark.
+	OpLoseNode
+	// OpNodeBack brings a lost node back: a new agent starts and recovers the pod from the store
+	// (the supervisor's record, which kept the checkpoint) and the runtime, and reports its true
+	// status over the supervisor's.
+	OpNodeBack
 )
 
-var opNames = [...]string{"", "delete", "image", "sandbox-lost", "image-present", "agent-stop", "agent-start", "store-down", "store-up"}
+var opNames = [...]string{"", "delete", "image", "sandbox-lost", "image-present", "agent-stop", "agent-start", "store-down", "store-up",
+	"node-lost", "node-back"}
 
 func (k OpKind) String() string {
 	if int(k) < len(opNames) && k != 0 {
@@ -122,6 +132,12 @@ func StoreDown(at time.Duration) Op { return Op{At: at, Kind: OpStoreDown} }
 // StoreUp is an OpStoreUp at at.
 func StoreUp(at time.Duration) Op { return Op{At: at, Kind: OpStoreUp} }
 
+// LoseNode is an OpLoseNode at at.
+func LoseNode(at time.Duration) Op { return Op{At: at, Kind: OpLoseNode} }
+
+// NodeBack is an OpNodeBack at at.
+func NodeBack(at time.Duration) Op { return Op{At: at, Kind: OpNodeBack} }
+
 // ErrBadScenario is wrapped by the errors of Scenario.Validate.
 var ErrBadScenario = errors.New("scenario: bad scenario")
 
@@ -150,8 +166,10 @@ func (sc *Scenario) SortedOps() []Op {
 
 // Validate checks that the scenario can be played: a valid spec, scripts and operations that
 // name its containers, operations within [0, Until], the agent stopped before it is started
-// again and the store down before it is up again, no negative grace. Every problem is reported,
-// each with its place.
+// again, the store down before it is up again and the node lost before it is back, no negative
+// grace. While the node is lost its agent is away (no agent-stop or agent-start) and the store
+// stays up: an outage then is not modelled (the Supervisor would mark the pod only once the
+// store is back, after its own retries). Every problem is reported, each with its place.
 func (sc *Scenario) Validate() error {
 	var errs []error
 	if err := sc.Spec.Validate(); err != nil {
@@ -168,7 +186,8 @@ func (sc *Scenario) Validate() error {
 			errs = append(errs, fmt.Errorf("script: no container %q in the spec", name))
 		}
 	}
-	agentUp, storeUp := true, true
+	agentUp, storeUp, nodeUp := true, true, true
+	state := map[bool]string{true: "running", false: "stopped"}
 	for i, op := range sc.SortedOps() {
 		where := fmt.Sprintf("op %d (%s at %s)", i, op.Kind, op.At)
 		if op.At < 0 || op.At > sc.End() {
@@ -192,13 +211,34 @@ func (sc *Scenario) Validate() error {
 			}
 		case OpLoseSandbox:
 		case OpStopAgent, OpStartAgent:
-			if agentUp != (op.Kind == OpStopAgent) {
-				errs = append(errs, fmt.Errorf("%s: the agent is already %s", where, map[bool]string{true: "running", false: "stopped"}[agentUp]))
+			switch {
+			case !nodeUp:
+				errs = append(errs, fmt.Errorf("%s: the node is lost (node-back starts its agent)", where))
+			case agentUp != (op.Kind == OpStopAgent):
+				errs = append(errs, fmt.Errorf("%s: the agent is already %s", where, state[agentUp]))
 			}
 			agentUp = op.Kind == OpStartAgent
+		case OpLoseNode:
+			switch {
+			case !nodeUp:
+				errs = append(errs, fmt.Errorf("%s: the node is already lost", where))
+			case !agentUp:
+				errs = append(errs, fmt.Errorf("%s: the agent is stopped (start it first)", where))
+			case !storeUp:
+				errs = append(errs, fmt.Errorf("%s: the store is down (a node lost in an outage is not modelled)", where))
+			}
+			nodeUp, agentUp = false, false
+		case OpNodeBack:
+			if nodeUp {
+				errs = append(errs, fmt.Errorf("%s: the node is not lost", where))
+			}
+			nodeUp, agentUp = true, true
 		case OpStoreDown, OpStoreUp:
-			if storeUp != (op.Kind == OpStoreDown) {
+			switch {
+			case storeUp != (op.Kind == OpStoreDown):
 				errs = append(errs, fmt.Errorf("%s: the store is already %s", where, map[bool]string{true: "up", false: "down"}[storeUp]))
+			case !nodeUp && op.Kind == OpStoreDown:
+				errs = append(errs, fmt.Errorf("%s: the node is lost (an outage then is not modelled)", where))
 			}
 			storeUp = op.Kind == OpStoreUp
 		default:

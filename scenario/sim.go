@@ -28,8 +28,10 @@ type SimOptions struct {
 // would start, lifecycle.Restore from what the World has, the status and checkpoint as the agent
 // last managed to write them and the record's spec, then Sim.Add; the store (OpDelete's grace,
 // OpUpdateImage's spec, outages) is kept as a lifecycle.Store and Client keep it, so that the
-// play is podlifetest.RunAgent's. Step errors other than stale events are returned with the
-// timeline.
+// play is podlifetest.RunAgent's. A lost node (OpLoseNode) is an agent stopped whose last
+// status a Supervisor marks at once (lifecycle.NodeLostRecord, a Step with a Writer); OpNodeBack
+// is a new agent starting, restored from that mark. Step errors other than stale events are
+// returned with the timeline.
 func RunSim(sc Scenario, opts SimOptions) (tl *Timeline, err error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
@@ -136,7 +138,7 @@ func (r *simRun) run() error {
 			continue
 		}
 		r.tl.AddOp(r.s.Now(), *next.op)
-		if op := next.op; op.Kind == OpStartAgent {
+		if op := next.op; op.Kind == OpStartAgent || op.Kind == OpNodeBack {
 			if t, ok := r.store.startAt(op.At, r.sc.End()); ok {
 				i, _ := slices.BinarySearchFunc(todo, t, func(a at, t time.Duration) int { return int(a.t - t) })
 				todo = slices.Insert(todo, i, at{t: t, recover: true})
@@ -203,7 +205,7 @@ func (r *simRun) do(op Op) {
 		}
 	case OpAddImage:
 		r.w.AddImage(op.Image, now)
-	case OpStopAgent:
+	case OpStopAgent, OpLoseNode:
 		st.agentStopped(op.At)
 		r.agent = false
 		if r.live {
@@ -212,7 +214,26 @@ func (r *simRun) do(op Op) {
 			}
 			r.live = false
 		}
+		if op.Kind == OpLoseNode {
+			r.markLost(now)
+		}
 	}
+}
+
+// markLost is a lifecycle.Supervisor seeing the node's lease go at now: it marks the status
+// record the agent left, as lifecycle.NodeLostRecord says.
+func (r *simRun) markLost(now time.Time) {
+	p := r.store.persisted
+	if p == nil {
+		return // no status record: nothing to mark
+	}
+	rec := lifecycle.StatusRecord{Pod: r.ref, Node: Node, Status: p.status, Checkpoint: p.checkpoint, Writer: p.writer}
+	marked, ok := lifecycle.NodeLostRecord(rec, Node, now)
+	if !ok {
+		return
+	}
+	r.store.persisted = &statusSet{status: marked.Status, checkpoint: marked.Checkpoint, writer: marked.Writer}
+	r.tl.AddWritten(now, marked.Status, marked.Writer)
 }
 
 // recover is a new agent getting going at t: it rebuilds the pod's machine from the store and

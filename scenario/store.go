@@ -34,6 +34,7 @@ type storeModel struct {
 type statusSet struct {
 	status     phase.PodStatus
 	checkpoint lifecycle.Checkpoint
+	writer     string // "" for the agent's (lifecycle.StatusRecord.Writer)
 }
 
 // retryPeriod is lifecycle.AgentConfig's default RetryPeriod, which podlifetest.RunAgent's

@@ -38,6 +38,9 @@ type Step struct {
 	// Restore is a machine rebuilt by lifecycle.Restore taking over (an agent restart), with
 	// what it was rebuilt from. podlifetest.RunAgent knows only the status, read from the store.
 	Restore *RestoreInput
+	// Writer, when not "", says Status is no machine's: another writer put it in the store (a
+	// lifecycle.Supervisor's mark of a lost node's pod: lifecycle.SupervisorWriter).
+	Writer string
 	// Ready says Records, Actions, Status and Deadline are a machine's Ready.
 	Ready    bool
 	Records  []lifecycle.Record
@@ -98,6 +101,13 @@ func (tl *Timeline) AddReady(now time.Time, rd lifecycle.Ready) {
 func (tl *Timeline) AddStatus(now time.Time, status phase.PodStatus) {
 	s := copyStatus(status)
 	tl.Steps = append(tl.Steps, Step{At: tl.since(now), Ready: true, Status: &s})
+}
+
+// AddWritten adds a status another writer put in the store at now (a Supervisor's NodeLost mark),
+// which no machine handed out.
+func (tl *Timeline) AddWritten(now time.Time, status phase.PodStatus, writer string) {
+	s := copyStatus(status)
+	tl.Steps = append(tl.Steps, Step{At: tl.since(now), Status: &s, Writer: writer})
 }
 
 // AddInput adds an event a machine was stepped with.
