@@ -418,6 +418,9 @@ func (g *scriptGen) container(c *podlife.Container) (simruntime.Script, bool) {
 		if rapid.IntRange(0, 6).Draw(t, "pullFailing") == 0 {
 			s.Pull.Failures = rapid.IntRange(1, 3).Draw(t, "pullFailures")
 		}
+		if rapid.IntRange(0, 8).Draw(t, "pullFailingUntil") == 0 {
+			s.Pull.FailUntil = g.dur("pullFailUntil", 1, 60) + g.phi
+		}
 	}
 	if rapid.IntRange(0, 10).Draw(t, "createFailing") == 0 {
 		s.CreateFails = 1

@@ -55,7 +55,9 @@ const Version = "v1"
 //	probe C KIND fail after D [until D] [message "..."]
 //	                                         the probe fails D after each instance's start
 //	probe C KIND took D                      each run of the probe takes D
-//	pull C [fail [times K]] [delay D]        pulls of C's image fail (the first K), take D
+//	pull C [fail [times K] [until T]] [delay D]
+//	                                         pulls of C's image fail (the first K; those that
+//	                                         start before T after the pod's start), take D
 //	create C fail [CreateContainerConfigError] [times K]
 //	setup fail ["..."] [times K]             the pod's setup fails (the first K times)
 //	setup delay D | sandbox delay D          each setup, each sandbox takes D
@@ -282,6 +284,10 @@ func (p *scriptParser) directive(name string, o *words) error {
 				if o.isKeyword("times") {
 					o.next("times")
 					s.Pull.FailsAlways, s.Pull.Failures = false, o.int("times")
+				}
+				if o.isKeyword("until") {
+					o.next("until")
+					s.Pull.FailsAlways, s.Pull.FailUntil = false, o.duration("until")
 				}
 			case "delay":
 				s.Pull.Delay = o.duration("delay")

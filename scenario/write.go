@@ -230,9 +230,15 @@ func (sc Scenario) scriptLines() []string {
 			l := "pull " + name
 			switch {
 			case p.FailsAlways:
+				l += " fail" // every pull fails: FailUntil adds nothing
+			case p.Failures > 0 || p.FailUntil > 0:
 				l += " fail"
-			case p.Failures > 0:
-				l += " fail times " + strconv.Itoa(p.Failures)
+				if p.Failures > 0 {
+					l += " times " + strconv.Itoa(p.Failures)
+				}
+				if p.FailUntil > 0 {
+					l += " until " + dur(p.FailUntil)
+				}
 			}
 			if p.Delay > 0 {
 				l += " delay " + dur(p.Delay)
