@@ -20,6 +20,15 @@ type SimOptions struct {
 	// OnReady, when set, sees every machine's Ready before it is performed, with the machine:
 	// for checks that need the machine itself.
 	OnReady func(m *lifecycle.Machine, now time.Time, rd lifecycle.Ready)
+	// OnStep, when set, sees every step as the timeline gets it, with the pod's machine then
+	// (nil while no agent runs it): after an Input step the machine has taken the event, after a
+	// Restore step it is the restored one. A program that shows a play as it goes (podsim) reads
+	// the steps here; the step is the timeline's, and with Discard it is valid only during the
+	// call.
+	OnStep func(m *lifecycle.Machine, s *Step)
+	// Discard keeps no steps in the timeline once OnStep saw them, so that a long play (a day of
+	// probes every second) holds no memory for them; MaxSteps does not apply then.
+	Discard bool
 }
 
 // RunSim plays sc on a simruntime.Sim, in one goroutine and virtual time starting at Epoch, and
@@ -82,10 +91,12 @@ func newSimRun(sc Scenario, opts SimOptions) *simRun {
 	r.tl = NewTimeline(r.ref, sc.Spec, r.start)
 	r.store = newStoreModel(sc.Spec, sc.Ops)
 	r.s.OnEvent = func(_ lifecycle.PodRef, ev lifecycle.Event) {
-		if len(r.tl.Steps) > MaxSteps {
+		if !opts.Discard && len(r.tl.Steps) > MaxSteps {
 			panic(errTooLong)
 		}
+		n := len(r.tl.Steps)
 		r.tl.AddInput(ev)
+		r.track(n)
 	}
 	r.s.OnReady = r.ready
 	r.s.OnError = func(_ lifecycle.PodRef, ev lifecycle.Event, err error) {
@@ -98,13 +109,32 @@ func (r *simRun) ready(_ lifecycle.PodRef, now time.Time, rd lifecycle.Ready) {
 	if r.opts.OnReady != nil {
 		r.opts.OnReady(r.m, now, rd)
 	}
+	n := len(r.tl.Steps)
 	r.tl.AddReady(now, rd)
+	r.track(n)
 	if rd.Status != nil {
 		r.store.set(now.Sub(r.start), statusSet{status: copyStatus(*rd.Status), checkpoint: r.m.Checkpoint()})
 	}
 	if r.m.Stopped() {
 		r.live = false
 		r.store.stopped(observed(r.w, r.ref))
+	}
+}
+
+// track hands the steps from n on to OnStep and, with Discard, drops them.
+func (r *simRun) track(n int) {
+	if r.opts.OnStep != nil {
+		var m *lifecycle.Machine
+		if r.live {
+			m = r.m
+		}
+		for i := n; i < len(r.tl.Steps); i++ {
+			r.opts.OnStep(m, &r.tl.Steps[i])
+		}
+	}
+	if r.opts.Discard {
+		clear(r.tl.Steps)
+		r.tl.Steps = r.tl.Steps[:0]
 	}
 }
 
@@ -137,7 +167,9 @@ func (r *simRun) run() error {
 			r.recover(next.t)
 			continue
 		}
+		n := len(r.tl.Steps)
 		r.tl.AddOp(r.s.Now(), *next.op)
+		r.track(n)
 		if op := next.op; op.Kind == OpStartAgent || op.Kind == OpNodeBack {
 			if t, ok := r.store.startAt(op.At, r.sc.End()); ok {
 				i, _ := slices.BinarySearchFunc(todo, t, func(a at, t time.Duration) int { return int(a.t - t) })
@@ -233,7 +265,9 @@ func (r *simRun) markLost(now time.Time) {
 		return
 	}
 	r.store.persisted = &statusSet{status: marked.Status, checkpoint: marked.Checkpoint, writer: marked.Writer}
+	n := len(r.tl.Steps)
 	r.tl.AddWritten(now, marked.Status, marked.Writer)
+	r.track(n)
 }
 
 // recover is a new agent getting going at t: it rebuilds the pod's machine from the store and
@@ -261,8 +295,10 @@ func (r *simRun) recover(t time.Duration) {
 		r.errs = append(r.errs, err)
 		return
 	}
-	r.tl.Steps = append(r.tl.Steps, Step{At: t, Restore: &in})
 	r.m, r.live = m, true
+	n := len(r.tl.Steps)
+	r.tl.Steps = append(r.tl.Steps, Step{At: t, Restore: &in})
+	r.track(n)
 	if err := r.s.Add(m); err != nil {
 		r.errs = append(r.errs, err)
 		return
