@@ -169,7 +169,8 @@ func (sc *Scenario) SortedOps() []Op {
 // again, the store down before it is up again and the node lost before it is back, no negative
 // grace. While the node is lost its agent is away (no agent-stop or agent-start) and the store
 // stays up: an outage then is not modelled (the Supervisor would mark the pod only once the
-// store is back, after its own retries). Every problem is reported, each with its place.
+// store is back, after its own retries). Every problem is reported, each with its place; a
+// problem with an operation is an *OpError, which names the operation's index in Ops.
 func (sc *Scenario) Validate() error {
 	var errs []error
 	if err := sc.Spec.Validate(); err != nil {
@@ -186,69 +187,112 @@ func (sc *Scenario) Validate() error {
 			errs = append(errs, fmt.Errorf("script: no container %q in the spec", name))
 		}
 	}
+	order := make([]int, len(sc.Ops))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return int(sc.Ops[a].At - sc.Ops[b].At) })
 	agentUp, storeUp, nodeUp := true, true, true
 	state := map[bool]string{true: "running", false: "stopped"}
-	for i, op := range sc.SortedOps() {
-		where := fmt.Sprintf("op %d (%s at %s)", i, op.Kind, op.At)
+	for _, i := range order {
+		op := sc.Ops[i]
+		bad := func(format string, args ...any) {
+			errs = append(errs, &OpError{Index: i, Op: op, Err: fmt.Errorf(format, args...)})
+		}
 		if op.At < 0 || op.At > sc.End() {
-			errs = append(errs, fmt.Errorf("%s: not within 0s and until %s", where, sc.End()))
+			bad("not within 0s and until %s", sc.End())
 		}
 		switch op.Kind {
 		case OpDelete:
 			if op.Grace != nil && *op.Grace < 0 {
-				errs = append(errs, fmt.Errorf("%s: negative grace %d", where, *op.Grace))
+				bad("negative grace %d", *op.Grace)
 			}
 		case OpUpdateImage:
 			if !names[op.Container] {
-				errs = append(errs, fmt.Errorf("%s: no container %q in the spec", where, op.Container))
+				bad("no container %q in the spec", op.Container)
 			}
 			if op.Image == "" {
-				errs = append(errs, fmt.Errorf("%s: no image", where))
+				bad("no image")
 			}
 		case OpAddImage:
 			if op.Image == "" {
-				errs = append(errs, fmt.Errorf("%s: no image", where))
+				bad("no image")
 			}
 		case OpLoseSandbox:
 		case OpStopAgent, OpStartAgent:
 			switch {
 			case !nodeUp:
-				errs = append(errs, fmt.Errorf("%s: the node is lost (node-back starts its agent)", where))
+				bad("the node is lost (node-back starts its agent)")
 			case agentUp != (op.Kind == OpStopAgent):
-				errs = append(errs, fmt.Errorf("%s: the agent is already %s", where, state[agentUp]))
+				bad("the agent is already %s", state[agentUp])
 			}
 			agentUp = op.Kind == OpStartAgent
 		case OpLoseNode:
 			switch {
 			case !nodeUp:
-				errs = append(errs, fmt.Errorf("%s: the node is already lost", where))
+				bad("the node is already lost")
 			case !agentUp:
-				errs = append(errs, fmt.Errorf("%s: the agent is stopped (start it first)", where))
+				bad("the agent is stopped (start it first)")
 			case !storeUp:
-				errs = append(errs, fmt.Errorf("%s: the store is down (a node lost in an outage is not modelled)", where))
+				bad("the store is down (a node lost in an outage is not modelled)")
 			}
 			nodeUp, agentUp = false, false
 		case OpNodeBack:
 			if nodeUp {
-				errs = append(errs, fmt.Errorf("%s: the node is not lost", where))
+				bad("the node is not lost")
 			}
 			nodeUp, agentUp = true, true
 		case OpStoreDown, OpStoreUp:
 			switch {
 			case storeUp != (op.Kind == OpStoreDown):
-				errs = append(errs, fmt.Errorf("%s: the store is already %s", where, map[bool]string{true: "up", false: "down"}[storeUp]))
+				bad("the store is already %s", map[bool]string{true: "up", false: "down"}[storeUp])
 			case !nodeUp && op.Kind == OpStoreDown:
-				errs = append(errs, fmt.Errorf("%s: the node is lost (an outage then is not modelled)", where))
+				bad("the node is lost (an outage then is not modelled)")
 			}
 			storeUp = op.Kind == OpStoreUp
 		default:
-			errs = append(errs, fmt.Errorf("%s: unknown operation", where))
+			bad("unknown operation")
 		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrBadScenario, errors.Join(errs...))
 	}
 	return nil
+}
+
+// OpError is a problem with one operation of a Scenario: Index is its place in Ops.
+type OpError struct {
+	Index int
+	Op    Op
+	Err   error
+}
+
+func (e *OpError) Error() string {
+	return fmt.Sprintf("op %d (%s at %s): %v", e.Index, e.Op.Kind, e.Op.At, e.Err)
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// OpErrors are the *OpErrors in err (an error of Validate), in the order Validate found them.
+func OpErrors(err error) []*OpError {
+	var out []*OpError
+	var walk func(error)
+	walk = func(err error) {
+		if oe, ok := err.(*OpError); ok {
+			out = append(out, oe)
+			return
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return out
 }
 
 // WithImage is spec with container's image changed to image (OpUpdateImage); spec's own lists
