@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var rewrite = flag.Bool("rewrite", false, "rewrite testdata/demo*.txt and testdata/demo-*.json from the current behaviour")
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs (testdata/, examples/scenarios/*.txt) from the current behaviour")
 
 // runCmd runs the command as main would and returns its exit code and output.
 func runCmd(t *testing.T, args ...string) (int, string, string) {

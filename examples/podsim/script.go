@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/lifecycle/simruntime"
 	"github.com/podlife/podlife/phase"
@@ -50,12 +52,15 @@ type runJSON struct {
 	GracefulExit bool   `json:"gracefulExit,omitempty"`
 	StartFails   bool   `json:"startFails,omitempty"`
 	UnknownAfter string `json:"unknownAfter,omitempty"`
+	// Times repeats the run: that many instances in a row do the same (default 1).
+	Times int `json:"times,omitempty"`
 }
 
 type pullJSON struct {
 	Delay       string `json:"delay,omitempty"`
 	Failures    int    `json:"failures,omitempty"`
 	FailsAlways bool   `json:"failsAlways,omitempty"`
+	FailUntil   string `json:"failUntil,omitempty"`
 }
 
 type hookJSON struct {
@@ -82,6 +87,9 @@ type probeWindowJSON struct {
 	Message string `json:"message,omitempty"`
 }
 
+// maxTimes bounds a run's times: a script says what instances do, not a loop of its own.
+const maxTimes = 10000
+
 // probeKindNames are the JSON names of the probe kinds, as the spec's field prefixes.
 var probeKindNames = map[string]probe.Kind{
 	"startup":   probe.Startup,
@@ -99,17 +107,34 @@ func probeKindName(k probe.Kind) string {
 }
 
 // fieldErrors collects problems, each naming its JSON field path.
-type fieldErrors []string
+type fieldErrors []fieldProblem
+
+type fieldProblem struct{ path, msg string }
 
 func (e *fieldErrors) add(path, format string, args ...any) {
-	*e = append(*e, path+": "+fmt.Sprintf(format, args...))
+	*e = append(*e, fieldProblem{path, fmt.Sprintf(format, args...)})
 }
 
+// err is the problems on one line, for a -script file (whose errors name JSON paths).
 func (e fieldErrors) err() error {
 	if len(e) == 0 {
 		return nil
 	}
-	return errors.New(strings.Join(e, "; "))
+	parts := make([]string, len(e))
+	for i, p := range e {
+		parts[i] = p.path + ": " + p.msg
+	}
+	return errors.New(strings.Join(parts, "; "))
+}
+
+// under is the problems as field errors under root (a scenario file's "script"), for
+// kube.YAMLDocument.Errors to give their lines.
+func (e fieldErrors) under(root string) field.ErrorList {
+	out := make(field.ErrorList, len(e))
+	for i, p := range e {
+		out[i] = &field.Error{Type: field.ErrorTypeInvalid, Field: root + "." + p.path, BadValue: field.OmitValueType{}, Detail: p.msg}
+	}
+	return out
 }
 
 // decodeStrict reads exactly one JSON value into v, refusing unknown fields and trailing data.
@@ -184,6 +209,15 @@ func parseScript(data []byte, spec *podlife.PodSpec) (simruntime.PodScript, erro
 }
 
 func (js *podScriptJSON) toPodScript(spec *podlife.PodSpec) (simruntime.PodScript, error) {
+	ps, errs := js.convert(spec)
+	if err := errs.err(); err != nil {
+		return simruntime.PodScript{}, err
+	}
+	return ps, nil
+}
+
+// convert is toPodScript with each problem apart, by its path.
+func (js *podScriptJSON) convert(spec *podlife.PodSpec) (simruntime.PodScript, fieldErrors) {
 	var errs fieldErrors
 	ps := simruntime.PodScript{
 		SetupDelay:       errs.duration("setupDelay", js.SetupDelay),
@@ -207,10 +241,7 @@ func (js *podScriptJSON) toPodScript(spec *podlife.PodSpec) (simruntime.PodScrip
 		}
 		ps.Containers[name] = s.toScript(path, c, &errs)
 	}
-	if err := errs.err(); err != nil {
-		return simruntime.PodScript{}, err
-	}
-	return ps, nil
+	return ps, errs
 }
 
 func (s *scriptJSON) toScript(path string, c *podlife.Container, errs *fieldErrors) simruntime.Script {
@@ -245,13 +276,23 @@ func (s *scriptJSON) toScript(path string, c *podlife.Container, errs *fieldErro
 		if r.OOM && r.ExitCode != 0 {
 			errs.add(rp+".exitCode", "an oom exit is always 137; leave exitCode out")
 		}
-		out.Runs = append(out.Runs, run)
+		times := 1
+		switch {
+		case r.Times < 0 || r.Times > maxTimes:
+			errs.add(rp+".times", "%d is not from 1 to %d", r.Times, maxTimes)
+		case r.Times > 0:
+			times = r.Times
+		}
+		for range times {
+			out.Runs = append(out.Runs, run)
+		}
 	}
 	if s.Pull != nil {
 		out.Pull = simruntime.Pull{
 			Delay:       errs.duration(path+".pull.delay", s.Pull.Delay),
 			Failures:    errs.count(path+".pull.failures", s.Pull.Failures),
 			FailsAlways: s.Pull.FailsAlways,
+			FailUntil:   errs.duration(path+".pull.failUntil", s.Pull.FailUntil),
 		}
 	}
 	hook := func(name string, h *hookJSON, has bool) simruntime.HookScript {
@@ -349,7 +390,8 @@ func scriptToJSON(ps simruntime.PodScript) podScriptJSON {
 				UnknownAfter: jsonDur(r.UnknownAfter)})
 		}
 		if s.Pull != (simruntime.Pull{}) {
-			cs.Pull = &pullJSON{Delay: jsonDur(s.Pull.Delay), Failures: s.Pull.Failures, FailsAlways: s.Pull.FailsAlways}
+			cs.Pull = &pullJSON{Delay: jsonDur(s.Pull.Delay), Failures: s.Pull.Failures, FailsAlways: s.Pull.FailsAlways,
+				FailUntil: jsonDur(s.Pull.FailUntil)}
 		}
 		hook := func(h simruntime.HookScript) *hookJSON {
 			if h == (simruntime.HookScript{}) {

@@ -33,8 +33,9 @@ func lowerCamel(s string) string {
 }
 
 // Every knob of simruntime's scripts can be set from -script: when simruntime grows a field,
-// this fails until the JSON form has it too.
+// this fails until the JSON form has it too. The JSON form's own conveniences are named here.
 func TestScriptJSONCoversSimruntime(t *testing.T) {
+	extra := map[string][]string{"Run": {"times"}}
 	for _, pair := range []struct{ sim, js any }{
 		{simruntime.PodScript{}, podScriptJSON{}},
 		{simruntime.Script{}, scriptJSON{}},
@@ -50,6 +51,7 @@ func TestScriptJSONCoversSimruntime(t *testing.T) {
 				want = append(want, lowerCamel(f.Name))
 			}
 		}
+		want = append(want, extra[st.Name()]...)
 		got := jsonFields(reflect.TypeOf(pair.js))
 		require.ElementsMatch(t, want, got, "simruntime.%s", st.Name())
 	}
@@ -76,7 +78,7 @@ func TestScriptRoundTripEveryField(t *testing.T) {
 				{For: time.Hour, OOM: true},
 				{IgnoreTerm: true, TermDelay: 90 * time.Second, UnknownAfter: 5 * time.Minute},
 			},
-			Pull:             simruntime.Pull{Delay: time.Second, Failures: 2, FailsAlways: true},
+			Pull:             simruntime.Pull{Delay: time.Second, Failures: 2, FailsAlways: true, FailUntil: 40 * time.Second},
 			CreateFails:      1,
 			CreateFailReason: "CreateContainerConfigError",
 			PostStart:        simruntime.HookScript{Took: time.Second, Fail: true, Failures: 2, Message: "refused"},
