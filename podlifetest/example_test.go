@@ -3,6 +3,7 @@ package podlifetest_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,4 +97,47 @@ func ExampleNewRig() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// Output: web Running
+}
+
+// A rig with a supervisor loses its node: the pod shows Unknown, reason NodeLost, until a new
+// agent recovers it and reports its true status over the supervisor's.
+func ExampleRig_LoseNode() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rig, err := podlifetest.NewRig(ctx, podlifetest.RigOptions{Supervise: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer rig.Stop()
+	web, err := rig.Client.Bind(ctx, rig.Node, lifecycle.PodRef{Namespace: "default", Name: "web"},
+		podlife.PodSpec{Containers: []podlife.Container{{Name: "web", Image: "nginx:1.25"}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	await := func(ok func(lifecycle.StatusRecord) bool) {
+		for ctx.Err() == nil {
+			if st, err := rig.Client.Status(ctx, rig.Node, web); err == nil && ok(st) {
+				fmt.Println(strings.TrimSpace(fmt.Sprint(st.Status.Phase, " ", st.Status.Reason, " ", st.Writer)))
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	await(func(st lifecycle.StatusRecord) bool { return st.Status.Phase == phase.Running })
+	if err := rig.LoseNode(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	await(func(st lifecycle.StatusRecord) bool { return st.Status.Phase == phase.Unknown })
+	if err := rig.StartAgent(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	await(func(st lifecycle.StatusRecord) bool { return st.Status.Phase == phase.Running && st.Writer == "" })
+	// Output:
+	// Running
+	// Unknown NodeLost supervisor
+	// Running
 }
