@@ -514,6 +514,14 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 			n++
 			return time.Duration(rapid.IntRange(0, last).Draw(t, label))*time.Second + time.Duration(n)*time.Second/64
 		}
+		// span draws an interval: from at a fraction of a second of its own, to lo to hi whole
+		// seconds after from's second, at the next fraction.
+		span := func(label string, lo, hi int) (from, to time.Duration) {
+			from = sec(label + "At")
+			d := time.Duration(rapid.IntRange(lo, hi).Draw(t, label+"For")) * time.Second
+			n++
+			return from, from - from%time.Second + d + time.Duration(n)*time.Second/64
+		}
 		var outages [][2]time.Duration
 		var lost [][2]time.Duration // the node's absences
 		agentDown := false
@@ -545,18 +553,14 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 				if agentDown || len(ops)+2 > opts.MaxOps {
 					continue
 				}
-				stop := sec("agentStopAt")
-				away := time.Duration(rapid.IntRange(0, 60).Draw(t, "away")) * time.Second
-				n++
-				ops = append(ops, StopAgent(stop), StartAgent(stop+away+time.Duration(n)*time.Second/64-stop%time.Second+time.Second))
+				stop, start := span("agentStop", 1, 61)
+				ops = append(ops, StopAgent(stop), StartAgent(start))
 				agentDown = true // one restart per schedule keeps the agent's stops and starts paired
 			case 7:
 				if len(outages) > 0 || len(ops)+2 > opts.MaxOps {
 					continue
 				}
-				down := sec("storeDownAt")
-				n++
-				up := down + time.Duration(rapid.IntRange(1, 60).Draw(t, "outage"))*time.Second + time.Duration(n)*time.Second/64 - down%time.Second
+				down, up := span("storeDown", 1, 60)
 				if overlaps(lost, down, up+2*time.Second) {
 					continue
 				}
@@ -566,10 +570,7 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 				if agentDown || len(ops)+2 > opts.MaxOps {
 					continue
 				}
-				at := sec("nodeLostAt")
-				away := time.Duration(rapid.IntRange(0, 60).Draw(t, "nodeAway")) * time.Second
-				n++
-				back := at + away + time.Duration(n)*time.Second/64 - at%time.Second + time.Second
+				at, back := span("nodeLost", 1, 61)
 				if overlaps(outages, at-2*time.Second, back) {
 					continue
 				}

@@ -26,49 +26,42 @@ func goldenAt(t *testing.T, path, got string) {
 // module's root (go run ./examples/podsim -scenario examples/scenarios/X.yaml) and holds its
 // timeline to the X.txt beside it.
 func TestScenarioExamples(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	require.NoError(t, err)
-	files, err := filepath.Glob(filepath.Join(root, "examples", "scenarios", "*.yaml"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	t.Chdir(root)
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
-		t.Run(name, func(t *testing.T) {
-			rel, err := filepath.Rel(root, f)
-			require.NoError(t, err)
-			code, stdout, stderr := runCmd(t, "-scenario", rel)
-			require.Equal(t, exitOK, code, stderr)
-			for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
-				if line != "" {
-					assert.Contains(t, line, ": warning: ", "stderr has only the manifest's warnings")
-				}
-			}
-			goldenAt(t, strings.TrimSuffix(f, ".yaml")+".txt", stdout)
-		})
-	}
+	playExamples(t, "scenarios", "-scenario", func(_, file string) string { return strings.TrimSuffix(file, ".yaml") + ".txt" })
 }
 
 // TestManifestExamples runs every manifest of examples/manifests with podsim's defaults (no
 // script; deleted at 5 min) and holds its timeline to testdata/manifests/X.txt: init
 // containers complete, a Job's containers complete, the others run until the deletion.
 func TestManifestExamples(t *testing.T) {
+	playExamples(t, "manifests", "-f", func(here, file string) string {
+		return filepath.Join(here, "testdata", "manifests", strings.TrimSuffix(filepath.Base(file), ".yaml")+".txt")
+	})
+}
+
+// playExamples runs podsim with flag on every examples/dir/*.yaml from the module's root, as a
+// user does, and holds each output to the file expected names (from this package's directory
+// and the example's absolute path). Only a manifest's warnings may reach stderr.
+func playExamples(t *testing.T, dir, flag string, expected func(here, file string) string) {
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	require.NoError(t, err)
 	here, err := os.Getwd()
 	require.NoError(t, err)
-	files, err := filepath.Glob(filepath.Join(root, "examples", "manifests", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join(root, "examples", dir, "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	t.Chdir(root)
 	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
-		t.Run(name, func(t *testing.T) {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
 			rel, err := filepath.Rel(root, f)
 			require.NoError(t, err)
-			code, stdout, stderr := runCmd(t, "-f", rel)
+			code, stdout, stderr := runCmd(t, flag, rel)
 			require.Equal(t, exitOK, code, stderr)
-			goldenAt(t, filepath.Join(here, "testdata", "manifests", name+".txt"), stdout)
+			for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+				if line != "" {
+					assert.Contains(t, line, ": warning: ", "stderr has only the manifest's warnings")
+				}
+			}
+			goldenAt(t, expected(here, f), stdout)
 		})
 	}
 }

@@ -29,14 +29,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 // golden compares got with testdata/name, or rewrites it under -rewrite.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *rewrite {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run `go test ./examples/podsim -rewrite` to create it")
-	require.Equal(t, string(want), got, "%s changed; if that is intended, run `go test ./examples/podsim -rewrite` and review the diff", path)
+	goldenAt(t, filepath.Join("testdata", name), got)
 }
 
 // The whole demo output, so that any change of behaviour shows as a diff.
