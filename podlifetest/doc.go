@@ -20,7 +20,8 @@
 //   - Scenario files (ParseFile, Scenario.Format, Timeline.Trace) are podlife's golden traces as
 //     a versioned format; RunFiles plays a directory of them and compares, or rewrites, traces.
 //   - Rig is a node for a controller's test in one call: an Agent, the simulated runtime, an
-//     in-memory store and a lifecycle.Client.
+//     in-memory store and a lifecycle.Client; with Supervise, a lifecycle.Supervisor too, so
+//     that LoseNode makes the node's pods Unknown (NodeLost) until StartAgent brings it back.
 //
 // Importing the kit pulls in no container runtime, etcd or Kubernetes client.
 package podlifetest
