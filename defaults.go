@@ -43,6 +43,7 @@ func (s PodSpec) Defaulted() PodSpec {
 	}
 	grace := s.EffectiveGracePeriodSeconds()
 	out.TerminationGracePeriodSeconds = &grace
+	out.ActiveDeadlineSeconds = clonePtr(s.ActiveDeadlineSeconds)
 	out.InitContainers = defaultedContainers(s.InitContainers)
 	out.Containers = defaultedContainers(s.Containers)
 	out.ReadinessGates = slices.Clone(s.ReadinessGates)

@@ -41,6 +41,11 @@ type PodSpec struct {
 	RestartPolicy RestartPolicy `json:"restartPolicy,omitempty"`
 	// TerminationGracePeriodSeconds bounds a graceful stop; nil means 30, 0 means stop at once.
 	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
+	// ActiveDeadlineSeconds is how long the pod may be active on its node, counted from its start
+	// time; then its containers are stopped and it fails with reason DeadlineExceeded (kubelet's
+	// active deadline, as a Job's pods use it). nil means no deadline; the API server lets an
+	// update set it or lower it, never raise or remove it.
+	ActiveDeadlineSeconds *int64 `json:"activeDeadlineSeconds,omitempty"`
 	// ReadinessGates are extra condition types that must be True for the pod to be Ready.
 	ReadinessGates []string `json:"readinessGates,omitempty"`
 	// HostNetwork puts the sandbox in the node's network namespace.

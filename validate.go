@@ -1,7 +1,10 @@
 package podlife
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -19,6 +22,10 @@ import (
 //     an error (the API server drops them);
 //   - a pod may have at most MaxContainers containers, init containers included: the API server
 //     sets no number (only its 3 MiB request and etcd's 1.5 MiB value bound a pod).
+
+// MaxActiveDeadlineSeconds is the largest activeDeadlineSeconds the API server accepts
+// (math.MaxInt32).
+const MaxActiveDeadlineSeconds = 1<<31 - 1
 
 // MaxRestartPolicyRules is the most restart rules one container may have.
 const MaxRestartPolicyRules = 20
@@ -69,6 +76,58 @@ func (s *PodSpec) ValidateWith(gates FeatureGates) error {
 	return v.errs.AsError()
 }
 
+// ValidateUpdate checks s as the API server checks a pod's spec on an update from old
+// (ValidatePodUpdate, and the spec's own rules again): s is valid as on creation;
+// activeDeadlineSeconds may be set or lowered (to 1 at least), never raised or removed; and
+// nothing else may change but container images (and their pull policies, which defaulting
+// derives from the image). Compare specs alike: both defaulted, or both as written.
+func (s *PodSpec) ValidateUpdate(old *PodSpec) error {
+	if s == nil {
+		s = &PodSpec{}
+	}
+	if old == nil {
+		old = &PodSpec{}
+	}
+	v := validator{gates: DefaultFeatureGates(), grace: s.EffectiveGracePeriodSeconds()}
+	p := Path("spec")
+	v.podSpec(s, p)
+	ap := p.Child("activeDeadlineSeconds")
+	switch cur, prev := s.ActiveDeadlineSeconds, old.ActiveDeadlineSeconds; {
+	case cur == nil && prev != nil:
+		v.add(Invalid(ap, nil, "must not update from a positive integer to nil value"))
+	case cur != nil && prev != nil && *cur > *prev:
+		v.add(Invalid(ap, *cur, "must be less than or equal to previous value"))
+	}
+	if !sameStored(updatable(s), updatable(old)) {
+		v.add(Forbidden(p, "pod updates may not change fields other than spec.containers[*].image, "+
+			"spec.initContainers[*].image and spec.activeDeadlineSeconds"))
+	}
+	return v.errs.AsError()
+}
+
+// sameStored says whether a and b are the same spec as a store keeps it: JSON, where a nil and
+// an empty list are one (the API server compares the decoded objects, so the same holds there). A
+// spec read back from a record must compare equal to the one written.
+func sameStored(a, b PodSpec) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
+// updatable is s without what an update may change: images, pull policies and
+// activeDeadlineSeconds.
+func updatable(s *PodSpec) PodSpec {
+	out := *s
+	out.ActiveDeadlineSeconds = nil
+	out.InitContainers, out.Containers = slices.Clone(s.InitContainers), slices.Clone(s.Containers)
+	for _, cs := range [][]Container{out.InitContainers, out.Containers} {
+		for i := range cs {
+			cs[i].Image, cs[i].ImagePullPolicy = "", ""
+		}
+	}
+	return out
+}
+
 // validator collects the problems of one spec.
 type validator struct {
 	gates FeatureGates
@@ -106,6 +165,9 @@ func (v *validator) podSpec(s *PodSpec, p Path) {
 	if g := s.TerminationGracePeriodSeconds; g != nil && *g < 0 {
 		v.add(Invalid(p.Child("terminationGracePeriodSeconds"), *g,
 			"must be greater than or equal to 0 (the API server accepts a negative value with a warning and treats it as 1)"))
+	}
+	if d := s.ActiveDeadlineSeconds; d != nil && (*d < 1 || *d > MaxActiveDeadlineSeconds) {
+		v.add(Invalid(p.Child("activeDeadlineSeconds"), *d, fmt.Sprintf("must be between 1 and %d, inclusive", MaxActiveDeadlineSeconds)))
 	}
 	for i, gate := range s.ReadinessGates {
 		if msgs := qualifiedNameErrors(gate); msgs != nil {

@@ -3,6 +3,7 @@ package podlife_test
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,6 +85,12 @@ func podCases() []validationCase {
 		{rule: "terminationGracePeriodSeconds must be >= 0", edit: func(s *podlife.PodSpec) { s.TerminationGracePeriodSeconds = ptr[int64](-1) },
 			want: []fieldErr{fe("spec.terminationGracePeriodSeconds", invalid)}},
 		{rule: "terminationGracePeriodSeconds 0 stops at once and is valid", edit: func(s *podlife.PodSpec) { s.TerminationGracePeriodSeconds = ptr[int64](0) }},
+		{rule: "activeDeadlineSeconds is at least 1", edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](0) },
+			want: []fieldErr{fe("spec.activeDeadlineSeconds", invalid)}},
+		{rule: "activeDeadlineSeconds is at most MaxInt32", edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](podlife.MaxActiveDeadlineSeconds + 1) },
+			want: []fieldErr{fe("spec.activeDeadlineSeconds", invalid)}},
+		{rule: "activeDeadlineSeconds 1 is valid", edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](1) }},
+		{rule: "activeDeadlineSeconds MaxInt32 is valid", edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](podlife.MaxActiveDeadlineSeconds) }},
 		{rule: "a readiness gate is a qualified name", edit: func(s *podlife.PodSpec) { s.ReadinessGates = []string{"example.com/ready", "bad gate!"} },
 			want: []fieldErr{fe("spec.readinessGates[1]", invalid)}},
 		{rule: "a readiness gate has at most one '/'", edit: func(s *podlife.PodSpec) { s.ReadinessGates = []string{"a/b/c"} },
@@ -642,4 +649,62 @@ func TestFeatureGates(t *testing.T) {
 	require.NoError(t, s.Validate())
 	require.Error(t, s.ValidateWith(podlife.FeatureGates{}))
 	require.True(t, errors.Is(s.ValidateWith(podlife.FeatureGates{}), podlife.ErrInvalid))
+}
+
+// ValidateUpdate is the API server's ValidatePodUpdate for podlife's fields: images and
+// activeDeadlineSeconds may change (the deadline set or lowered), nothing else.
+func TestValidateUpdateRules(t *testing.T) {
+	for _, tc := range []struct {
+		rule      string
+		old, edit func(*podlife.PodSpec)
+		want      []fieldErr
+	}{
+		{rule: "an image may change", edit: func(s *podlife.PodSpec) { s.Containers[0].Image = "busybox:latest" }},
+		{rule: "a pull policy may change with its image", edit: func(s *podlife.PodSpec) {
+			s.Containers[0].Image, s.Containers[0].ImagePullPolicy = "busybox:latest", podlife.PullAlways
+		}},
+		{rule: "a deadline may be set", edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](60) }},
+		{rule: "a deadline may be lowered", old: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](60) },
+			edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](30) }},
+		{rule: "a deadline may be lowered to 1", old: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](60) },
+			edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](1) }},
+		{rule: "a deadline may not be lowered to 0 (kube-apiserver v1.37.2 refuses it)", old: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](60) },
+			edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](0) }, want: []fieldErr{fe("spec.activeDeadlineSeconds", invalid)}},
+		{rule: "a deadline may not be raised", old: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](60) },
+			edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](61) }, want: []fieldErr{fe("spec.activeDeadlineSeconds", invalid)}},
+		{rule: "a deadline may not be removed", old: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](60) },
+			edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = nil }, want: []fieldErr{fe("spec.activeDeadlineSeconds", invalid)}},
+		{rule: "a negative deadline is invalid", edit: func(s *podlife.PodSpec) { s.ActiveDeadlineSeconds = ptr[int64](-1) },
+			want: []fieldErr{fe("spec.activeDeadlineSeconds", invalid)}},
+		{rule: "the restart policy may not change", edit: func(s *podlife.PodSpec) { s.RestartPolicy = podlife.RestartNever },
+			want: []fieldErr{fe("spec", forbidden)}},
+		{rule: "a container may not be added", edit: func(s *podlife.PodSpec) { s.Containers = append(s.Containers, app("second")) },
+			want: []fieldErr{fe("spec", forbidden)}},
+		{rule: "an empty list is no change from none (as a store keeps a spec: JSON)",
+			edit: func(s *podlife.PodSpec) { s.Containers[0].Command, s.ReadinessGates = []string{}, []string{} }},
+		{rule: "the new spec must be valid", edit: func(s *podlife.PodSpec) { s.Containers[0].Image = "" },
+			want: []fieldErr{fe("spec.containers[0].image", required)}},
+	} {
+		t.Run(tc.rule, func(t *testing.T) {
+			old := baseSpec()
+			if tc.old != nil {
+				tc.old(&old)
+			}
+			s := old
+			s.Containers = slices.Clone(old.Containers)
+			tc.edit(&s)
+			err := s.ValidateUpdate(&old)
+			if tc.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			var list podlife.ErrorList
+			require.ErrorAs(t, err, &list)
+			got := make([]fieldErr, len(list))
+			for i, e := range list {
+				got[i] = fieldErr{e.Field, e.Type}
+			}
+			require.Equal(t, tc.want, got, "%v", err)
+		})
+	}
 }

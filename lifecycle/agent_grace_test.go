@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/simruntime"
 )
 
@@ -77,6 +78,13 @@ func TestAgentSecondDelete(t *testing.T) {
 				require.NoError(t, err)
 				require.NotNil(t, rec.Deletion.GracePeriodSeconds, "the stored deletion always has its grace")
 				assert.Equal(t, tc.stored, *rec.Deletion.GracePeriodSeconds)
+				if tc.killedAt != 0 {
+					// The record goes once the pod stopped, not when the first stop's own timeout
+					// would have run out (a runtime's StopContainer returns with the container).
+					r.sleepUntil(tc.killedAt + time.Second)
+					_, _, err := r.Client.Pod(t.Context(), node, podRef)
+					assert.ErrorIs(t, err, lifecycle.ErrKeyNotFound)
+				}
 				r.sleepUntil(tc.away[1] + 200*time.Second)
 				stops := r.lines("StopContainer")
 				require.NotEmpty(t, stops)

@@ -447,41 +447,24 @@ func (m *Machine) hooked(c *ctr, ev Event) error {
 	return fmt.Errorf("%w: %s with unknown hook %v", ErrBadEvent, ev.Type, ev.Hook)
 }
 
-// specUpdated takes a new spec in which only container images may differ, as kubelet acts only
-// on those: a running container whose image changed is killed and recreated whatever its restart
-// policy, with a fresh back-off curve (kubelet keys back-off by the spec hash).
+// specUpdated takes a new spec that changes only what a pod update may change
+// (podlife.PodSpec.ValidateUpdate: container images and activeDeadlineSeconds), as kubelet acts
+// only on those: a running container whose image changed is killed and recreated whatever its
+// restart policy, with a fresh back-off curve (kubelet keys back-off by the spec hash); a new
+// active deadline applies from the pod's start time, at once if it has passed.
 func (m *Machine) specUpdated(ev Event) error {
 	if ev.Spec == nil {
 		return fmt.Errorf("%w: %s without a spec", ErrBadEvent, ev.Type)
 	}
-	if err := ev.Spec.Validate(); err != nil {
+	next := ev.Spec.Defaulted()
+	if err := next.ValidateUpdate(m.spec); err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrBadEvent, ev.Type, err)
 	}
-	next := ev.Spec.Defaulted()
-	if len(next.InitContainers) != len(m.spec.InitContainers) || len(next.Containers) != len(m.spec.Containers) {
-		return fmt.Errorf("%w: %s: containers may not be added or removed", ErrBadEvent, ev.Type)
-	}
-	same := next
-	same.InitContainers = append([]podlife.Container(nil), next.InitContainers...)
-	same.Containers = append([]podlife.Container(nil), next.Containers...)
-	for ci := range m.ctrs {
-		c := &m.ctrs[ci]
-		dst := &same.Containers
-		j := c.index
-		if c.init {
-			dst = &same.InitContainers
-		}
-		(*dst)[j].Image = c.spec.Image
-		if c.init {
-			(*dst)[j].ImagePullPolicy = m.spec.InitContainers[j].ImagePullPolicy
-		} else {
-			(*dst)[j].ImagePullPolicy = m.spec.Containers[j].ImagePullPolicy
-		}
-	}
-	if !reflect.DeepEqual(same, *m.spec) {
-		return fmt.Errorf("%w: %s: only container images may change", ErrBadEvent, ev.Type)
-	}
 	m.now = ev.At
+	if !reflect.DeepEqual(next.ActiveDeadlineSeconds, m.spec.ActiveDeadlineSeconds) {
+		m.ownSpec()
+		m.spec.ActiveDeadlineSeconds = next.ActiveDeadlineSeconds
+	}
 	for ci := range m.ctrs {
 		c := &m.ctrs[ci]
 		var src *podlife.Container

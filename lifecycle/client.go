@@ -94,21 +94,28 @@ func (c Client) Delete(ctx context.Context, node string, ref PodRef, grace *int6
 	})
 }
 
-// UpdateSpec replaces the pod's spec (kubelet acts on image changes only; see Machine.Step).
+// UpdateSpec replaces the pod's spec with one that changes only what the API server lets a pod
+// update change (podlife.PodSpec.ValidateUpdate: container images and activeDeadlineSeconds,
+// which is what kubelet acts on; see Machine.Step).
 func (c Client) UpdateSpec(ctx context.Context, node string, ref PodRef, spec podlife.PodSpec) error {
 	if errs := nameErrors(node, ref, true); len(errs) > 0 {
 		return fmt.Errorf("lifecycle: updating a pod: %w", errs)
 	}
-	if err := spec.Validate(); err != nil {
-		return fmt.Errorf("lifecycle: updating pod %s: %w", ref, err)
-	}
-	return c.update(ctx, node, ref, func(r *PodRecord) bool {
-		if reflect.DeepEqual(r.Spec, spec) {
+	var invalid error
+	err := c.update(ctx, node, ref, func(r *PodRecord) bool {
+		if invalid = spec.ValidateUpdate(&r.Spec); invalid != nil || reflect.DeepEqual(r.Spec, spec) {
 			return false
 		}
 		r.Spec = spec
 		return true
 	})
+	if err == nil && invalid != nil {
+		err = invalid
+	}
+	if err != nil {
+		return fmt.Errorf("lifecycle: updating pod %s: %w", ref, err)
+	}
+	return nil
 }
 
 // Pod reads a pod's record and its revision.

@@ -93,8 +93,10 @@ type Machine struct {
 	// the pod starts again from its first init container in the same sandbox (KEP-5532).
 	restartingAll bool
 	deleted       bool
-	dirty         bool
-	kills         bool // a container may have a stop of its own under way (see tickStops)
+	// deadlinePassed: the pod was active for spec.activeDeadlineSeconds (see activeDeadline).
+	deadlinePassed bool
+	dirty          bool
+	kills          bool // a container may have a stop of its own under way (see tickStops)
 }
 
 // machineMore is the part of a machine for failed setups, sandboxes and pulls, and for pods of
@@ -103,6 +105,9 @@ type machineMore struct {
 	setupAt  time.Time                      // when the setup or sandbox may be retried
 	pulls    map[string]restart.PullBackoff // image-pull back-off per image
 	terminal phase.Phase                    // a restored terminal phase other than Succeeded, Failed
+	// reason and message are the pod status's: why a terminal pod ended when its containers do
+	// not say (DeadlineExceeded).
+	reason, message string
 	// deleteSeconds is the grace of the deletion the machine last took (nil: the spec's).
 	deleteSeconds *int64
 	// names and ids index ctrs by container name and current instance ID (see byName, byID).
@@ -115,6 +120,14 @@ func (m *Machine) moreOf() *machineMore {
 		m.more = &machineMore{}
 	}
 	return m.more
+}
+
+// statusReason is the pod status's reason and message; empty for most pods.
+func (m *Machine) statusReason() (reason, message string) {
+	if m.more == nil {
+		return "", ""
+	}
+	return m.more.reason, m.more.message
 }
 
 // setupAt is when the setup or sandbox may be retried; zero when none failed.
@@ -297,8 +310,9 @@ func (m *Machine) startedText(c *ctr) string {
 	return startedText(c.spec)
 }
 
-// ownSpec gives the machine its own copy of a shared spec before it changes a container in it.
-// Only container fields change (images), so copying the container lists is enough.
+// ownSpec gives the machine its own copy of a shared spec before it changes it. Only container
+// images and the pod's activeDeadlineSeconds change (a pointer replaced, never written through),
+// so copying the spec and its container lists is enough.
 func (m *Machine) ownSpec() {
 	if !m.sharedSpec {
 		return
@@ -329,6 +343,7 @@ func (m *Machine) Now() time.Time { return m.now }
 // Status is the pod's current status.
 func (m *Machine) Status() phase.PodStatus {
 	st := phase.PodStatus{Phase: m.podPhase, PodIP: m.podIP, StartTime: m.startTime}
+	st.Reason, st.Message = m.statusReason()
 	st.InitContainerStatuses, st.ContainerStatuses = m.statusLists()
 	// The conditions the last refresh handed out, which conds holds.
 	if m.conds.rawPending {
@@ -614,6 +629,9 @@ func (m *Machine) deadline() time.Time {
 		if t, ok := m.stop.plan.Deadline(); ok {
 			earliest(t)
 		}
+	}
+	if at, ok := m.activeDeadline(); ok && !m.deadlinePassed && m.terminal == notTerminal {
+		earliest(at)
 	}
 	return d
 }

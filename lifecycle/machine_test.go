@@ -145,6 +145,10 @@ func TestStepRejectsBadEvents(t *testing.T) {
 		{"duplicate setup result", Event{Type: SandboxReady, At: sec(10)}, ErrStale},
 		{"negative delete grace", Event{Type: DeleteRequested, At: sec(10), GracePeriodSeconds: int64p(-1)}, ErrBadEvent},
 		{"spec update without spec", Event{Type: SpecUpdated, At: sec(10)}, ErrBadEvent},
+		{"spec update of the restart policy", Event{Type: SpecUpdated, At: sec(10), Spec: &podlife.PodSpec{RestartPolicy: podlife.RestartNever,
+			Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}}, ErrBadEvent},
+		{"spec update adding a container", Event{Type: SpecUpdated, At: sec(10), Spec: &podlife.PodSpec{
+			Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}, {Name: "two", Image: "busybox:1"}}}}, ErrBadEvent},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -166,6 +166,10 @@ func Restore(ref PodRef, spec podlife.PodSpec, status phase.PodStatus, cp Checkp
 	}
 	if terminal != "" {
 		m.setTerminal(terminal)
+		if status.Reason != "" || status.Message != "" {
+			r := m.moreOf()
+			r.reason, r.message = status.Reason, status.Message
+		}
 		m.sandbox.stopped = true
 		for _, sb := range obs.Sandboxes {
 			m.emit(Action{Type: StopSandbox, SandboxID: sb.ID, Reason: "PodTerminated"})

@@ -411,6 +411,40 @@ func TestRestoreSandboxWithoutIP(t *testing.T) {
 	}
 }
 
+// A pod restored after its active deadline passed while the agent was away is stopped at once,
+// its deadline counted from the status's start time (kubelet's pastActiveDeadline reads
+// status.startTime); once stopped it is Failed with reason DeadlineExceeded, and a machine
+// restored from that terminal status keeps the reason and message.
+func TestRestorePastActiveDeadline(t *testing.T) {
+	spec := podlife.PodSpec{ActiveDeadlineSeconds: int64p(30), TerminationGracePeriodSeconds: int64p(5),
+		Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	d := newDriver(t, spec)
+	// The old agent ran the pod for 20 s; the new one starts at 40 s, without a checkpoint.
+	d.runUntil(sec(20))
+	m, err := Restore(d.m.Ref(), *d.m.Spec(), d.m.Status(), Checkpoint{}, Observed{
+		Sandboxes:  []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{{ID: "app-0", SandboxID: "sb0", Name: "app", State: ContainerStateRunning, StartedAt: t0}},
+	}, sec(40), Options{})
+	require.NoError(t, err)
+	rd := m.Ready()
+	assert.Equal(t, []string{"StopContainer container=app id=app-0 timeout=5s"}, actionTypes(rd))
+	require.NotEmpty(t, rd.Records)
+	assert.Equal(t, phase.ReasonDeadlineExceeded, rd.Records[0].Reason)
+	m.Advance()
+	require.NoError(t, m.Step(Event{Type: ContainerExited, At: sec(41), ContainerID: "app-0", ExitCode: 143, Signal: 15}))
+	st := m.Status()
+	assert.Equal(t, phase.Failed, st.Phase)
+	assert.Equal(t, phase.ReasonDeadlineExceeded, st.Reason)
+	assert.Equal(t, phase.MessageDeadlineExceeded, st.Message)
+
+	again, err := Restore(m.Ref(), *m.Spec(), st, Checkpoint{}, Observed{}, sec(60), Options{})
+	require.NoError(t, err)
+	assert.Equal(t, st.Phase, again.Status().Phase)
+	assert.Equal(t, st.Reason, again.Status().Reason)
+	assert.Equal(t, st.Message, again.Status().Message)
+	assert.Empty(t, again.Ready().Records, "the deadline is not recorded again")
+}
+
 // TestRestoreSandboxDiedWhileAway: the sandbox died while no agent ran and the app still runs in
 // it (the runtime lists it Running in the dead sandbox). The restored machine does what the live
 // path does after a SandboxLost: SandboxChanged, the app is killed with the pod's grace, a new

@@ -77,6 +77,7 @@ func (m *Machine) refreshStatus() {
 	m.conds.restartingAll = m.restartingAll
 	m.podPhase = ph
 	out := phase.PodStatus{Phase: ph, PodIP: m.podIP, StartTime: m.startTime}
+	out.Reason, out.Message = m.statusReason()
 	out.InitContainerStatuses, out.ContainerStatuses = init, apps
 	// Most status changes leave the conditions as they are (a container created, started, a
 	// restart): when everything the conditions follow from is the same as at the last refresh,

@@ -108,6 +108,50 @@ func (m *Machine) deleteRequested(seconds *int64) {
 	m.startPodStop(purposeDelete, g)
 }
 
+// activeDeadline is when the pod has been active on the node for spec.activeDeadlineSeconds,
+// counted from its start time (kubelet's pastActiveDeadline reads status.startTime); false
+// without a deadline.
+func (m *Machine) activeDeadline() (time.Time, bool) {
+	d := m.spec.ActiveDeadlineSeconds
+	if d == nil || m.startTime.IsZero() {
+		return time.Time{}, false
+	}
+	return m.startTime.Add(time.Duration(*d) * time.Second), true
+}
+
+func (m *Machine) pastActiveDeadline() bool {
+	at, ok := m.activeDeadline()
+	return ok && !m.now.Before(at)
+}
+
+// checkActiveDeadline stops a pod once it has been active for its activeDeadlineSeconds, as
+// kubelet's activeDeadlineHandler does: it records the Normal event DeadlineExceeded, and the pod
+// worker, told by SyncPod that the pod is terminal, kills every container with the spec's grace
+// (SyncTerminatingPod passes no override: killContainer takes terminationGracePeriodSeconds, or
+// the deletion's grace for a deleted pod), preStop hooks included, no container restarting
+// meanwhile. Once nothing runs the pod is Failed, reason DeadlineExceeded (becomeTerminal). A
+// stop already under way goes on (a deletion keeps its shorter grace), but ends the pod rather
+// than making a new sandbox; an in-place restart of all containers is abandoned.
+func (m *Machine) checkActiveDeadline() {
+	if m.deadlinePassed || m.terminal != notTerminal || !m.pastActiveDeadline() {
+		return
+	}
+	m.deadlinePassed = true
+	m.record(Normal, phase.ReasonDeadlineExceeded, "", phase.MessageDeadlineExceeded)
+	m.restartingAll = false
+	if m.stop != nil {
+		if m.stop.purpose == purposeSandbox {
+			m.stop.purpose = purposeFinished
+		}
+		return
+	}
+	if m.anyAlive() || m.anyInFlight() {
+		m.startPodStop(purposeFinished, m.specGrace())
+		return
+	}
+	m.becomeTerminal(false)
+}
+
 // restopSignalled restarts the stop of every running container after a shorter grace, as
 // kubelet restarts killContainer (Killing again). The runtime only knows the timeout it was
 // given with the stop signal, so a container that already had its signal is asked again with
@@ -254,12 +298,20 @@ func (m *Machine) syncStop() {
 
 // becomeTerminal fixes the phase at Succeeded or Failed and releases the sandbox. A deleted pod
 // whose containers all stopped is terminal even if its statuses alone would not say so: kubelet
-// (1.27+) then reports Failed unless every app container succeeded.
+// (1.27+) then reports Failed unless every app container succeeded. A pod past its active
+// deadline ends Failed with reason DeadlineExceeded, whatever its containers say, as kubelet's
+// generateAPIPodStatus lets the active deadline handler's ShouldEvict override the phase of every
+// status it makes, the final one included.
 func (m *Machine) becomeTerminal(deleted bool) {
 	init, apps := m.statusLists()
 	ph := phase.ComputeInSpecOrder(m.spec, init, apps, deleted, m.initDone)
 	if !ph.IsTerminal() {
 		ph = phase.Failed
+	}
+	if m.pastActiveDeadline() {
+		ph = phase.Failed
+		r := m.moreOf()
+		r.reason, r.message = phase.ReasonDeadlineExceeded, phase.MessageDeadlineExceeded
 	}
 	m.setTerminal(ph)
 	m.dirty = true

@@ -16,6 +16,7 @@ func (m *Machine) sync() {
 		return
 	}
 	m.tickStops()
+	m.checkActiveDeadline()
 	switch {
 	case m.stop != nil:
 		m.syncStop()

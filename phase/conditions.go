@@ -23,6 +23,13 @@ const (
 // MessageRestartAllContainersStarted is the message of a True AllContainersRestarting condition.
 const MessageRestartAllContainersStarted = "container exited with restart policy rule"
 
+// The reason and message of a pod that failed because it was active longer than its
+// activeDeadlineSeconds (kubelet's active_deadline.go).
+const (
+	ReasonDeadlineExceeded  = "DeadlineExceeded"
+	MessageDeadlineExceeded = "Pod was active on the node longer than the specified deadline"
+)
+
 // ConditionInput is what kubelet's pod conditions are generated from. The zero value (apart from
 // Spec) is a scheduled pod whose sandbox is not ready, with no readiness gate satisfied.
 type ConditionInput struct {

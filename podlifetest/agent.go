@@ -95,8 +95,8 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 		switch op.Kind {
 		case OpDelete:
 			_ = rig.Client.Delete(ctx, rig.Node, ref, op.Grace, time.Now())
-		case OpUpdateImage:
-			next := scenario.WithImage(spec, op.Container, op.Image)
+		case OpUpdateImage, OpUpdateDeadline:
+			next, _ := scenario.SpecAfter(spec, op)
 			if rig.Client.UpdateSpec(ctx, rig.Node, ref, next) == nil {
 				spec = next
 			}

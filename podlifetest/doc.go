@@ -3,8 +3,9 @@
 // rules, in virtual time, with the generators and invariants podlife tests itself with.
 //
 //   - Scenario is one pod's life in one value: its spec, how the simulated runtime answers for
-//     it (simruntime.PodScript), and operations at virtual times (deletes, image updates,
-//     sandbox losses, the agent stopped and restarted, the node lost and back, store outages).
+//     it (simruntime.PodScript), and operations at virtual times (deletes, image and deadline
+//     updates, sandbox losses, the agent stopped and restarted, the node lost and back, store
+//     outages).
 //     RunSim plays it on a simruntime.Sim, RunAgent on a lifecycle.Agent over memstore and
 //     simruntime.Runtime in a testing/synctest bubble; both give a Timeline. Scenario, its
 //     operations, Timeline, RunSim and the file format live in package scenario, which a

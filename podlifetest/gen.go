@@ -26,6 +26,9 @@ type SpecOptions struct {
 	// MaxGraceSeconds bounds terminationGracePeriodSeconds, the probes' own graces and sleep hooks
 	// (default 60).
 	MaxGraceSeconds int64
+	// MaxActiveDeadlineSeconds bounds activeDeadlineSeconds, set in one spec of four (default
+	// 400: past the end of a default scenario as often as within it).
+	MaxActiveDeadlineSeconds int64
 }
 
 func (o SpecOptions) defaulted() SpecOptions {
@@ -38,13 +41,16 @@ func (o SpecOptions) defaulted() SpecOptions {
 	if o.MaxGraceSeconds <= 0 {
 		o.MaxGraceSeconds = 60
 	}
+	if o.MaxActiveDeadlineSeconds <= 0 {
+		o.MaxActiveDeadlineSeconds = 400
+	}
 	return o
 }
 
 // Spec draws pod specs that pass Validate: init containers and sidecars, app containers with
 // their own restart policies and rules, every kind of probe and hook handler, policies, pull
-// policies, environment, ports, volumes, readiness gates. Fields are left unset (to their
-// defaults) as often as set.
+// policies, environment, ports, volumes, readiness gates, an active deadline. Fields are left
+// unset (to their defaults) as often as set.
 func Spec(opts SpecOptions) *rapid.Generator[podlife.PodSpec] {
 	o := opts.defaulted()
 	return rapid.Custom(func(t *rapid.T) podlife.PodSpec {
@@ -57,6 +63,10 @@ func Spec(opts SpecOptions) *rapid.Generator[podlife.PodSpec] {
 			RestartPolicy:                 rapid.SampledFrom([]podlife.RestartPolicy{"", podlife.RestartAlways, podlife.RestartOnFailure, podlife.RestartNever}).Draw(t, "restartPolicy"),
 			TerminationGracePeriodSeconds: grace,
 			HostNetwork:                   rapid.IntRange(0, 3).Draw(t, "hostNetwork") == 0,
+		}
+		if rapid.IntRange(0, 3).Draw(t, "hasDeadline") == 0 {
+			d := rapid.Int64Range(1, o.MaxActiveDeadlineSeconds).Draw(t, "activeDeadline")
+			s.ActiveDeadlineSeconds = &d
 		}
 		if rapid.IntRange(0, 5).Draw(t, "readinessGate") == 0 {
 			s.ReadinessGates = []string{rapid.SampledFrom([]string{"ready", "example.com/ready", "My.Gate_1"}).Draw(t, "gate")}
@@ -259,9 +269,11 @@ type ScriptOptions struct {
 	// RunAgent plays the script as RunSim does. An Agent steps its machine with a timer's tick and
 	// the runtime's report of an exit in whatever order they come when they come at one instant,
 	// and the order can change what follows (a container restarting as another's exit restarts
-	// them all). So every instance of container number c (in spec order) runs, falls into an
-	// unknown state a whole number of seconds and 16^c nanoseconds, and stops in 16^c
-	// nanoseconds, before any stop's timeout (so never by SIGKILL at a whole second): a
+	// them all). The runtime's own delays (setup, sandbox, pulls, hooks) take a millisecond past
+	// whole seconds, off the machine's timers that count from the pod's start. And every
+	// instance of container number c (in spec order) runs, falls into an unknown state a whole
+	// number of seconds and 16^c nanoseconds, and stops in 16^c nanoseconds, before any stop's
+	// timeout (so never by SIGKILL at a whole second): a
 	// container's exits never meet a timer of the machine, which counts whole seconds from
 	// something that happened, nor another container's exits. Also kept out: starts that fail
 	// (the failure is the answer to the start, at the instant of the other containers' starts,
@@ -292,8 +304,8 @@ func Script(spec podlife.PodSpec, opts ScriptOptions) *rapid.Generator[simruntim
 	return rapid.Custom(func(t *rapid.T) simruntime.PodScript {
 		sg := &scriptGen{t: t, opts: o}
 		ps := simruntime.PodScript{
-			SetupDelay:   sg.dur("setupDelay", 0, 2),
-			SandboxDelay: sg.dur("sandboxDelay", 0, 2),
+			SetupDelay:   sg.took("setupDelay", 0, 2),
+			SandboxDelay: sg.took("sandboxDelay", 0, 2),
 		}
 		if rapid.IntRange(0, 6).Draw(t, "setupFailing") == 0 {
 			ps.SetupFails = rapid.IntRange(1, 2).Draw(t, "setupFails")
@@ -350,6 +362,18 @@ func (g *scriptGen) dur(label string, lo, hi int) time.Duration {
 	return time.Duration(rapid.IntRange(lo, hi).Draw(g.t, label)) * time.Second
 }
 
+// took draws how long the runtime takes over something (a setup, a sandbox, a pull, a hook):
+// whole seconds in [lo, hi], and for an Agent a millisecond more, so that the runtime's answer
+// never meets a timer of the machine at a whole second after the pod started (the active
+// deadline). A millisecond is no multiple of Ops' 1/64 s either, for sums below 125 of them.
+func (g *scriptGen) took(label string, lo, hi int) time.Duration {
+	d := g.dur(label, lo, hi)
+	if g.opts.Agent {
+		d += time.Millisecond
+	}
+	return d
+}
+
 func (g *scriptGen) container(c *podlife.Container) (simruntime.Script, bool) {
 	t := g.t
 	var s simruntime.Script
@@ -374,7 +398,7 @@ func (g *scriptGen) container(c *podlife.Container) (simruntime.Script, bool) {
 	hasPostStart := c.Lifecycle != nil && c.Lifecycle.PostStart != nil
 	var postStartTook time.Duration
 	if hasPostStart {
-		postStartTook = g.dur("postStartTook", 0, 4)
+		postStartTook = g.took("postStartTook", 0, 4)
 		s.PostStart = simruntime.HookScript{Took: postStartTook}
 		if rapid.IntRange(0, 4).Draw(t, "postStartFails") == 0 {
 			s.PostStart.Failures = rapid.IntRange(1, 2).Draw(t, "postStartFailures")
@@ -413,7 +437,7 @@ func (g *scriptGen) container(c *podlife.Container) (simruntime.Script, bool) {
 	}
 	if !g.opts.Agent || !g.shared {
 		if rapid.IntRange(0, 3).Draw(t, "slowPull") == 0 {
-			s.Pull.Delay = g.dur("pullDelay", 1, 3)
+			s.Pull.Delay = g.took("pullDelay", 1, 3)
 		}
 		if rapid.IntRange(0, 6).Draw(t, "pullFailing") == 0 {
 			s.Pull.Failures = rapid.IntRange(1, 3).Draw(t, "pullFailures")
@@ -427,7 +451,7 @@ func (g *scriptGen) container(c *podlife.Container) (simruntime.Script, bool) {
 		s.CreateFailReason = rapid.SampledFrom([]string{"", "CreateContainerConfigError"}).Draw(t, "createFailReason")
 	}
 	if c.Lifecycle != nil && c.Lifecycle.PreStop != nil {
-		s.PreStop = simruntime.HookScript{Took: g.dur("preStopTook", 0, 20)}
+		s.PreStop = simruntime.HookScript{Took: g.took("preStopTook", 0, 20)}
 		if rapid.IntRange(0, 5).Draw(t, "preStopFails") == 0 {
 			s.PreStop.Fail = true
 		}

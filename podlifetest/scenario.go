@@ -24,16 +24,17 @@ type OpKind = scenario.OpKind
 
 // Operations (see scenario.OpKind).
 const (
-	OpDelete      = scenario.OpDelete
-	OpUpdateImage = scenario.OpUpdateImage
-	OpLoseSandbox = scenario.OpLoseSandbox
-	OpAddImage    = scenario.OpAddImage
-	OpStopAgent   = scenario.OpStopAgent
-	OpStartAgent  = scenario.OpStartAgent
-	OpStoreDown   = scenario.OpStoreDown
-	OpStoreUp     = scenario.OpStoreUp
-	OpLoseNode    = scenario.OpLoseNode
-	OpNodeBack    = scenario.OpNodeBack
+	OpDelete         = scenario.OpDelete
+	OpUpdateImage    = scenario.OpUpdateImage
+	OpLoseSandbox    = scenario.OpLoseSandbox
+	OpAddImage       = scenario.OpAddImage
+	OpStopAgent      = scenario.OpStopAgent
+	OpStartAgent     = scenario.OpStartAgent
+	OpStoreDown      = scenario.OpStoreDown
+	OpStoreUp        = scenario.OpStoreUp
+	OpUpdateDeadline = scenario.OpUpdateDeadline
+	OpLoseNode       = scenario.OpLoseNode
+	OpNodeBack       = scenario.OpNodeBack
 )
 
 // Timeline is scenario.Timeline: what happened to one pod, step by step.
@@ -107,6 +108,9 @@ func DeleteGrace(at time.Duration, seconds int64) Op { return scenario.DeleteGra
 func UpdateImage(at time.Duration, container, image string) Op {
 	return scenario.UpdateImage(at, container, image)
 }
+
+// UpdateDeadline is scenario.UpdateDeadline: an OpUpdateDeadline at at.
+func UpdateDeadline(at time.Duration, seconds int64) Op { return scenario.UpdateDeadline(at, seconds) }
 
 // LoseSandbox is scenario.LoseSandbox: an OpLoseSandbox at at.
 func LoseSandbox(at time.Duration) Op { return scenario.LoseSandbox(at) }

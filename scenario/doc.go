@@ -4,8 +4,9 @@
 //
 //   - Scenario is the pod's spec, how the simulated runtime answers for it
 //     (simruntime.PodScript), and operations at virtual times (Op: deletes with a grace or
-//     forced, image updates, sandbox losses, images made present, the agent stopped and a new
-//     one started, the node lost and back, store outages). Validate says what cannot be played.
+//     forced, image and activeDeadlineSeconds updates, sandbox losses, images made present, the
+//     agent stopped and a new one started, the node lost and back, store outages). Validate
+//     says what cannot be played.
 //   - RunSim plays it on a simruntime.Sim in one goroutine and gives a Timeline: every event a
 //     machine was stepped with, every Ready, the operations, the restores of a restarted agent,
 //     the statuses a Supervisor wrote for a lost node. podlifetest.RunAgent plays the same

@@ -66,6 +66,8 @@ const Version = "v1"
 //	sandbox lost after D                     the first sandbox dies D after it is ready
 //	delete at T [grace S]                    lifecycle.Client.Delete (grace 0: forced)
 //	image C IMAGE at T                       C's image changes (lifecycle.Client.UpdateSpec)
+//	deadline S at T                          activeDeadlineSeconds becomes S (Client.UpdateSpec,
+//	                                         which refuses a raised or removed one)
 //	sandbox-lost at T                        the sandbox dies
 //	image-present IMAGE at T                 the image is on the node from T
 //	agent-stop at T | agent-start at T       the agent stops; a new one starts and recovers
@@ -84,7 +86,8 @@ const Version = "v1"
 //
 //	12s status Running | CrashLoopBackOff 0/1 2 (0s ago) | PodReadyToStartContainers,Initialized
 //
-// (phase | kubectl's STATUS READY RESTARTS | the True conditions but PodScheduled) and a line per
+// (phase | kubectl's STATUS READY RESTARTS | the True conditions but PodScheduled, then
+// | reason=R "message" when the pod's status has a reason, as DeadlineExceeded) and a line per
 // container whose status changed: its state, "ready", restartCount, last state and waiting
 // message. IDs are the pod's own: "app/0" is container app's instance 0, "sb-1" sandbox 1. A
 // change of "(5s ago)" alone is no change. Lines "--" are operations on the agent, the store and
@@ -370,6 +373,9 @@ func (p *scriptParser) directive(name string, o *words) error {
 			return err
 		}
 		sc.Ops = append(sc.Ops, UpdateImage(o.at(), c, image))
+	case "deadline":
+		seconds := int64(o.int("seconds"))
+		sc.Ops = append(sc.Ops, UpdateDeadline(o.at(), seconds))
 	case "sandbox-lost":
 		sc.Ops = append(sc.Ops, LoseSandbox(o.at()))
 	case "image-present":

@@ -36,6 +36,8 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 		{"unknown directive", "podlife-scenario: v1\nspec: {containers: [{name: app, image: x}]}\nscript: |\n  run app forever\n  jump at 3s\n", `line 5 "jump at 3s": unknown directive`},
 		{"unknown container", "podlife-scenario: v1\nspec: {containers: [{name: app, image: x}]}\nscript: |\n  run web forever\n", `line 4 "run web forever": no container "web"`},
 		{"bad duration", "podlife-scenario: v1\nspec: {containers: [{name: app, image: x}]}\nscript: |\n  delete at soon\n", `"soon" is not a duration`},
+		{"a deadline of no number", "podlife-scenario: v1\nspec: {containers: [{name: app, image: x}]}\nscript: |\n  deadline soon at 3s\n", `line 4 "deadline soon at 3s"`},
+		{"a deadline of 0", "podlife-scenario: v1\nspec: {containers: [{name: app, image: x}]}\nscript: |\n  deadline 0 at 3s\n", "activeDeadlineSeconds 0 is not from 1"},
 		{"unknown field", "podlife-scenario: v1\nspecs: {}\n", "line 2"},
 		{"invalid spec", "podlife-scenario: v1\nspec: {containers: [{name: app}]}\n", "spec.containers[0].image: Required value"},
 	} {

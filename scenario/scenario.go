@@ -71,6 +71,9 @@ const (
 	OpStoreDown
 	// OpStoreUp ends a store outage.
 	OpStoreUp
+	// OpUpdateDeadline sets the spec's activeDeadlineSeconds to Deadline
+	// (lifecycle.Client.UpdateSpec, which refuses a raised deadline, as the API server does).
+	OpUpdateDeadline
 	// OpLoseNode loses the node: its agent stops (the runtime runs on), its lease key goes as
 	// when the lease expires, and a lifecycle.Supervisor marks the pod Unknown, reason NodeLost
 	// (lifecycle.NodeLostRecord), unless it ended already. Until OpNodeBack the pod's status is
@@ -83,7 +86,7 @@ const (
 )
 
 var opNames = [...]string{"", "delete", "image", "sandbox-lost", "image-present", "agent-stop", "agent-start", "store-down", "store-up",
-	"node-lost", "node-back"}
+	"deadline", "node-lost", "node-back"}
 
 func (k OpKind) String() string {
 	if int(k) < len(opNames) && k != 0 {
@@ -99,6 +102,7 @@ type Op struct {
 	Grace     *int64 // OpDelete
 	Container string // OpUpdateImage
 	Image     string // OpUpdateImage, OpAddImage
+	Deadline  int64  // OpUpdateDeadline: activeDeadlineSeconds
 }
 
 // Delete is an OpDelete at at with the spec's grace.
@@ -112,6 +116,11 @@ func DeleteGrace(at time.Duration, seconds int64) Op {
 // UpdateImage is an OpUpdateImage at at.
 func UpdateImage(at time.Duration, container, image string) Op {
 	return Op{At: at, Kind: OpUpdateImage, Container: container, Image: image}
+}
+
+// UpdateDeadline is an OpUpdateDeadline at at.
+func UpdateDeadline(at time.Duration, seconds int64) Op {
+	return Op{At: at, Kind: OpUpdateDeadline, Deadline: seconds}
 }
 
 // LoseSandbox is an OpLoseSandbox at at.
@@ -218,6 +227,10 @@ func (sc *Scenario) Validate() error {
 			if op.Image == "" {
 				bad("no image")
 			}
+		case OpUpdateDeadline:
+			if op.Deadline < 1 || op.Deadline > podlife.MaxActiveDeadlineSeconds {
+				bad("activeDeadlineSeconds %d is not from 1 to %d", op.Deadline, podlife.MaxActiveDeadlineSeconds)
+			}
 		case OpLoseSandbox:
 		case OpStopAgent, OpStartAgent:
 			switch {
@@ -295,9 +308,22 @@ func OpErrors(err error) []*OpError {
 	return out
 }
 
-// WithImage is spec with container's image changed to image (OpUpdateImage); spec's own lists
-// are not changed.
-func WithImage(spec podlife.PodSpec, container, image string) podlife.PodSpec {
+// SpecAfter is spec as op changes it (OpUpdateImage, OpUpdateDeadline; spec's own lists are
+// not changed), and whether the update is one lifecycle.Client.UpdateSpec makes
+// (podlife.PodSpec.ValidateUpdate: a deadline is never raised).
+func SpecAfter(spec podlife.PodSpec, op Op) (podlife.PodSpec, bool) {
+	next := spec
+	switch op.Kind {
+	case OpUpdateImage:
+		next = withImage(spec, op.Container, op.Image)
+	case OpUpdateDeadline:
+		next.ActiveDeadlineSeconds = &op.Deadline
+	}
+	return next, next.ValidateUpdate(&spec) == nil
+}
+
+// withImage is spec with container's image changed to image, in lists of its own.
+func withImage(spec podlife.PodSpec, container, image string) podlife.PodSpec {
 	spec.InitContainers = slices.Clone(spec.InitContainers)
 	spec.Containers = slices.Clone(spec.Containers)
 	for _, list := range [][]podlife.Container{spec.InitContainers, spec.Containers} {

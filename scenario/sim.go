@@ -36,11 +36,11 @@ type SimOptions struct {
 // operations. An agent restart (OpStopAgent, OpStartAgent) is Sim.Detach and, once the agent
 // would start, lifecycle.Restore from what the World has, the status and checkpoint as the agent
 // last managed to write them and the record's spec, then Sim.Add; the store (OpDelete's grace,
-// OpUpdateImage's spec, outages) is kept as a lifecycle.Store and Client keep it, so that the
-// play is podlifetest.RunAgent's. A lost node (OpLoseNode) is an agent stopped whose last
-// status a Supervisor marks at once (lifecycle.NodeLostRecord, a Step with a Writer); OpNodeBack
-// is a new agent starting, restored from that mark. Step errors other than stale events are
-// returned with the timeline.
+// OpUpdateImage's and OpUpdateDeadline's spec, outages) is kept as a lifecycle.Store and Client
+// keep it, so that the play is podlifetest.RunAgent's. A lost node (OpLoseNode) is an agent
+// stopped whose last status a Supervisor marks at once (lifecycle.NodeLostRecord, a Step with a
+// Writer); OpNodeBack is a new agent starting, restored from that mark. Step errors other than
+// stale events are returned with the timeline.
 func RunSim(sc Scenario, opts SimOptions) (tl *Timeline, err error) {
 	if err := sc.Validate(); err != nil {
 		return nil, err
@@ -219,12 +219,12 @@ func (r *simRun) do(op Op) {
 		default: // the pod stopped: the agent removes the record
 			st.present = false
 		}
-	case OpUpdateImage:
+	case OpUpdateImage, OpUpdateDeadline:
 		if !client {
 			return
 		}
-		next := WithImage(st.spec, op.Container, op.Image)
-		if sameSpec(st.spec, next) {
+		next, ok := SpecAfter(st.spec, op)
+		if !ok || sameSpec(st.spec, next) {
 			return
 		}
 		st.spec = next

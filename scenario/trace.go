@@ -109,7 +109,7 @@ func (r *tracer) input(at time.Duration, ev *lifecycle.Event) {
 			line = ev.String()
 		}
 	case lifecycle.SpecUpdated:
-		line = "SpecUpdated image " + imageChange(&r.spec, ev.Spec)
+		line = "SpecUpdated " + specChange(&r.spec, ev.Spec)
 		r.spec = *ev.Spec
 	}
 	if ev.Type == lifecycle.DeleteRequested {
@@ -120,17 +120,24 @@ func (r *tracer) input(at time.Duration, ev *lifecycle.Event) {
 	}
 }
 
-// imageChange is "container=image" of each container whose image next changes.
-func imageChange(prev, next *podlife.PodSpec) string {
-	var out []string
+// specChange says what an update changes: "image container=image,..." of each container whose
+// image changes, "activeDeadlineSeconds=S" for a new deadline.
+func specChange(prev, next *podlife.PodSpec) string {
+	var images, out []string
 	for _, pair := range [][2][]podlife.Container{{prev.InitContainers, next.InitContainers}, {prev.Containers, next.Containers}} {
 		for i := range pair[1] {
 			if i < len(pair[0]) && pair[0][i].Image != pair[1][i].Image {
-				out = append(out, pair[1][i].Name+"="+pair[1][i].Image)
+				images = append(images, pair[1][i].Name+"="+pair[1][i].Image)
 			}
 		}
 	}
-	return strings.Join(out, ",")
+	if len(images) > 0 {
+		out = append(out, "image "+strings.Join(images, ","))
+	}
+	if d := next.ActiveDeadlineSeconds; d != nil && (prev.ActiveDeadlineSeconds == nil || *prev.ActiveDeadlineSeconds != *d) {
+		out = append(out, "activeDeadlineSeconds="+strconv.FormatInt(*d, 10))
+	}
+	return strings.Join(out, " ")
 }
 
 func runtimeEventString(ev *lifecycle.RuntimeEvent) string {
@@ -166,6 +173,9 @@ func (r *tracer) statusLines(at time.Duration) {
 		conds = []string{"-"}
 	}
 	pod := fmt.Sprintf("status %s | %s %s %s | %s", st.Phase, cols.Status, cols.Ready, cols.Restarts, strings.Join(conds, ","))
+	if st.Reason != "" {
+		pod += " | reason=" + st.Reason + " " + strconv.Quote(st.Message)
+	}
 	// "(5s ago)" changes with time alone: not a change of status.
 	key := pod
 	if i := strings.Index(cols.Restarts, " ("); i >= 0 {

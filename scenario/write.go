@@ -29,6 +29,8 @@ func (op Op) String() string {
 		return "image " + op.Container + " " + op.Image + at
 	case OpAddImage:
 		return "image-present " + op.Image + at
+	case OpUpdateDeadline:
+		return "deadline " + strconv.FormatInt(op.Deadline, 10) + at
 	}
 	return op.Kind.String() + at
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/podlife/podlife/lifecycle/simruntime"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs (testdata/, examples/scenarios/*.txt) from the current behaviour")
@@ -258,7 +260,7 @@ func TestGraceFlag(t *testing.T) {
 func TestSpecAndScriptRoundTrip(t *testing.T) {
 	specJSON, err := json.MarshalIndent(demoSpec(), "", "  ")
 	require.NoError(t, err)
-	scriptJSON, err := json.MarshalIndent(scriptToJSON(demoScript()), "", "  ")
+	scriptJSON, err := simruntime.FormatPodScript(demoScript())
 	require.NoError(t, err)
 	golden(t, "demo-spec.json", string(specJSON)+"\n")
 	golden(t, "demo-script.json", string(scriptJSON)+"\n")
@@ -343,7 +345,7 @@ func TestBadUsage(t *testing.T) {
 		{name: "missing script", flags: []string{"-script", missing}, want: "-script: open " + missing},
 
 		{name: "spec not JSON", spec: "containers: []", want: "spec.json: line 1, column 1: invalid JSON: invalid character 'c'"},
-		{name: "spec empty", spec: " ", want: "spec.json: empty file, want a JSON object"},
+		{name: "spec empty", spec: " ", want: "spec.json: empty input, want a JSON object"},
 		{name: "spec unknown field", spec: `{"containerz": []}`, want: `spec.json: line 1, column 18: unknown field "containerz"`},
 		{name: "spec wrong type", spec: "{\n  \"containers\": {}\n}", want: "spec.json: line 2, column 17: field containers: want an array, got JSON object"},
 		{name: "spec trailing data", spec: `{"containers": [{"name": "a", "image": "b"}]} {}`, want: "unexpected data after the JSON value"},

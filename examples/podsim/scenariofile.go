@@ -15,6 +15,7 @@ import (
 	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/kube"
+	"github.com/podlife/podlife/lifecycle/simruntime"
 	"github.com/podlife/podlife/scenario"
 )
 
@@ -25,12 +26,12 @@ const scenarioVersion = "v1"
 // scenarioFile is a -scenario file (see the package doc): a pod, what its containers do, and
 // a timeline of operations.
 type scenarioFile struct {
-	Version  string         `json:"podsim-scenario"`
-	Pod      *scenarioPod   `json:"pod,omitempty"`
-	Until    string         `json:"until,omitempty"`
-	Images   []string       `json:"images,omitempty"`
-	Script   *podScriptJSON `json:"script,omitempty"`
-	Timeline []opJSON       `json:"timeline,omitempty"`
+	Version  string                    `json:"podsim-scenario"`
+	Pod      *scenarioPod              `json:"pod,omitempty"`
+	Until    string                    `json:"until,omitempty"`
+	Images   []string                  `json:"images,omitempty"`
+	Script   *simruntime.PodScriptJSON `json:"script,omitempty"`
+	Timeline []opJSON                  `json:"timeline,omitempty"`
 }
 
 // scenarioPod is the scenario's pod: a manifest (a path from the scenario file's directory, and
@@ -199,8 +200,16 @@ func (ls *loadedScenario) finish(p *plan) error {
 	}
 	var errs field.ErrorList
 	if js := ls.file.Script; js != nil {
-		ps, ferrs := js.convert(&p.spec)
-		errs = append(errs, ferrs.under("script")...)
+		ps, err := js.PodScript(&p.spec)
+		var serrs simruntime.ScriptErrors
+		switch {
+		case errors.As(err, &serrs):
+			for _, e := range serrs {
+				errs = append(errs, &field.Error{Type: field.ErrorTypeInvalid, Field: "script." + e.Path, BadValue: field.OmitValueType{}, Detail: e.Detail})
+			}
+		case err != nil:
+			errs = append(errs, field.Invalid(field.NewPath("script"), field.OmitValueType{}, err.Error()))
+		}
 		p.script = ps
 	}
 	p.images = ls.file.Images
@@ -256,8 +265,12 @@ func (o opJSON) op(path *field.Path, p *plan, errs *field.ErrorList) (scenario.O
 		ops = append(ops, op)
 	}
 	if s := o.SetImage; s != nil {
-		if findContainer(&p.spec, s.Container) == nil {
-			*errs = append(*errs, field.NotSupported(path.Child("setImage", "container"), s.Container, containerNames(&p.spec)))
+		if _, ok := p.spec.ContainerByName(s.Container); !ok {
+			var names []string
+			for _, c := range p.spec.AllContainers() {
+				names = append(names, c.Name)
+			}
+			*errs = append(*errs, field.NotSupported(path.Child("setImage", "container"), s.Container, names))
 		}
 		if s.Image == "" {
 			*errs = append(*errs, field.Required(path.Child("setImage", "image"), "the new image"))

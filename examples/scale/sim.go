@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/podlife/podlife"
+	"github.com/podlife/podlife/internal/procstat"
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/simruntime"
 	"github.com/podlife/podlife/phase"
@@ -185,7 +186,7 @@ func simulate(cfg config) (*report, error) {
 	base := liveHeap()
 	var ms0 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
-	cpu0 := cpuTime()
+	cpu0 := procstat.CPUTime()
 	wall0 := time.Now()
 
 	web, err := lifecycle.NewTemplate(spec("web"))
@@ -281,12 +282,12 @@ func simulate(cfg config) (*report, error) {
 		}
 	}
 	rep.Wall = time.Since(wall0)
-	rep.CPU = cpuTime() - cpu0
+	rep.CPU = procstat.CPUTime() - cpu0
 	var ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms1)
 	rep.Allocs, rep.AllocBytes, rep.GCs = ms1.Mallocs-ms0.Mallocs, ms1.TotalAlloc-ms0.TotalAlloc, ms1.NumGC-ms0.NumGC-1 // less measure's own
 	rep.PeakHeap = max(rep.PeakHeap, heapInUse(samples))
-	rep.MaxRSS = maxRSS()
+	rep.MaxRSS = procstat.MaxRSS()
 	if cfg.progress != nil {
 		cfg.progress.update(end, end, n, sim.Stats().Events)
 		cfg.progress.done()

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/podlife/podlife/lifecycle/kube"
 	"github.com/podlife/podlife/phase"
 )
 
@@ -139,4 +140,41 @@ func MatchColumns(server phase.Columns, in phase.ColumnsInput, from, to time.Tim
 		return nil
 	}
 	return fmt.Errorf("the API server prints %+v, phase.KubectlColumns %+v", server, atFrom)
+}
+
+// CheckPodColumns asks the server for the row of one pod at resourceVersion (exactly that
+// version, from etcd; "" for the latest) and checks its columns against phase.KubectlColumns of
+// the very object the server printed them from (its spec read by lifecycle/kube). It returns the
+// row, and an error when they differ or the pod cannot be read.
+func CheckPodColumns(ctx context.Context, c kubernetes.Interface, namespace, name, resourceVersion string) (PodRow, error) {
+	opts := metav1.ListOptions{FieldSelector: "metadata.name=" + name}
+	if resourceVersion != "" {
+		opts.ResourceVersion, opts.ResourceVersionMatch = resourceVersion, metav1.ResourceVersionMatchExact
+	}
+	from := time.Now()
+	rows, err := PodTable(ctx, c, namespace, opts)
+	to := time.Now()
+	if err != nil {
+		return PodRow{}, err
+	}
+	if len(rows) != 1 || rows[0].Pod == nil {
+		return PodRow{}, fmt.Errorf("pod %s/%s at %q: %d rows, want 1 with its object", namespace, name, resourceVersion, len(rows))
+	}
+	row := rows[0]
+	spec, _, err := kube.FromPodSpec(row.Pod.Spec)
+	if err != nil {
+		return row, err
+	}
+	st, err := kube.FromPodStatus(row.Pod.Status)
+	if err != nil {
+		return row, err
+	}
+	in := phase.ColumnsInput{Spec: &spec, Status: &st}
+	if dt := row.Pod.DeletionTimestamp; dt != nil {
+		in.DeletionTimestamp = &dt.Time
+	}
+	if err := MatchColumns(row.Columns, in, from, to); err != nil {
+		return row, fmt.Errorf("pod %s/%s at %s (phase %s, reason %q): %w", namespace, name, row.Pod.ResourceVersion, st.Phase, st.Reason, err)
+	}
+	return row, nil
 }

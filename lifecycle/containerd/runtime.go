@@ -224,7 +224,9 @@ func (r *Runtime) WaitReady(ctx context.Context) error {
 				err = errors.New("no RuntimeReady condition")
 			}
 		}
-		if ctx.Err() == nil {
+		// A call cut short by the deadline says nothing of the runtime: gRPC may report its own
+		// DeadlineExceeded a moment before ctx is done, so look at the code too.
+		if c := status.Code(err); ctx.Err() == nil && c != codes.DeadlineExceeded && c != codes.Canceled {
 			last = err
 		}
 		t := time.NewTimer(50 * time.Millisecond)

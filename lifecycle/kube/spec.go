@@ -35,6 +35,7 @@ func convert(s *v1.PodSpec, root *field.Path) (podlife.PodSpec, Warnings, field.
 		Containers:                    c.containers(s.Containers, root.Child("containers")),
 		RestartPolicy:                 podlife.RestartPolicy(s.RestartPolicy),
 		TerminationGracePeriodSeconds: clonePtr(s.TerminationGracePeriodSeconds),
+		ActiveDeadlineSeconds:         clonePtr(s.ActiveDeadlineSeconds),
 		HostNetwork:                   s.HostNetwork,
 		Volumes:                       mapSlice(s.Volumes, fromVolume),
 	}
@@ -238,6 +239,7 @@ func ToPodSpec(s podlife.PodSpec) v1.PodSpec {
 		Containers:                    mapSlice(s.Containers, toContainer),
 		RestartPolicy:                 v1.RestartPolicy(s.RestartPolicy),
 		TerminationGracePeriodSeconds: clonePtr(s.TerminationGracePeriodSeconds),
+		ActiveDeadlineSeconds:         clonePtr(s.ActiveDeadlineSeconds),
 		HostNetwork:                   s.HostNetwork,
 		Volumes:                       mapSlice(s.Volumes, toVolume),
 	}

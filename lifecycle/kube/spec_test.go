@@ -67,6 +67,7 @@ func fullV1Spec() v1.PodSpec {
 		},
 		RestartPolicy:                 v1.RestartPolicyOnFailure,
 		TerminationGracePeriodSeconds: ptr(int64(45)),
+		ActiveDeadlineSeconds:         ptr(int64(600)),
 		ReadinessGates:                []v1.PodReadinessGate{{ConditionType: "example.com/lb-ready"}},
 		HostNetwork:                   true,
 		Volumes: []v1.Volume{
@@ -121,6 +122,7 @@ func TestFromPodSpecConvertsEveryModelledField(t *testing.T) {
 		},
 		RestartPolicy:                 podlife.RestartOnFailure,
 		TerminationGracePeriodSeconds: ptr(int64(45)),
+		ActiveDeadlineSeconds:         ptr(int64(600)),
 		ReadinessGates:                []string{"example.com/lb-ready"},
 		HostNetwork:                   true,
 		Volumes: []podlife.Volume{
@@ -148,7 +150,6 @@ func TestFromPodSpecConvertsEveryModelledField(t *testing.T) {
 func TestWarningsName(t *testing.T) {
 	in := fullV1Spec()
 	in.NodeSelector = map[string]string{"disk": "ssd"}
-	in.ActiveDeadlineSeconds = ptr(int64(600))
 	in.Containers[0].Resources.Limits = v1.ResourceList{v1.ResourceMemory: resource.MustParse("64Mi")}
 	in.Containers[0].VolumeMounts = []v1.VolumeMount{{Name: "scratch", MountPath: "/tmp"}}
 	in.Containers[0].Env[2].ValueFrom.FieldRef = &v1.ObjectFieldSelector{FieldPath: "metadata.name"}
@@ -173,12 +174,11 @@ func TestWarningsName(t *testing.T) {
 		"spec.containers[0].lifecycle.postStart.tcpSocket",
 		"spec.containers[1].readinessProbe.httpGet.protocol",
 		"spec.containers[1].lifecycle.preStop.tcpSocket",
-		"spec.activeDeadlineSeconds",
 		"spec.nodeSelector",
 		"spec.nodeName",
 	}, ws.Fields(), "field order, paths as in the object")
 	assert.Contains(t, ws[1].Detail, "treated as an emptyDir")
-	assert.Equal(t, "spec.nodeName: not modelled by podlife; dropped", ws[10].String())
+	assert.Equal(t, "spec.nodeName: not modelled by podlife; dropped", ws[9].String())
 
 	assert.Equal(t, podlife.Volume{Name: "data", Source: podlife.VolumeEmptyDir}, got.Volumes[5], "an unmodelled volume kind is an emptyDir")
 	assert.Nil(t, got.Containers[1].Lifecycle.PreStop, "a tcpSocket-only hook is not run by kubelet")
@@ -478,6 +478,7 @@ func genPodlifeSpec(t *rapid.T) podlife.PodSpec {
 		Containers:                    rapid.SliceOfN(container, 0, 3).Draw(t, "containers"),
 		RestartPolicy:                 policy.Draw(t, "restartPolicy"),
 		TerminationGracePeriodSeconds: rapid.Ptr(rapid.Int64(), true).Draw(t, "grace"),
+		ActiveDeadlineSeconds:         rapid.Ptr(rapid.Int64(), true).Draw(t, "activeDeadline"),
 		ReadinessGates:                rapid.SliceOfN(str, 0, 2).Draw(t, "gates"),
 		HostNetwork:                   rapid.Bool().Draw(t, "hostNetwork"),
 		Volumes:                       rapid.SliceOfN(volume, 0, 3).Draw(t, "volumes"),

@@ -59,7 +59,7 @@ const notModelled = "not modelled by podlife; dropped"
 // of such a type is converted as a whole (for example intstr.IntOrString ports).
 var handledFields = map[reflect.Type][]string{
 	reflect.TypeFor[v1.PodSpec](): {"initContainers", "containers", "restartPolicy",
-		"terminationGracePeriodSeconds", "readinessGates", "hostNetwork", "volumes"},
+		"terminationGracePeriodSeconds", "activeDeadlineSeconds", "readinessGates", "hostNetwork", "volumes"},
 	reflect.TypeFor[v1.Container](): {"name", "image", "imagePullPolicy", "command", "args", "env", "ports",
 		"restartPolicy", "restartPolicyRules", "startupProbe", "livenessProbe", "readinessProbe", "lifecycle"},
 	reflect.TypeFor[v1.ContainerPort]():                   {"name", "containerPort", "protocol"},
@@ -94,7 +94,6 @@ var fieldNotes = map[string]string{
 	"LifecycleHandler.tcpSocket": "not run by kubelet (the hook fails at run time); podlife drops the hook " +
 		"unless another handler is set",
 	"EnvVarSource.*":                   "not modelled by podlife; the variable is kept without a value and cannot be missing",
-	"PodSpec.activeDeadlineSeconds":    "not modelled by podlife; the pod is never stopped for its deadline",
 	"PodSpec.ephemeralContainers":      "not modelled by podlife; dropped (they are added by the API, not by a manifest)",
 	"Container.envFrom":                "not modelled by podlife; a missing secret or config map here gives no CreateContainerConfigError",
 	"Container.resources":              "not modelled by podlife; no limit is enforced (no OOMKilled from limits)",

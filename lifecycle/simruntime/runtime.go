@@ -33,6 +33,9 @@ type Runtime struct {
 	seq     uint64
 	pending []pendingEvent // a min-heap by (At, seq) of events to Happen at their time
 	subs    map[*subscriber]struct{}
+	// scheduled is closed (and replaced) whenever events are scheduled, so that a stop waiting
+	// for its container's exit learns that a later, shorter stop brought the exit forward.
+	scheduled chan struct{}
 }
 
 type pendingEvent struct {
@@ -55,7 +58,7 @@ var (
 // NewRuntime serves w through clock. The world must not be used elsewhere afterwards, except
 // through With.
 func NewRuntime(w *World, clock lifecycle.Clock) *Runtime {
-	return &Runtime{clock: clock, w: w, subs: map[*subscriber]struct{}{}}
+	return &Runtime{clock: clock, w: w, subs: map[*subscriber]struct{}{}, scheduled: make(chan struct{})}
 }
 
 // With runs f on the world under the runtime's lock, after applying what came due: to change
@@ -211,6 +214,7 @@ func (r *Runtime) StopContainer(ctx context.Context, containerID string, timeout
 		r.catchUp(now)
 		ci, ok := r.w.Container(containerID)
 		due, pending := r.nextExit(containerID)
+		changed := r.scheduled
 		r.mu.Unlock()
 		switch {
 		case !ok || ci.State == lifecycle.ContainerStateExited:
@@ -218,7 +222,9 @@ func (r *Runtime) StopContainer(ctx context.Context, containerID string, timeout
 		case !pending: // cannot happen: a stop always schedules an exit
 			return &lifecycle.RuntimeError{Op: "StopContainer", ID: containerID, Err: errors.New("no exit is scheduled")}
 		}
-		if err := r.sleep(ctx, due.Sub(now)); err != nil {
+		// Until the exit, or until something else is scheduled: a second stop with a shorter
+		// timeout brings the exit forward, and this call returns with the container, as CRI's does.
+		if err := r.sleepOr(ctx, due.Sub(now), changed); err != nil {
 			return &lifecycle.RuntimeError{Op: "StopContainer", ID: containerID, Err: err}
 		}
 	}
@@ -381,6 +387,10 @@ func (r *Runtime) scheduleAll(evs []lifecycle.Event, held *bool) {
 		publish := ev.Type == lifecycle.ContainerExited || ev.Type == lifecycle.ContainerUnknown || ev.Type == lifecycle.SandboxLost
 		r.push(pendingEvent{ev: ev, seq: r.seq, publish: publish, held: h})
 	}
+	if len(evs) > 0 {
+		close(r.scheduled)
+		r.scheduled = make(chan struct{})
+	}
 	for s := range r.subs {
 		select {
 		case s.wake <- struct{}{}:
@@ -456,7 +466,10 @@ func (r *Runtime) known(f func(w *World) bool) bool {
 }
 
 // sleep waits d on the clock, or until ctx ends; an answer due now does not look at ctx.
-func (r *Runtime) sleep(ctx context.Context, d time.Duration) error {
+func (r *Runtime) sleep(ctx context.Context, d time.Duration) error { return r.sleepOr(ctx, d, nil) }
+
+// sleepOr is sleep that also ends, without an error, when wake is closed.
+func (r *Runtime) sleepOr(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
 	if d <= 0 {
 		return nil
 	}
@@ -464,6 +477,8 @@ func (r *Runtime) sleep(ctx context.Context, d time.Duration) error {
 	defer t.Stop()
 	select {
 	case <-t.C():
+		return nil
+	case <-wake:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

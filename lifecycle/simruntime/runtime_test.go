@@ -91,6 +91,19 @@ func TestRuntimeWaits(t *testing.T) {
 				_, id := rtPod(t, ctx, rt, appSpec)
 				require.NoError(t, rt.StopContainer(ctx, id, 30*s))
 			}, 3 * s},
+		{"a stop under way returns when a second, shorter stop kills the container", WorldOptions{Default: Script{Runs: []Run{{IgnoreTerm: true}}}},
+			func(t *testing.T, ctx context.Context, rt *Runtime) {
+				_, id := rtPod(t, ctx, rt, appSpec)
+				first := make(chan time.Duration)
+				start := time.Now()
+				go func() {
+					assert.NoError(t, rt.StopContainer(ctx, id, 60*s))
+					first <- time.Since(start)
+				}()
+				time.Sleep(10 * s)
+				require.NoError(t, rt.StopContainer(ctx, id, 3*s))
+				assert.Equal(t, 13*s, <-first, "the first stop ends with the container, not at its own 60 s")
+			}, 13 * s},
 		{"a pull gives up when its ctx ends", WorldOptions{ImagePulls: map[string]Pull{"app:1": {Delay: time.Hour}}},
 			func(t *testing.T, ctx context.Context, rt *Runtime) {
 				ctx, cancel := context.WithTimeout(ctx, 5*s)

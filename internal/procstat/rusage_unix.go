@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package procstat
 
 import (
 	"runtime"
@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// cpuTime is the process's user and system time so far, all threads (the GC's included).
-func cpuTime() time.Duration {
+// CPUTime is the process's user and system time so far, all threads (the GC's included).
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
@@ -17,9 +17,9 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// maxRSS is the process's peak resident set in bytes (getrusage's ru_maxrss: KiB on Linux and
+// MaxRSS is the process's peak resident set in bytes (getrusage's ru_maxrss: KiB on Linux and
 // the BSDs, bytes on macOS).
-func maxRSS() uint64 {
+func MaxRSS() uint64 {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil || ru.Maxrss < 0 {
 		return 0
