@@ -506,10 +506,14 @@ type OpsOptions struct {
 	MaxOps int
 	// Until is when the schedule ends (default 300 s).
 	Until time.Duration
+	// MaxActiveDeadlineSeconds bounds the activeDeadlineSeconds an update sets (default 400, as
+	// SpecOptions').
+	MaxActiveDeadlineSeconds int64
 }
 
 // Ops draws schedules of operations on a pod of spec: deletions (a second one, shorter or longer;
-// a forced one), image updates, sandbox losses, images made present, the agent stopped and a new
+// a forced one), image updates, activeDeadlineSeconds set or lowered (never raised: the API
+// server refuses that, and so does lifecycle.Client.UpdateSpec), sandbox losses, images made present, the agent stopped and a new
 // one started or the node lost and back, store outages (never while the node is lost, nor in the
 // two seconds before it is: a Supervisor that lost its watch in an outage sees the lease go only
 // when it lists again). Each operation is at its own fraction of a second (a whole second
@@ -523,6 +527,13 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 	}
 	if opts.Until <= 0 {
 		opts.Until = 300 * time.Second
+	}
+	if opts.MaxActiveDeadlineSeconds <= 0 {
+		opts.MaxActiveDeadlineSeconds = 400
+	}
+	deadline := opts.MaxActiveDeadlineSeconds // the spec's, or the bound: an update may set one up to it
+	if d := spec.ActiveDeadlineSeconds; d != nil {
+		deadline = *d
 	}
 	var names []string
 	for _, list := range [][]podlife.Container{spec.InitContainers, spec.Containers} {
@@ -550,7 +561,7 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 		var lost [][2]time.Duration // the node's absences
 		agentDown := false
 		for len(ops) < opts.MaxOps {
-			kind := rapid.IntRange(0, 8).Draw(t, "op")
+			kind := rapid.IntRange(0, 9).Draw(t, "op")
 			if kind == 0 {
 				break
 			}
@@ -601,20 +612,27 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 				ops = append(ops, LoseNode(at), NodeBack(back))
 				lost = append(lost, [2]time.Duration{at, back})
 				agentDown = true // the node's agent is away: no other restart in the schedule
+			case 9:
+				ops = append(ops, UpdateDeadline(sec("deadlineAt"), rapid.Int64Range(1, deadline).Draw(t, "deadline")))
 			}
 		}
+		slices.SortStableFunc(ops, func(a, b Op) int { return int(a.At - b.At) })
 		kept := ops[:0]
 		for _, op := range ops {
-			client := op.Kind == OpDelete || op.Kind == OpUpdateImage
+			client := op.Kind == OpDelete || op.Kind == OpUpdateImage || op.Kind == OpUpdateDeadline
 			if client && clientBlocked(outages, op.At) {
 				continue
 			}
 			if op.At > opts.Until {
 				continue
 			}
+			if op.Kind == OpUpdateDeadline {
+				// In time order, each update sets the deadline or lowers it.
+				op.Deadline = min(op.Deadline, deadline)
+				deadline = op.Deadline
+			}
 			kept = append(kept, op)
 		}
-		slices.SortStableFunc(kept, func(a, b Op) int { return int(a.At - b.At) })
 		return kept
 	})
 }
@@ -681,7 +699,8 @@ func Scenarios(opts ScenarioOptions) *rapid.Generator[Scenario] {
 				sc.Images = append(sc.Images, img)
 			}
 		}
-		sc.Ops = Ops(sc.Spec, OpsOptions{MaxOps: opts.MaxOps, Until: opts.Until}).Draw(t, "ops")
+		sc.Ops = Ops(sc.Spec, OpsOptions{MaxOps: opts.MaxOps, Until: opts.Until,
+			MaxActiveDeadlineSeconds: opts.Spec.MaxActiveDeadlineSeconds}).Draw(t, "ops")
 		return sc
 	})
 }

@@ -16,10 +16,12 @@ import (
 	"github.com/podlife/podlife/lifecycle/simruntime"
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/podlifetest"
+	"github.com/podlife/podlife/scenario"
 )
 
 // TestGeneratedSpecsAreValid: every spec Spec draws passes Validate, and so does its defaulted
-// form; every scenario Scenarios draws passes Scenario.Validate.
+// form; every scenario Scenarios draws passes Scenario.Validate, and each of its spec updates,
+// in time order, is one the API server makes (a deadline set or lowered, never raised).
 func TestGeneratedSpecsAreValid(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		s := podlifetest.Spec(podlifetest.SpecOptions{MaxInitContainers: 4, MaxContainers: 4}).Draw(rt, "spec")
@@ -28,6 +30,15 @@ func TestGeneratedSpecsAreValid(t *testing.T) {
 		require.NoError(rt, d.Validate())
 		sc := podlifetest.Scenarios(podlifetest.ScenarioOptions{Agent: rapid.Bool().Draw(rt, "agent")}).Draw(rt, "scenario")
 		require.NoError(rt, sc.Validate())
+		spec := sc.Spec
+		for _, op := range sc.SortedOps() {
+			if op.Kind != podlifetest.OpUpdateImage && op.Kind != podlifetest.OpUpdateDeadline {
+				continue
+			}
+			next, ok := scenario.SpecAfter(spec, op)
+			require.True(rt, ok, "%s refused: %v", op, next.ValidateUpdate(&spec))
+			spec = next
+		}
 	})
 }
 

@@ -137,6 +137,8 @@
 //	- {at: 60s, node: lost}          # the agent is gone, its lease expires: Unknown, NodeLost
 //	- {at: 150s, node: back}         # a new agent recovers the pod and reports its true status
 //	- {at: 2m, setImage: {container: redis, image: "redis:7.4.1"}}
+//	- {at: 100s, setDeadline: {seconds: 150}}  # activeDeadlineSeconds, set or lowered (never
+//	                                 # raised: the API server refuses it), counted from the start
 //	- {at: 3m, delete: {}}           # the spec's grace; delete: {grace: 5} a shorter one,
 //	- {at: 3m10s, delete: {grace: 0}}  # grace 0 a forced deletion
 //	- {at: 30s, agent: stop}         # the agent stops, the containers run on (agent: start)

@@ -45,13 +45,14 @@ type scenarioPod struct {
 
 // opJSON is one operation of the timeline: at, and exactly one of the others.
 type opJSON struct {
-	At           string        `json:"at"`
-	Delete       *deleteJSON   `json:"delete,omitempty"`
-	SetImage     *setImageJSON `json:"setImage,omitempty"`
-	Agent        string        `json:"agent,omitempty"`
-	Node         string        `json:"node,omitempty"`
-	Sandbox      string        `json:"sandbox,omitempty"`
-	ImagePresent string        `json:"imagePresent,omitempty"`
+	At           string           `json:"at"`
+	Delete       *deleteJSON      `json:"delete,omitempty"`
+	SetImage     *setImageJSON    `json:"setImage,omitempty"`
+	SetDeadline  *setDeadlineJSON `json:"setDeadline,omitempty"`
+	Agent        string           `json:"agent,omitempty"`
+	Node         string           `json:"node,omitempty"`
+	Sandbox      string           `json:"sandbox,omitempty"`
+	ImagePresent string           `json:"imagePresent,omitempty"`
 }
 
 type deleteJSON struct {
@@ -62,6 +63,11 @@ type deleteJSON struct {
 type setImageJSON struct {
 	Container string `json:"container"`
 	Image     string `json:"image"`
+}
+
+type setDeadlineJSON struct {
+	// Seconds is the pod's new activeDeadlineSeconds, counted from its start.
+	Seconds *int64 `json:"seconds"`
 }
 
 // loadedScenario is a scenario file read, before the pod is known: its own pod, if it has one,
@@ -228,6 +234,24 @@ func (ls *loadedScenario) finish(p *plan) error {
 	if err := ls.doc.Errors(errs); err != nil {
 		return err
 	}
+	// The API server refuses to raise or remove a deadline: a file that says so is wrong, not
+	// an update that silently does nothing.
+	spec := p.spec
+	for _, i := range timeOrder(p.ops) {
+		op := p.ops[i]
+		if op.Kind != scenario.OpUpdateDeadline {
+			continue
+		}
+		if next, ok := scenario.SpecAfter(spec, op); ok {
+			spec = next
+		} else if was := spec.ActiveDeadlineSeconds; was != nil {
+			errs = append(errs, field.Invalid(field.NewPath("timeline").Index(i).Child("setDeadline", "seconds"), op.Deadline,
+				fmt.Sprintf("activeDeadlineSeconds is %d by then, and may only be lowered", *was)))
+		}
+	}
+	if err := ls.doc.Errors(errs); err != nil {
+		return err
+	}
 	// The rules of a timeline as a whole (the agent stopped before it starts, the node lost
 	// before it is back, every operation before the end), on the file's lines.
 	sc := scenario.Scenario{Pod: p.ref, Spec: p.spec, Script: p.script, Images: p.images, Ops: p.ops, Until: p.until}
@@ -277,6 +301,17 @@ func (o opJSON) op(path *field.Path, p *plan, errs *field.ErrorList) (scenario.O
 		}
 		ops = append(ops, scenario.UpdateImage(at, s.Container, s.Image))
 	}
+	if d := o.SetDeadline; d != nil {
+		sp := path.Child("setDeadline", "seconds")
+		switch {
+		case d.Seconds == nil:
+			*errs = append(*errs, field.Required(sp, "the pod's new activeDeadlineSeconds"))
+		case *d.Seconds < 1 || *d.Seconds > podlife.MaxActiveDeadlineSeconds:
+			*errs = append(*errs, field.Invalid(sp, *d.Seconds, fmt.Sprintf("want 1 to %d seconds", podlife.MaxActiveDeadlineSeconds)))
+		default:
+			ops = append(ops, scenario.UpdateDeadline(at, *d.Seconds))
+		}
+	}
 	word := func(name, value string, ops0 map[string]scenario.Op) {
 		if value == "" {
 			return
@@ -295,7 +330,7 @@ func (o opJSON) op(path *field.Path, p *plan, errs *field.ErrorList) (scenario.O
 	}
 	switch len(ops) {
 	case 0:
-		*errs = append(*errs, field.Required(path, "one operation: delete, setImage, agent, node, sandbox or imagePresent"))
+		*errs = append(*errs, field.Required(path, "one operation: delete, setImage, setDeadline, agent, node, sandbox or imagePresent"))
 	case 1:
 	default:
 		*errs = append(*errs, field.Invalid(path, field.OmitValueType{}, "one operation per entry; give each its own"))
@@ -304,6 +339,16 @@ func (o opJSON) op(path *field.Path, p *plan, errs *field.ErrorList) (scenario.O
 		return scenario.Op{}, false
 	}
 	return ops[0], true
+}
+
+// timeOrder is the indexes of ops in time order, those of one time in their order.
+func timeOrder(ops []scenario.Op) []int {
+	order := make([]int, len(ops))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return int(ops[a].At - ops[b].At) })
+	return order
 }
 
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {

@@ -216,6 +216,8 @@ func (r *recorder) op(now time.Time, m *lifecycle.Machine, op scenario.Op) {
 		}
 	case scenario.OpUpdateImage:
 		what = fmt.Sprintf("spec updated: %s image %s", op.Container, quote.Value(op.Image))
+	case scenario.OpUpdateDeadline:
+		what = fmt.Sprintf("spec updated: activeDeadlineSeconds %d", op.Deadline)
 	case scenario.OpLoseSandbox:
 		what = "the sandbox dies"
 	case scenario.OpAddImage:
@@ -485,11 +487,17 @@ func writeTimeline(w io.Writer, res *result, what string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// The pod's own reason (DeadlineExceeded, NodeLost) is not in kubectl's STATUS when a
+	// container's is there: say it.
+	final := string(res.final.Phase)
+	if res.final.Reason != "" {
+		final += " (reason " + quote.Line(res.final.Reason) + ")"
+	}
 	var err error
 	if res.stopped {
-		_, err = fmt.Fprintf(w, "\nThe pod stopped at %s in phase %s; nothing more will happen to it.\n", fmtDur(res.end), res.final.Phase)
+		_, err = fmt.Fprintf(w, "\nThe pod stopped at %s in phase %s; nothing more will happen to it.\n", fmtDur(res.end), final)
 	} else {
-		_, err = fmt.Fprintf(w, "\nVirtual time ran out at %s (-until) with the pod in phase %s.\n", fmtDur(res.end), res.final.Phase)
+		_, err = fmt.Fprintf(w, "\nVirtual time ran out at %s (-until) with the pod in phase %s.\n", fmtDur(res.end), final)
 	}
 	return err
 }
