@@ -81,6 +81,12 @@ type simRun struct {
 	store *storeModel
 	wk    worker
 	errs  []error
+	// What the sandbox of a held runtime (storeModel.held) becomes while no machine runs the
+	// pod: when the last RunSandbox was asked, the last sandbox a machine saw ready and when,
+	// and the first (the one the script's sandbox loss is for).
+	// heldLost is a held sandbox an OpLoseSandbox killed.
+	sandboxAsked, readyAt                time.Time
+	readySandbox, firstSandbox, heldLost string
 }
 
 func newSimRun(sc Scenario, opts SimOptions) *simRun {
@@ -93,6 +99,12 @@ func newSimRun(sc Scenario, opts SimOptions) *simRun {
 	r.s.OnEvent = func(_ lifecycle.PodRef, ev lifecycle.Event) {
 		if !opts.Discard && len(r.tl.Steps) > MaxSteps {
 			panic(errTooLong)
+		}
+		if ev.Type == lifecycle.SandboxReady {
+			r.readySandbox, r.readyAt = ev.SandboxID, ev.At
+			if r.firstSandbox == "" {
+				r.firstSandbox = ev.SandboxID
+			}
 		}
 		n := len(r.tl.Steps)
 		r.tl.AddInput(ev)
@@ -108,6 +120,11 @@ func newSimRun(sc Scenario, opts SimOptions) *simRun {
 func (r *simRun) ready(_ lifecycle.PodRef, now time.Time, rd lifecycle.Ready) {
 	if r.opts.OnReady != nil {
 		r.opts.OnReady(r.m, now, rd)
+	}
+	for _, a := range rd.Actions {
+		if a.Type == lifecycle.RunSandbox {
+			r.sandboxAsked = now
+		}
 	}
 	n := len(r.tl.Steps)
 	r.tl.AddReady(now, rd)
@@ -235,6 +252,7 @@ func (r *simRun) do(op Op) {
 				r.w.Happen(ev) // no machine of the pod in the Sim: it happens all the same
 			}
 		}
+		r.loseHeld()
 	case OpAddImage:
 		r.w.AddImage(op.Image, now)
 	case OpStopAgent, OpLoseNode:
@@ -282,7 +300,7 @@ func (r *simRun) recover(t time.Duration) {
 	if st.held != nil {
 		// The pod stopped while its last status could not be written, and the agent left the
 		// runtime as it was then (the Sim's World forgot it at once: its stop ran).
-		in.Observed, st.held = *st.held, nil
+		in.Observed, st.held = r.heldNow(*st.held), nil
 	}
 	if p := st.persisted; p != nil {
 		in.Status, in.Checkpoint = copyStatus(p.status), p.checkpoint
@@ -305,6 +323,53 @@ func (r *simRun) recover(t time.Duration) {
 	}
 	if st.deletion != nil && r.wk.deleteRequested(*st.deletion) {
 		r.event(lifecycle.Event{Type: lifecycle.DeleteRequested, GracePeriodSeconds: st.deletion})
+	}
+}
+
+// heldNow is what a runtime left as it was (held) has now, as the runtime goes on without an
+// agent: a sandbox that was still being made is ready once the script's sandbox delay from its
+// RunSandbox has passed, and the pod's first sandbox dies the script's sandbox loss after it
+// was ready (OpLoseSandbox meanwhile: loseHeld).
+func (r *simRun) heldNow(o lifecycle.Observed) lifecycle.Observed {
+	o.Sandboxes = slices.Clone(o.Sandboxes)
+	now := r.s.Now()
+	ps := r.sc.Script
+	for i := range o.Sandboxes {
+		sb := &o.Sandboxes[i]
+		if sb.ID == r.heldLost {
+			continue
+		}
+		first := sb.ID == r.firstSandbox || r.firstSandbox == ""
+		readyAt := r.readyAt
+		switch {
+		case sb.ID == r.readySandbox:
+			if !sb.Ready {
+				continue // dead already
+			}
+		case sb.Ready:
+			continue // not a sandbox the script may lose
+		default: // still being made
+			readyAt = r.sandboxAsked.Add(max(ps.SandboxDelay, 0))
+			sb.Ready = !now.Before(readyAt)
+		}
+		if sb.Ready && first && ps.SandboxLostAt > 0 && !now.Before(readyAt.Add(ps.SandboxLostAt)) {
+			sb.Ready = false
+		}
+	}
+	return o
+}
+
+// loseHeld is OpLoseSandbox on a held runtime: its ready sandbox dies.
+func (r *simRun) loseHeld() {
+	h := r.store.held
+	if h == nil {
+		return
+	}
+	*h = r.heldNow(*h)
+	for i := range h.Sandboxes {
+		if sb := &h.Sandboxes[i]; sb.Ready {
+			sb.Ready, r.heldLost = false, sb.ID
+		}
 	}
 }
 

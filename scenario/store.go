@@ -102,12 +102,12 @@ func (m *storeModel) advance(t time.Duration) {
 }
 
 // agentStopped is the agent stopping at t: a last try to write what is pending, and no more
-// retries.
+// retries. What the runtime holds stays held: the worker waiting for that write is stopped too,
+// before it stops what the pod had in the runtime.
 func (m *storeModel) agentStopped(t time.Duration) {
 	m.advance(t)
 	if m.pending != nil && m.up(t) {
 		m.persisted, m.pending = m.pending, nil
-		m.held = nil
 		if m.removal {
 			m.present = false
 		}
