@@ -183,10 +183,13 @@ func playIdentity(t *testing.T, s identityScenario) (problems []string) {
 					case "forceStore": // the record removed straight from the store
 						err = store.Delete(t.Context(), keys.Pod(node, ref), lifecycle.AnyRevision)
 					case "update":
+						// The spec read is that pod's: another client may replace the pod of the name
+						// meanwhile, whose spec this one may not become (ValidateUpdate), so the
+						// update names the UID read, as an API client's precondition would.
 						var rec lifecycle.PodRecord
 						if rec, _, err = client.Pod(t.Context(), node, ref); err == nil {
 							rec.Spec.Containers[0].Image = fmt.Sprintf("busybox:%d", op.at/time.Second)
-							err = client.UpdateSpec(t.Context(), node, ref, rec.Spec)
+							err = client.UpdateSpec(t.Context(), node, rec.Pod, rec.Spec)
 						}
 					case "replace": // a forced deletion and, at once, a new pod of the name
 						if err = client.Delete(t.Context(), node, ref, ptr(int64(0)), time.Now()); err == nil {

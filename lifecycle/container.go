@@ -230,11 +230,13 @@ type retiredID struct {
 	c  *ctr
 }
 
-// deadline is the container's next timed step.
+// deadline is the container's next timed step after now. A time not after now was due by the
+// last sync, and is no deadline: kept, a restart due now would hide a pull's retry after its
+// back-off (an image changed to one that cannot be pulled was never pulled again).
 func (c *ctr) deadline(now time.Time) time.Time {
 	var d time.Time
 	earliest := func(t time.Time) {
-		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
+		if t.After(now) && (d.IsZero() || t.Before(d)) {
 			d = t
 		}
 	}

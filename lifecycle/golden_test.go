@@ -15,8 +15,8 @@ import (
 )
 
 // The machine's behaviour is written down as scenario files in testdata/*.txt, in the format
-// podlifetest documents (ParseFile): a spec, the simulated runtime's script and operations, and
-// the trace of what happens, played on the Sim. `go test ./lifecycle -run Golden -rewrite`
+// package scenario documents (ParseFile): a spec, the simulated runtime's script and operations,
+// and the trace of what happens, played on the Sim. `go test ./lifecycle -run Golden -rewrite`
 // rewrites the traces: read the diff before you keep it.
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected traces of the scenario files in testdata/")
 

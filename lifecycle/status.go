@@ -68,8 +68,11 @@ func (m *Machine) refreshStatus() {
 	if ph == "" {
 		ph = phase.ComputeInSpecOrder(m.spec, init, apps, false, m.initDone)
 		// Succeeded and Failed say no container will run again. While one will (a restart that
-		// an image change forces whatever the policy), the pod keeps the phase it had.
-		if ph.IsTerminal() && !m.podPhase.IsTerminal() && m.restarting() {
+		// an image change forces whatever the policy), the pod keeps the phase it had. Nor is a
+		// pod reported terminal while a container of it may still run (a sidecar stopping, its
+		// status not Running): kubelet's status manager holds the phase back until the pod
+		// worker has stopped them all (mergePodStatus, couldHaveRunningContainers).
+		if ph.IsTerminal() && !m.podPhase.IsTerminal() && (m.restarting() || m.stop != nil || m.anyAlive()) {
 			ph = m.podPhase
 		}
 	}
@@ -346,9 +349,14 @@ func (cs *condState) keep(conds []phase.Condition, base time.Time) {
 }
 
 // restarting reports whether a container will run again: one being prepared or started, one
-// that exited and waits for its next start, or one in an unknown state being killed before its
-// replacement (kubelet kills and starts in one sync, and reports the phase after).
+// that exited and waits for its next start, one in an unknown state being killed before its
+// replacement, or every container while the pod is killed for a changed sandbox and a new one
+// is made (kubelet kills and starts in one sync, computePodActions having chosen what to start
+// from the statuses before the kill, and reports the phase after).
 func (m *Machine) restarting() bool {
+	if (m.stop != nil && m.stop.purpose == purposeSandbox) || m.sandbox.creating {
+		return true
+	}
 	for ci := range m.ctrs {
 		c := &m.ctrs[ci]
 		if c.inFlight() || c.stage == starting || c.stage == postStart || (c.stage == idle && c.exit != nil && !c.final && !c.succeeded) {

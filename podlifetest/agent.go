@@ -2,6 +2,7 @@ package podlifetest
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -9,12 +10,13 @@ import (
 
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/simruntime"
+	"github.com/podlife/podlife/scenario"
 )
 
 // RunAgent plays sc on a lifecycle.Agent, as a node runs a pod: the agent on a memstore and a
 // simruntime.Runtime in a testing/synctest bubble (virtual time from Epoch, so a ten-minute
 // scenario takes milliseconds), the operations through a lifecycle.Client, the store and the
-// runtime. It returns the pod's timeline: every Ready of the agent's machines (AgentConfig.Observe)
+// runtime; a lost node through a lifecycle.Supervisor on the store (RigOptions.Supervise). It returns the pod's timeline: every Ready of the agent's machines (AgentConfig.Observe)
 // and the runtime's own events; the events the machines were stepped with stay inside the agent.
 // It calls synctest.Test, so t must not be in a bubble already; call it from a rapid property
 // with the test's own t.
@@ -32,12 +34,13 @@ func RunAgent(t *testing.T, sc Scenario) *Timeline {
 func playAgent(t *testing.T, sc Scenario) *Timeline {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	ref, start := sc.pod(), time.Now()
+	ref, start := sc.Ref(), time.Now()
 	tl := NewTimeline(ref, sc.Spec, start)
 	var mu sync.Mutex
 	tooLong, restarted := false, false
 	var client lifecycle.Client
-	rig, err := NewRig(ctx, RigOptions{World: simruntime.WorldOptions{Images: sc.Images},
+	supervise := slices.ContainsFunc(sc.Ops, func(op Op) bool { return op.Kind == OpLoseNode })
+	rig, err := NewRig(ctx, RigOptions{World: simruntime.WorldOptions{Images: sc.Images}, Supervise: supervise,
 		Observe: func(pod lifecycle.PodRef, now time.Time, rd lifecycle.Ready) {
 			if pod != ref {
 				return
@@ -50,9 +53,9 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 				restarted = false
 				var in RestoreInput
 				if rec, err := client.Status(ctx, Node, ref); err == nil {
-					in.Status = copyStatus(rec.Status)
+					in.Status = rec.Status
 				}
-				tl.Steps = append(tl.Steps, Step{At: tl.since(now), Restore: &in})
+				tl.AddRestore(now, in)
 			}
 			tl.AddReady(now, rd)
 			if len(tl.Steps) > MaxSteps && !tooLong {
@@ -74,7 +77,7 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 				continue
 			}
 			mu.Lock()
-			tl.Steps = append(tl.Steps, Step{At: time.Since(start), Runtime: &ev})
+			tl.AddRuntime(time.Now(), ev)
 			mu.Unlock()
 		}
 	})
@@ -83,17 +86,17 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 		t.Fatal(err)
 	}
 	spec := sc.Spec
-	for _, op := range sc.ops() {
+	for _, op := range sc.SortedOps() {
 		time.Sleep(time.Until(start.Add(op.At)))
 		synctest.Wait()
 		mu.Lock()
-		tl.addOp(time.Now(), op)
+		tl.AddOp(time.Now(), op)
 		mu.Unlock()
 		switch op.Kind {
 		case OpDelete:
 			_ = rig.Client.Delete(ctx, rig.Node, ref, op.Grace, time.Now())
 		case OpUpdateImage, OpUpdateDeadline:
-			next, _ := specAfter(spec, op)
+			next, _ := scenario.SpecAfter(spec, op)
 			if rig.Client.UpdateSpec(ctx, rig.Node, ref, next) == nil {
 				spec = next
 			}
@@ -103,11 +106,23 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 			rig.Runtime.AddImage(op.Image)
 		case OpStopAgent:
 			rig.StopAgent()
-		case OpStartAgent:
+		case OpStartAgent, OpNodeBack:
 			mu.Lock()
 			restarted = true
 			mu.Unlock()
-			rig.StartAgent()
+			if err := rig.StartAgent(); err != nil {
+				t.Errorf("at %s: %v", op.At, err)
+			}
+		case OpLoseNode:
+			if err := rig.LoseNode(); err != nil {
+				t.Errorf("at %s: %v", op.At, err)
+			}
+			synctest.Wait() // the supervisor saw the lease go
+			if rec, err := client.Status(ctx, Node, ref); err == nil && rec.Writer != "" {
+				mu.Lock()
+				tl.AddWritten(time.Now(), rec.Status, rec.Writer)
+				mu.Unlock()
+			}
 		case OpStoreDown:
 			rig.Store.SetUnavailable(true)
 		case OpStoreUp:
@@ -115,7 +130,7 @@ func playAgent(t *testing.T, sc Scenario) *Timeline {
 		}
 		synctest.Wait()
 	}
-	time.Sleep(time.Until(start.Add(sc.until())))
+	time.Sleep(time.Until(start.Add(sc.End())))
 	synctest.Wait()
 	rig.Stop()
 	stopEvents()

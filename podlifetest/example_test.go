@@ -3,6 +3,7 @@ package podlifetest_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,73 +11,9 @@ import (
 
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/lifecycle"
-	"github.com/podlife/podlife/lifecycle/simruntime"
 	"github.com/podlife/podlife/phase"
 	"github.com/podlife/podlife/podlifetest"
 )
-
-// A scenario built in code, played on the Sim: a container that crashes once, deleted at 30 s.
-func ExampleRunSim() {
-	sc := podlifetest.Scenario{
-		Spec: podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1.36"}}},
-		Script: simruntime.PodScript{Containers: map[string]simruntime.Script{
-			"app": {Runs: []simruntime.Run{{For: 5 * time.Second, ExitCode: 1}, {}}},
-		}},
-		Ops:   []podlifetest.Op{podlifetest.DeleteGrace(30*time.Second, 10)},
-		Until: time.Minute,
-	}
-	tl, err := podlifetest.RunSim(sc, podlifetest.SimOptions{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for _, s := range tl.Statuses() {
-		fmt.Println(s.At, s.Status.Phase, s.Status.ContainerStatuses[0].RestartCount)
-	}
-	fmt.Println(len(podlifetest.Check(tl)), "invariants broken")
-	// Output:
-	// 0s Pending 0
-	// 0s Pending 0
-	// 0s Pending 0
-	// 0s Running 0
-	// 5s Running 0
-	// 5s Running 1
-	// 5s Running 1
-	// 30s Failed 1
-	// 0 invariants broken
-}
-
-// The same scenario as a scenario file, and back.
-func ExampleParseScenario() {
-	sc, err := podlifetest.ParseScenario([]byte(`# a crash, then a delete
-podlife-scenario: v1
-spec:
-  containers:
-  - name: app
-    image: busybox:1.36
-script: |
-  run app for 5s exit 1
-  run app forever
-  delete at 30s grace 10
-  until 1m
-`))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Print(sc.Format())
-	// Output:
-	// podlife-scenario: v1
-	// spec:
-	//   containers:
-	//     - name: app
-	//       image: busybox:1.36
-	// script: |
-	//   run app for 5s exit 1
-	//   run app forever
-	//   delete at 30s grace 10
-	//   until 1m0s
-}
 
 // RunAgent plays a scenario on an Agent in a testing/synctest bubble, inside a test: Compare
 // holds it to the Sim's play.
@@ -160,4 +97,47 @@ func ExampleNewRig() {
 		time.Sleep(10 * time.Millisecond)
 	}
 	// Output: web Running
+}
+
+// A rig with a supervisor loses its node: the pod shows Unknown, reason NodeLost, until a new
+// agent recovers it and reports its true status over the supervisor's.
+func ExampleRig_LoseNode() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	rig, err := podlifetest.NewRig(ctx, podlifetest.RigOptions{Supervise: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer rig.Stop()
+	web, err := rig.Client.Bind(ctx, rig.Node, lifecycle.PodRef{Namespace: "default", Name: "web"},
+		podlife.PodSpec{Containers: []podlife.Container{{Name: "web", Image: "nginx:1.25"}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	await := func(ok func(lifecycle.StatusRecord) bool) {
+		for ctx.Err() == nil {
+			if st, err := rig.Client.Status(ctx, rig.Node, web); err == nil && ok(st) {
+				fmt.Println(strings.TrimSpace(fmt.Sprint(st.Status.Phase, " ", st.Status.Reason, " ", st.Writer)))
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	await(func(st lifecycle.StatusRecord) bool { return st.Status.Phase == phase.Running })
+	if err := rig.LoseNode(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	await(func(st lifecycle.StatusRecord) bool { return st.Status.Phase == phase.Unknown })
+	if err := rig.StartAgent(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	await(func(st lifecycle.StatusRecord) bool { return st.Status.Phase == phase.Running && st.Writer == "" })
+	// Output:
+	// Running
+	// Unknown NodeLost supervisor
+	// Running
 }

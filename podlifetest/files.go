@@ -68,8 +68,7 @@ func RunFile(t *testing.T, path string, opts FileOptions) *Timeline {
 	}
 	got := tl.Trace()
 	if opts.Rewrite {
-		out := append(append(f.Header, "\n"+traceLine+"\n"...), got...)
-		if err := os.WriteFile(path, out, 0o644); err != nil {
+		if err := os.WriteFile(path, f.Bytes(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return tl

@@ -442,6 +442,9 @@ func (g *scriptGen) container(c *podlife.Container) (simruntime.Script, bool) {
 		if rapid.IntRange(0, 6).Draw(t, "pullFailing") == 0 {
 			s.Pull.Failures = rapid.IntRange(1, 3).Draw(t, "pullFailures")
 		}
+		if rapid.IntRange(0, 8).Draw(t, "pullFailingUntil") == 0 {
+			s.Pull.FailUntil = g.dur("pullFailUntil", 1, 60) + g.phi
+		}
 	}
 	if rapid.IntRange(0, 10).Draw(t, "createFailing") == 0 {
 		s.CreateFails = 1
@@ -498,16 +501,22 @@ func (g *scriptGen) probe(k probe.Kind) simruntime.ProbeScript {
 
 // OpsOptions bound the schedules Ops draws; a zero field takes its default.
 type OpsOptions struct {
-	// MaxOps bounds the operations, a restart of the agent and an outage of the store counting
-	// for two (default 6).
+	// MaxOps bounds the operations, a restart of the agent, a node lost and back and an outage of
+	// the store counting for two (default 6).
 	MaxOps int
 	// Until is when the schedule ends (default 300 s).
 	Until time.Duration
+	// MaxActiveDeadlineSeconds bounds the activeDeadlineSeconds an update sets (default 400, as
+	// SpecOptions').
+	MaxActiveDeadlineSeconds int64
 }
 
 // Ops draws schedules of operations on a pod of spec: deletions (a second one, shorter or longer;
-// a forced one), image updates, sandbox losses, images made present, the agent stopped and a new
-// one started, store outages. Each operation is at its own fraction of a second (a whole second
+// a forced one), image updates, activeDeadlineSeconds set or lowered (never raised: the API
+// server refuses that, and so does lifecycle.Client.UpdateSpec), sandbox losses, images made present, the agent stopped and a new
+// one started or the node lost and back, store outages (never while the node is lost, nor in the
+// two seconds before it is: a Supervisor that lost its watch in an outage sees the lease go only
+// when it lists again). Each operation is at its own fraction of a second (a whole second
 // and a 64th times its place in the schedule), so that none falls at the instant of another
 // operation or of anything the pod does on its own, which all come at the seconds of the script
 // and the spec, or at their sums with earlier operations; no lifecycle.Client call falls in a
@@ -518,6 +527,13 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 	}
 	if opts.Until <= 0 {
 		opts.Until = 300 * time.Second
+	}
+	if opts.MaxActiveDeadlineSeconds <= 0 {
+		opts.MaxActiveDeadlineSeconds = 400
+	}
+	deadline := opts.MaxActiveDeadlineSeconds // the spec's, or the bound: an update may set one up to it
+	if d := spec.ActiveDeadlineSeconds; d != nil {
+		deadline = *d
 	}
 	var names []string
 	for _, list := range [][]podlife.Container{spec.InitContainers, spec.Containers} {
@@ -533,10 +549,19 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 			n++
 			return time.Duration(rapid.IntRange(0, last).Draw(t, label))*time.Second + time.Duration(n)*time.Second/64
 		}
+		// span draws an interval: from at a fraction of a second of its own, to lo to hi whole
+		// seconds after from's second, at the next fraction.
+		span := func(label string, lo, hi int) (from, to time.Duration) {
+			from = sec(label + "At")
+			d := time.Duration(rapid.IntRange(lo, hi).Draw(t, label+"For")) * time.Second
+			n++
+			return from, from - from%time.Second + d + time.Duration(n)*time.Second/64
+		}
 		var outages [][2]time.Duration
+		var lost [][2]time.Duration // the node's absences
 		agentDown := false
 		for len(ops) < opts.MaxOps {
-			kind := rapid.IntRange(0, 7).Draw(t, "op")
+			kind := rapid.IntRange(0, 9).Draw(t, "op")
 			if kind == 0 {
 				break
 			}
@@ -563,36 +588,63 @@ func Ops(spec podlife.PodSpec, opts OpsOptions) *rapid.Generator[[]Op] {
 				if agentDown || len(ops)+2 > opts.MaxOps {
 					continue
 				}
-				stop := sec("agentStopAt")
-				away := time.Duration(rapid.IntRange(0, 60).Draw(t, "away")) * time.Second
-				n++
-				ops = append(ops, StopAgent(stop), StartAgent(stop+away+time.Duration(n)*time.Second/64-stop%time.Second+time.Second))
+				stop, start := span("agentStop", 1, 61)
+				ops = append(ops, StopAgent(stop), StartAgent(start))
 				agentDown = true // one restart per schedule keeps the agent's stops and starts paired
 			case 7:
 				if len(outages) > 0 || len(ops)+2 > opts.MaxOps {
 					continue
 				}
-				down := sec("storeDownAt")
-				n++
-				up := down + time.Duration(rapid.IntRange(1, 60).Draw(t, "outage"))*time.Second + time.Duration(n)*time.Second/64 - down%time.Second
+				down, up := span("storeDown", 1, 60)
+				if overlaps(lost, down, up+2*time.Second) {
+					continue
+				}
 				ops = append(ops, StoreDown(down), StoreUp(up))
 				outages = append(outages, [2]time.Duration{down, up})
+			case 8:
+				if agentDown || len(ops)+2 > opts.MaxOps {
+					continue
+				}
+				at, back := span("nodeLost", 1, 61)
+				if overlaps(outages, at-2*time.Second, back) {
+					continue
+				}
+				ops = append(ops, LoseNode(at), NodeBack(back))
+				lost = append(lost, [2]time.Duration{at, back})
+				agentDown = true // the node's agent is away: no other restart in the schedule
+			case 9:
+				ops = append(ops, UpdateDeadline(sec("deadlineAt"), rapid.Int64Range(1, deadline).Draw(t, "deadline")))
 			}
 		}
+		slices.SortStableFunc(ops, func(a, b Op) int { return int(a.At - b.At) })
 		kept := ops[:0]
 		for _, op := range ops {
-			client := op.Kind == OpDelete || op.Kind == OpUpdateImage
+			client := op.Kind == OpDelete || op.Kind == OpUpdateImage || op.Kind == OpUpdateDeadline
 			if client && clientBlocked(outages, op.At) {
 				continue
 			}
 			if op.At > opts.Until {
 				continue
 			}
+			if op.Kind == OpUpdateDeadline {
+				// In time order, each update sets the deadline or lowers it.
+				op.Deadline = min(op.Deadline, deadline)
+				deadline = op.Deadline
+			}
 			kept = append(kept, op)
 		}
-		slices.SortStableFunc(kept, func(a, b Op) int { return int(a.At - b.At) })
 		return kept
 	})
+}
+
+// overlaps reports whether [from, to) meets one of spans.
+func overlaps(spans [][2]time.Duration, from, to time.Duration) bool {
+	for _, sp := range spans {
+		if from < sp[1] && sp[0] < to {
+			return true
+		}
+	}
+	return false
 }
 
 // clientBlocked reports whether a Client call at t falls in a store outage or the two seconds
@@ -647,7 +699,8 @@ func Scenarios(opts ScenarioOptions) *rapid.Generator[Scenario] {
 				sc.Images = append(sc.Images, img)
 			}
 		}
-		sc.Ops = Ops(sc.Spec, OpsOptions{MaxOps: opts.MaxOps, Until: opts.Until}).Draw(t, "ops")
+		sc.Ops = Ops(sc.Spec, OpsOptions{MaxOps: opts.MaxOps, Until: opts.Until,
+			MaxActiveDeadlineSeconds: opts.Spec.MaxActiveDeadlineSeconds}).Draw(t, "ops")
 		return sc
 	})
 }

@@ -1,252 +1,137 @@
 package podlifetest
 
 import (
-	"errors"
-	"fmt"
-	"slices"
 	"time"
 
 	"github.com/podlife/podlife"
 	"github.com/podlife/podlife/lifecycle"
-	"github.com/podlife/podlife/lifecycle/simruntime"
+	"github.com/podlife/podlife/scenario"
 )
 
-// DefaultUntil is how long a Scenario runs when its Until is 0.
-const DefaultUntil = 10 * time.Minute
+// A scenario, its operations, its play on the Sim, its timeline and its file format live in
+// package scenario, which a command can link (this package imports testing and rapid). These
+// names are the same, so that a test reads podlifetest.Scenario, podlifetest.RunSim,
+// podlifetest.Delete(...) and needs one import.
 
-// Node is the node a Scenario's pod is bound to.
-const Node = "node-1"
+// Scenario is scenario.Scenario: one pod's life to play.
+type Scenario = scenario.Scenario
 
-// DefaultPod is the pod of a Scenario whose Pod is the zero value.
-func DefaultPod() lifecycle.PodRef {
-	return lifecycle.PodRef{Namespace: "default", Name: "pod", UID: "uid"}
-}
+// Op is scenario.Op: one operation at a virtual time.
+type Op = scenario.Op
 
-// Epoch is when a scenario starts: midnight UTC 2000-01-01, where testing/synctest's clock
-// starts, so that a Sim and an Agent in a bubble report the same times.
-func Epoch() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
+// OpKind is scenario.OpKind: what an Op does.
+type OpKind = scenario.OpKind
 
-// Scenario is one pod's life to play: its spec, how the simulated runtime answers for it, and
-// what happens to it from outside at virtual times. RunSim plays it on a simruntime.Sim, RunAgent
-// on a lifecycle.Agent in a testing/synctest bubble; ParseScenario reads it from a scenario file
-// and Format writes one.
-type Scenario struct {
-	// Pod is the pod's identity; the zero value is DefaultPod.
-	Pod lifecycle.PodRef
-	// Spec is the pod bound at time 0.
-	Spec podlife.PodSpec
-	// Script says how the simulated runtime answers for the pod: its setup and sandboxes and, by
-	// container name, each container's runs, pulls, creates, hooks and probes.
-	Script simruntime.PodScript
-	// Images are present on the node from the start.
-	Images []string
-	// Ops happen at their times, in order (times are from the pod's binding at 0).
-	Ops []Op
-	// Until is when the play ends; 0 means DefaultUntil.
-	Until time.Duration
-}
-
-// OpKind says what an Op does.
-type OpKind uint8
-
-// Operations. Each names the Op fields it uses.
+// Operations (see scenario.OpKind).
 const (
-	// OpDelete deletes the pod with Grace seconds (nil: the spec's), as lifecycle.Client.Delete:
-	// a later, shorter grace shortens the stop, a longer one changes nothing, 0 is a forced
-	// deletion.
-	OpDelete OpKind = iota + 1
-	// OpUpdateImage changes Container's image to Image (lifecycle.Client.UpdateSpec).
-	OpUpdateImage
-	// OpLoseSandbox makes the pod's ready sandbox die.
-	OpLoseSandbox
-	// OpAddImage makes Image present on the node (pulled by hand, pushed to a cache).
-	OpAddImage
-	// OpStopAgent stops the node's agent; the runtime runs on.
-	OpStopAgent
-	// OpStartAgent starts a new agent, which recovers the pod from the store (its last persisted
-	// status and checkpoint) and the runtime. While the store is down it waits, as an agent
-	// does (lifecycle.Agent.Run).
-	OpStartAgent
-	// OpStoreDown makes the store unavailable: every call fails, every watch ends.
-	OpStoreDown
-	// OpStoreUp ends a store outage.
-	OpStoreUp
-	// OpUpdateDeadline sets the spec's activeDeadlineSeconds to Deadline
-	// (lifecycle.Client.UpdateSpec, which refuses a raised deadline, as the API server does).
-	OpUpdateDeadline
+	OpDelete         = scenario.OpDelete
+	OpUpdateImage    = scenario.OpUpdateImage
+	OpLoseSandbox    = scenario.OpLoseSandbox
+	OpAddImage       = scenario.OpAddImage
+	OpStopAgent      = scenario.OpStopAgent
+	OpStartAgent     = scenario.OpStartAgent
+	OpStoreDown      = scenario.OpStoreDown
+	OpStoreUp        = scenario.OpStoreUp
+	OpUpdateDeadline = scenario.OpUpdateDeadline
+	OpLoseNode       = scenario.OpLoseNode
+	OpNodeBack       = scenario.OpNodeBack
 )
 
-var opNames = [...]string{"", "delete", "image", "sandbox-lost", "image-present", "agent-stop", "agent-start", "store-down", "store-up", "deadline"}
+// Timeline is scenario.Timeline: what happened to one pod, step by step.
+type Timeline = scenario.Timeline
 
-func (k OpKind) String() string {
-	if int(k) < len(opNames) && k != 0 {
-		return opNames[k]
-	}
-	return fmt.Sprintf("OpKind(%d)", uint8(k))
+// Step is scenario.Step: one thing a Timeline saw.
+type Step = scenario.Step
+
+// RestoreInput is scenario.RestoreInput: what lifecycle.Restore rebuilt a machine from.
+type RestoreInput = scenario.RestoreInput
+
+// StatusAt is scenario.StatusAt: a status handed out at a time.
+type StatusAt = scenario.StatusAt
+
+// RecordAt is scenario.RecordAt: an event record handed out at a time.
+type RecordAt = scenario.RecordAt
+
+// SimOptions is scenario.SimOptions: they tune RunSim.
+type SimOptions = scenario.SimOptions
+
+// File is scenario.File: a parsed scenario file.
+type File = scenario.File
+
+// Constants of package scenario.
+const (
+	// DefaultUntil is how long a Scenario runs when its Until is 0.
+	DefaultUntil = scenario.DefaultUntil
+	// Node is the node a Scenario's pod is bound to.
+	Node = scenario.Node
+	// MaxSteps bounds a play's timeline (see scenario.MaxSteps).
+	MaxSteps = scenario.MaxSteps
+	// Version is the scenario file format's version.
+	Version = scenario.Version
+)
+
+// Errors of package scenario, for errors.Is.
+var (
+	// ErrBadScenario is wrapped by the errors of Scenario.Validate.
+	ErrBadScenario = scenario.ErrBadScenario
+	// ErrTooLong is returned by RunSim, and fails RunAgent's test, for a timeline past MaxSteps.
+	ErrTooLong = scenario.ErrTooLong
+)
+
+// RunSim is scenario.RunSim: it plays sc on a simruntime.Sim.
+func RunSim(sc Scenario, opts SimOptions) (*Timeline, error) { return scenario.RunSim(sc, opts) }
+
+// NewTimeline is scenario.NewTimeline: an empty timeline of pod, bound with spec at start.
+func NewTimeline(pod lifecycle.PodRef, spec podlife.PodSpec, start time.Time) *Timeline {
+	return scenario.NewTimeline(pod, spec, start)
 }
 
-// Op is one operation at a virtual time.
-type Op struct {
-	At        time.Duration
-	Kind      OpKind
-	Grace     *int64 // OpDelete
-	Container string // OpUpdateImage
-	Image     string // OpUpdateImage, OpAddImage
-	Deadline  int64  // OpUpdateDeadline: activeDeadlineSeconds
-}
+// ParseFile is scenario.ParseFile: it reads a scenario file.
+func ParseFile(data []byte) (*File, error) { return scenario.ParseFile(data) }
 
-// Delete is an OpDelete at at with the spec's grace.
-func Delete(at time.Duration) Op { return Op{At: at, Kind: OpDelete} }
+// ParseScenario is scenario.ParseScenario: it reads a scenario file's header.
+func ParseScenario(data []byte) (*Scenario, error) { return scenario.ParseScenario(data) }
 
-// DeleteGrace is an OpDelete at at with grace seconds (0: a forced deletion).
-func DeleteGrace(at time.Duration, seconds int64) Op {
-	return Op{At: at, Kind: OpDelete, Grace: &seconds}
-}
+// DefaultPod is scenario.DefaultPod: the pod of a Scenario whose Pod is the zero value.
+func DefaultPod() lifecycle.PodRef { return scenario.DefaultPod() }
 
-// UpdateImage is an OpUpdateImage at at.
+// Epoch is scenario.Epoch: when a scenario starts.
+func Epoch() time.Time { return scenario.Epoch() }
+
+// Delete is scenario.Delete: an OpDelete at at with the spec's grace.
+func Delete(at time.Duration) Op { return scenario.Delete(at) }
+
+// DeleteGrace is scenario.DeleteGrace: an OpDelete at at with grace seconds (0: forced).
+func DeleteGrace(at time.Duration, seconds int64) Op { return scenario.DeleteGrace(at, seconds) }
+
+// UpdateImage is scenario.UpdateImage: an OpUpdateImage at at.
 func UpdateImage(at time.Duration, container, image string) Op {
-	return Op{At: at, Kind: OpUpdateImage, Container: container, Image: image}
+	return scenario.UpdateImage(at, container, image)
 }
 
-// UpdateDeadline is an OpUpdateDeadline at at.
-func UpdateDeadline(at time.Duration, seconds int64) Op {
-	return Op{At: at, Kind: OpUpdateDeadline, Deadline: seconds}
-}
+// UpdateDeadline is scenario.UpdateDeadline: an OpUpdateDeadline at at.
+func UpdateDeadline(at time.Duration, seconds int64) Op { return scenario.UpdateDeadline(at, seconds) }
 
-// LoseSandbox is an OpLoseSandbox at at.
-func LoseSandbox(at time.Duration) Op { return Op{At: at, Kind: OpLoseSandbox} }
+// LoseSandbox is scenario.LoseSandbox: an OpLoseSandbox at at.
+func LoseSandbox(at time.Duration) Op { return scenario.LoseSandbox(at) }
 
-// AddImage is an OpAddImage at at.
-func AddImage(at time.Duration, image string) Op { return Op{At: at, Kind: OpAddImage, Image: image} }
+// AddImage is scenario.AddImage: an OpAddImage at at.
+func AddImage(at time.Duration, image string) Op { return scenario.AddImage(at, image) }
 
-// StopAgent is an OpStopAgent at at.
-func StopAgent(at time.Duration) Op { return Op{At: at, Kind: OpStopAgent} }
+// StopAgent is scenario.StopAgent: an OpStopAgent at at.
+func StopAgent(at time.Duration) Op { return scenario.StopAgent(at) }
 
-// StartAgent is an OpStartAgent at at.
-func StartAgent(at time.Duration) Op { return Op{At: at, Kind: OpStartAgent} }
+// StartAgent is scenario.StartAgent: an OpStartAgent at at.
+func StartAgent(at time.Duration) Op { return scenario.StartAgent(at) }
 
-// StoreDown is an OpStoreDown at at.
-func StoreDown(at time.Duration) Op { return Op{At: at, Kind: OpStoreDown} }
+// StoreDown is scenario.StoreDown: an OpStoreDown at at.
+func StoreDown(at time.Duration) Op { return scenario.StoreDown(at) }
 
-// StoreUp is an OpStoreUp at at.
-func StoreUp(at time.Duration) Op { return Op{At: at, Kind: OpStoreUp} }
+// StoreUp is scenario.StoreUp: an OpStoreUp at at.
+func StoreUp(at time.Duration) Op { return scenario.StoreUp(at) }
 
-// ErrBadScenario is wrapped by the errors of Scenario.Validate.
-var ErrBadScenario = errors.New("podlifetest: bad scenario")
+// LoseNode is scenario.LoseNode: an OpLoseNode at at.
+func LoseNode(at time.Duration) Op { return scenario.LoseNode(at) }
 
-// pod is the scenario's pod, defaulted.
-func (sc *Scenario) pod() lifecycle.PodRef {
-	if sc.Pod == (lifecycle.PodRef{}) {
-		return DefaultPod()
-	}
-	return sc.Pod
-}
-
-// until is the scenario's end, defaulted.
-func (sc *Scenario) until() time.Duration {
-	if sc.Until <= 0 {
-		return DefaultUntil
-	}
-	return sc.Until
-}
-
-// ops are the scenario's operations in time order (stable).
-func (sc *Scenario) ops() []Op {
-	ops := slices.Clone(sc.Ops)
-	slices.SortStableFunc(ops, func(a, b Op) int { return int(a.At - b.At) })
-	return ops
-}
-
-// Validate checks that the scenario can be played: a valid spec, scripts and operations that
-// name its containers, operations within [0, Until], the agent stopped before it is started
-// again and the store down before it is up again, no negative grace. Every problem is reported,
-// each with its place.
-func (sc *Scenario) Validate() error {
-	var errs []error
-	if err := sc.Spec.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	names := map[string]bool{}
-	for _, list := range [][]podlife.Container{sc.Spec.InitContainers, sc.Spec.Containers} {
-		for i := range list {
-			names[list[i].Name] = true
-		}
-	}
-	for name := range sc.Script.Containers {
-		if !names[name] {
-			errs = append(errs, fmt.Errorf("script: no container %q in the spec", name))
-		}
-	}
-	agentUp, storeUp := true, true
-	for i, op := range sc.ops() {
-		where := fmt.Sprintf("op %d (%s at %s)", i, op.Kind, op.At)
-		if op.At < 0 || op.At > sc.until() {
-			errs = append(errs, fmt.Errorf("%s: not within 0s and until %s", where, sc.until()))
-		}
-		switch op.Kind {
-		case OpDelete:
-			if op.Grace != nil && *op.Grace < 0 {
-				errs = append(errs, fmt.Errorf("%s: negative grace %d", where, *op.Grace))
-			}
-		case OpUpdateImage:
-			if !names[op.Container] {
-				errs = append(errs, fmt.Errorf("%s: no container %q in the spec", where, op.Container))
-			}
-			if op.Image == "" {
-				errs = append(errs, fmt.Errorf("%s: no image", where))
-			}
-		case OpAddImage:
-			if op.Image == "" {
-				errs = append(errs, fmt.Errorf("%s: no image", where))
-			}
-		case OpUpdateDeadline:
-			if op.Deadline < 1 || op.Deadline > podlife.MaxActiveDeadlineSeconds {
-				errs = append(errs, fmt.Errorf("%s: activeDeadlineSeconds %d is not from 1 to %d", where, op.Deadline, podlife.MaxActiveDeadlineSeconds))
-			}
-		case OpLoseSandbox:
-		case OpStopAgent, OpStartAgent:
-			if agentUp != (op.Kind == OpStopAgent) {
-				errs = append(errs, fmt.Errorf("%s: the agent is already %s", where, map[bool]string{true: "running", false: "stopped"}[agentUp]))
-			}
-			agentUp = op.Kind == OpStartAgent
-		case OpStoreDown, OpStoreUp:
-			if storeUp != (op.Kind == OpStoreDown) {
-				errs = append(errs, fmt.Errorf("%s: the store is already %s", where, map[bool]string{true: "up", false: "down"}[storeUp]))
-			}
-			storeUp = op.Kind == OpStoreUp
-		default:
-			errs = append(errs, fmt.Errorf("%s: unknown operation", where))
-		}
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: %w", ErrBadScenario, errors.Join(errs...))
-	}
-	return nil
-}
-
-// specAfter is spec as op changes it (OpUpdateImage, OpUpdateDeadline), and whether the update
-// is one lifecycle.Client.UpdateSpec makes (podlife.PodSpec.ValidateUpdate).
-func specAfter(spec podlife.PodSpec, op Op) (podlife.PodSpec, bool) {
-	next := spec
-	switch op.Kind {
-	case OpUpdateImage:
-		next = specWithImage(spec, op.Container, op.Image)
-	case OpUpdateDeadline:
-		next.ActiveDeadlineSeconds = &op.Deadline
-	}
-	return next, next.ValidateUpdate(&spec) == nil
-}
-
-// specWithImage is spec with container's image changed.
-func specWithImage(spec podlife.PodSpec, container, image string) podlife.PodSpec {
-	spec.InitContainers = slices.Clone(spec.InitContainers)
-	spec.Containers = slices.Clone(spec.Containers)
-	for _, list := range [][]podlife.Container{spec.InitContainers, spec.Containers} {
-		for i := range list {
-			if list[i].Name == container {
-				list[i].Image = image
-			}
-		}
-	}
-	return spec
-}
+// NodeBack is scenario.NodeBack: an OpNodeBack at at.
+func NodeBack(at time.Duration) Op { return scenario.NodeBack(at) }

@@ -23,10 +23,11 @@
 //
 // STATUS, READY and RESTARTS are kubectl's (phase.KubectlColumns; Terminating once the delete
 // was requested). EVENT is a Kubernetes event the pod's lifecycle.Machine recorded (reason,
-// container, message; "Warning" for warnings), an outside request (DeleteRequested), a container
-// exit, a hook or stop signal the machine asked for, or, for a row that only shows changed
-// columns, what caused the change. A row is printed whenever an event is recorded or the
-// columns change.
+// container, message; "Warning" for warnings), an operation from outside (DeleteRequested, an
+// image update, the agent stopped, the node lost, ...), a container exit, a hook or stop signal
+// the machine asked for, or, for a row that only shows changed columns, what caused the change.
+// A row is printed whenever an event is recorded or the columns change. The first line says
+// which pod runs and what its unscripted containers do (see Defaults).
 //
 // Flags:
 //
@@ -40,21 +41,33 @@
 //	-spec FILE           simulate this pod instead of the demo: a podlife.PodSpec as JSON
 //	                     (the field names of k8s.io/api/core/v1's PodSpec)
 //	-script FILE         what the simulated node does with the pod: a simruntime.PodScript as
-//	                     JSON (below); without it a -spec pod's containers start at once and run
-//	                     until stopped, and the demo pod runs its built-in script
-//	-delete-at DURATION  when the pod is deleted, after it was bound (default 5m; 0 = never)
+//	                     JSON (below); the demo pod runs its built-in script
+//	-scenario FILE       play a scenario file (YAML, below): a pod (or the one of -f or -spec),
+//	                     what its containers do, and a timeline of operations at virtual times
+//	-delete-at DURATION  when the pod is deleted, after it was bound (default 5m; 0 = never;
+//	                     not with -scenario, whose timeline says)
 //	-grace SECONDS       the delete request's grace period (default -1 = the spec's
 //	                     terminationGracePeriodSeconds)
-//	-until DURATION      the end of virtual time (default 15m, at most 24h); the run ends
-//	                     earlier once the pod stopped
-//	-max-file-bytes SIZE    read no -f, -spec or -script file larger than this (default 16Mi;
-//	                        -1: no limit); SIZE is bytes or a quantity (3Mi, 500k)
+//	-until DURATION      the end of virtual time (default 15m, or the scenario's until; at most
+//	                     24h); the run ends earlier once the pod stopped
+//	-max-file-bytes SIZE    read no -f, -spec, -script or -scenario file larger than this
+//	                        (default 16Mi; -1: no limit); SIZE is bytes or a quantity (3Mi, 500k)
 //	-max-object-bytes SIZE  with -f, refuse a document larger than this (default 3Mi, the API
 //	                        server's limit on a request)
 //	-max-objects N          with -f, read at most N documents and List items (default 10000)
 //
 // The exit code is 0 for a run, 2 for bad usage (a bad flag, a file that cannot be read or is
 // not valid), and 1 when the simulation itself fails or the SVG cannot be written.
+//
+// # Defaults
+//
+// A container that nothing scripts (no runs in -script or the scenario) does what a user of a
+// manifest expects: a regular init container runs 2 s and exits 0, a container of a Job's or
+// CronJob's pod template runs 5 s and exits 0 (it completes), and every other container, a
+// sidecar or a server, runs until it is stopped (exit 143 on SIGTERM). The first line of the
+// output says which of these applied, e.g. "no script: init containers exit 0 after 2s,
+// containers run until stopped". A script or a scenario overrides any of them by giving the
+// container's runs.
 //
 // # The -script JSON
 //
@@ -77,8 +90,7 @@
 //	    "web": {
 //	      "pull": {"delay": "2s"},
 //	      "runs": [
-//	        {"for": "20s", "exitCode": 1},
-//	        {"for": "20s", "exitCode": 1},
+//	        {"for": "20s", "exitCode": 1, "times": 3},
 //	        {"termDelay": "2s", "gracefulExit": true}
 //	      ],
 //	      "preStop": {"took": "5s"},
@@ -92,11 +104,53 @@
 // first sandbox that long after it became ready).
 // Per container: runs (runs[i] is instance i, the last one repeats; each has for, exitCode, oom,
 // ignoreTerm, termDelay, gracefulExit, startFails, unknownAfter (the runtime then reports it in
-// an unknown state); a run without "for" runs until it is stopped
-// and exits 143 on SIGTERM after termDelay, or 0 with gracefulExit), pull (delay, failures, failsAlways), createFails and
-// createFailReason (CreateContainerError or CreateContainerConfigError), postStart and preStop
-// (took, fail; a sleep hook takes its seconds by default), probes (fail, failFrom, failUntil,
-// took, message; a run that takes longer than the probe's timeoutSeconds fails).
+// an unknown state), and times (that many instances in a row run it); a run without "for" runs
+// until it is stopped and exits 143 on SIGTERM after termDelay, or 0 with gracefulExit), pull
+// (delay, failures, failsAlways, failUntil: the pulls that start before that time after the
+// pod's start fail, an image pushed late), createFails and createFailReason
+// (CreateContainerError or CreateContainerConfigError), postStart and preStop (took, fail,
+// failures, message; a sleep hook takes its seconds by default), probes (fail, failFrom,
+// failUntil, took, message; a run that takes longer than the probe's timeoutSeconds fails; and
+// windows, failures or errors at times from the pod's start: [{"from": "40s", "until": "60s",
+// "error": true}]).
+//
+// # Scenario files
+//
+// A -scenario file is YAML, versioned by its first key (podsim-scenario: v1; a file of another
+// version is refused). It says the pod, what its containers do and what happens to it from
+// outside, at virtual times from the pod's binding:
+//
+//	# A cache whose node is lost for a while (examples/scenarios/node-lost.yaml).
+//	podsim-scenario: v1
+//	pod:                             # or -f / -spec on the command line
+//	  manifest: ../manifests/x.yaml  # a manifest, from this file's directory (name: its object)
+//	  # or: name: cache, namespace: default, spec: {...} (a Pod manifest's spec)
+//	until: 4m                        # the end of virtual time (default 15m)
+//	images: [busybox:1.36]           # present on the node from the start
+//	script:                          # the -script JSON above, in YAML
+//	  containers:
+//	    redis:
+//	      runs: [{for: 100s, exitCode: 137}, {}]
+//	      pull: {failUntil: 40s}
+//	      probes: {readiness: {windows: [{from: 60s, until: 90s}]}}
+//	timeline:                        # one operation per entry
+//	- {at: 60s, node: lost}          # the agent is gone, its lease expires: Unknown, NodeLost
+//	- {at: 150s, node: back}         # a new agent recovers the pod and reports its true status
+//	- {at: 2m, setImage: {container: redis, image: "redis:7.4.1"}}
+//	- {at: 100s, setDeadline: {seconds: 150}}  # activeDeadlineSeconds, set or lowered (never
+//	                                 # raised: the API server refuses it), counted from the start
+//	- {at: 3m, delete: {}}           # the spec's grace; delete: {grace: 5} a shorter one,
+//	- {at: 3m10s, delete: {grace: 0}}  # grace 0 a forced deletion
+//	- {at: 30s, agent: stop}         # the agent stops, the containers run on (agent: start)
+//	- {at: 45s, sandbox: lost}       # the sandbox dies
+//	- {at: 50s, imagePresent: "redis:8.0"}
+//
+// Every operation's rules are Go's scenario.Scenario's (package podlife/scenario): the agent
+// is stopped before it starts again, the node lost before it is back, and while it is lost the
+// agent's own stop and start are not allowed. A bad file fails as a manifest does, each problem
+// on its own line with the file's line and the field path ("x.yaml:14: timeline[2].delete.grace:
+// Invalid value: -1: ..."). A file of the text format of podlife's golden traces
+// (podlife-scenario: v1, see package scenario) plays too.
 //
 // For example, a report job (restartPolicy OnFailure) whose container is OOM-killed after 45 s
 // twice and then completes, never deleted (from the module's root):
@@ -111,7 +165,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -120,6 +173,7 @@ import (
 	"github.com/podlife/podlife/internal/quote"
 	"github.com/podlife/podlife/lifecycle/kube"
 	"github.com/podlife/podlife/lifecycle/simruntime"
+	"github.com/podlife/podlife/scenario"
 )
 
 func main() {
@@ -144,9 +198,11 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 type options struct {
 	svg, spec, script string
 	manifest, pod     string
+	scenario          string
 	deleteAt, until   time.Duration
 	grace             int64
 	limits            kube.LoadOptions // for every file read
+	set               map[string]bool  // the flags given on the command line
 }
 
 // run is the command: it parses args, simulates, writes the timeline to stdout and problems to
@@ -159,25 +215,25 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, err)
 	}
-	sc, err := load(opts)
+	p, err := load(opts)
 	if err != nil {
 		return report(stderr, err)
 	}
-	for _, n := range sc.notes {
+	for _, n := range p.notes {
 		fmt.Fprintln(stderr, quote.Text(n))
 	}
-	res, simErr := simulate(sc)
+	res, simErr := simulate(p)
 	if res == nil {
 		return report(stderr, fmt.Errorf("simulation: %w", simErr))
 	}
-	if err := writeTimeline(stdout, res, describe(opts)); err != nil {
+	if err := writeTimeline(stdout, res, p.header()); err != nil {
 		return report(stderr, fmt.Errorf("writing the timeline: %w", err))
 	}
 	if simErr != nil {
 		return report(stderr, fmt.Errorf("simulation: %w", simErr))
 	}
 	if opts.svg != "" {
-		if err := writeSVGFile(opts.svg, res, sc.ref.Namespace+"/"+sc.ref.Name); err != nil {
+		if err := writeSVGFile(opts.svg, res, p.ref.Namespace+"/"+p.ref.Name); err != nil {
 			return report(stderr, err)
 		}
 	}
@@ -203,6 +259,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.manifest, "f", "", "simulate the pod of the Kubernetes manifest in `FILE` (YAML or JSON: a Pod, or the pod template of a Deployment, Job, StatefulSet, DaemonSet, ...)")
 	fs.StringVar(&o.pod, "name", "", "with -f: the object to run when the file holds several (default: the first)")
 	fs.StringVar(&o.script, "script", "", "script the simulated node with `FILE` (a simruntime.PodScript as JSON; `go doc ./examples/podsim` shows the shape)")
+	fs.StringVar(&o.scenario, "scenario", "", "play the scenario in `FILE` (YAML: a pod, what its containers do, a timeline of deletes, image updates, agent restarts, a lost node, ...; `go doc ./examples/podsim` shows the format)")
 	fs.DurationVar(&o.deleteAt, "delete-at", demoDeleteAt, "delete the pod this long after it was bound (0 = never)")
 	fs.Int64Var(&o.grace, "grace", -1, "the delete request's grace period in `SECONDS` (-1 = the spec's terminationGracePeriodSeconds)")
 	fs.DurationVar(&o.until, "until", demoUntil, "the end of virtual time (at most 24h)")
@@ -223,6 +280,19 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 			return o, err
 		}
 		return o, &usageError{err.Error()} // the flag package already printed the usage
+	}
+	o.set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if o.scenario != "" {
+		switch {
+		case o.set["delete-at"] || o.set["grace"]:
+			return o, usagef("-delete-at and -grace with -scenario: the scenario's timeline says when the pod is deleted")
+		case o.script != "":
+			return o, usagef("-script with -scenario: the scenario says what the containers do (its script:)")
+		case o.svg != "" && o.svg == o.scenario:
+			return o, usagef("-svg %s would overwrite an input file", o.svg)
+		}
+		o.deleteAt = 0
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -249,56 +319,107 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	return o, nil
 }
 
-// load builds the scenario the flags describe.
-func load(o options) (scenario, error) {
-	sc := scenario{ref: demoRef, spec: demoSpec(), script: demoScript(), deleteAt: o.deleteAt, until: o.until}
-	if o.grace >= 0 {
-		g := o.grace
-		sc.grace = &g
+// load builds the plan the flags describe.
+func load(o options) (plan, error) {
+	p := plan{ref: demoRef, spec: demoSpec(), script: demoScript(), until: o.until, what: "the built-in demo pod"}
+	if o.deleteAt > 0 {
+		op := scenario.Delete(o.deleteAt)
+		if o.grace >= 0 {
+			op = scenario.DeleteGrace(o.deleteAt, o.grace)
+		}
+		p.ops = []scenario.Op{op}
 	}
+	custom := false // the pod is not the demo's, so its containers get podsim's defaults
 	if o.spec != "" {
 		data, err := readFile(o.spec, o.limits.MaxFileBytes)
 		if err != nil {
-			return sc, usagef("-spec: %v", err)
+			return p, usagef("-spec: %v", err)
 		}
 		spec, err := parseSpec(data)
 		if err != nil {
-			return sc, usagef("-spec %s: %v", o.spec, err)
+			return p, usagef("-spec %s: %v", o.spec, err)
 		}
-		sc.ref.Name, sc.spec, sc.script = userPodName, spec, simruntime.PodScript{}
+		p.ref.Name, p.spec, p.script, p.what, custom = userPodName, spec, simruntime.PodScript{}, "spec "+o.spec, true
 	}
 	if o.manifest != "" {
-		ms, err := kube.LoadFileWith(o.manifest, o.limits)
+		m, err := loadManifest(o.manifest, o.pod, o.limits)
 		if err != nil {
-			return sc, usagef("-f %s:\n%v", o.manifest, err)
+			return p, usagef("-f %s:\n%v", o.manifest, err)
 		}
-		m, err := pick(ms, o.pod)
-		if err != nil {
-			return sc, usagef("-f %s: %v", o.manifest, err)
+		p.ref, p.spec, p.kind, p.script, p.what, p.notes, custom = m.ref, m.spec, m.kind, simruntime.PodScript{}, m.what, m.notes, true
+	}
+	if o.scenario != "" {
+		if err := p.loadScenario(o, custom); err != nil {
+			return p, err
 		}
-		sc.ref, sc.spec, sc.script = m.Ref(), m.Spec, simruntime.PodScript{}
-		ws := slices.Clone(m.Warnings)
-		slices.SortStableFunc(ws, func(a, b kube.Warning) int { return a.Line - b.Line })
-		for _, w := range ws {
-			sc.notes = append(sc.notes, fmt.Sprintf("%s:%d: warning: %s", o.manifest, w.Line, w))
-		}
-		if len(ms) > 1 && o.pod == "" {
-			sc.notes = append(sc.notes, fmt.Sprintf("%s: %d objects; running the first, %s %s (pick another with -name)",
-				o.manifest, len(ms), quote.Value(m.Kind), quote.Value(m.Name)))
-		}
+		custom = true
 	}
 	if o.script != "" {
 		data, err := readFile(o.script, o.limits.MaxFileBytes)
 		if err != nil {
-			return sc, usagef("-script: %v", err)
+			return p, usagef("-script: %v", err)
 		}
-		ps, err := parseScript(data, &sc.spec)
+		ps, err := parseScript(data, &p.spec)
 		if err != nil {
-			return sc, usagef("-script %s: %v", o.script, err)
+			return p, usagef("-script %s: %v", o.script, err)
 		}
-		sc.script = ps
+		p.script, p.scripted = ps, true
+		if custom {
+			p.what += ", script " + o.script
+		} else {
+			p.what = "the demo pod, script " + o.script
+		}
 	}
-	return sc, nil
+	if custom {
+		p.defaults = applyDefaults(&p.spec, p.kind, &p.script)
+	}
+	return p, nil
+}
+
+// loadScenario reads the -scenario file into p: its pod, unless -f or -spec gave one (given),
+// its script, timeline, images and end.
+func (p *plan) loadScenario(o options, given bool) error {
+	data, err := readFile(o.scenario, o.limits.MaxFileBytes)
+	if err != nil {
+		return usagef("-scenario: %v", err)
+	}
+	ls, err := readScenario(o.scenario, data, o.limits)
+	if err != nil {
+		return usagef("-scenario %s:\n%v", o.scenario, err)
+	}
+	switch {
+	case ls.pod != nil && given:
+		return usagef("-scenario %s gives the pod, and so does -f or -spec: use one", o.scenario)
+	case ls.pod == nil && !given:
+		return usagef("-scenario %s gives no pod: add pod: (a manifest or a spec) to it, or give one with -f or -spec", o.scenario)
+	case ls.pod != nil:
+		p.ref, p.spec, p.kind, p.what = ls.pod.ref, ls.pod.spec, ls.pod.kind, ls.pod.what
+		p.notes = append(p.notes, ls.pod.notes...)
+	default:
+		p.what += ", scenario " + o.scenario
+	}
+	p.script = simruntime.PodScript{}
+	if ls.until > 0 && !o.set["until"] {
+		p.until = ls.until
+	}
+	if err := ls.finish(p); err != nil {
+		return usagef("-scenario %s:\n%v", o.scenario, err)
+	}
+	p.scripted = ls.text != nil || ls.file.Script != nil
+	return nil
+}
+
+// header says in a few words which pod runs and what its containers do, for the first line.
+func (p *plan) header() string {
+	what := p.what
+	switch {
+	case p.defaults == "":
+	case p.scripted:
+		what += "; unscripted: " + p.defaults
+	default:
+		what += ", no script: " + p.defaults
+	}
+	return what
 }
 
 // pick is the manifest named name, or the first when name is empty.
@@ -334,24 +455,6 @@ func writeSVGFile(path string, res *result, podName string) (err error) {
 		return fmt.Errorf("-svg: writing %s: %w", path, err)
 	}
 	return nil
-}
-
-// describe says in a few words which pod and script a run simulates.
-func describe(o options) string {
-	what := "the built-in demo pod"
-	switch {
-	case o.manifest != "" && o.script != "":
-		what = "manifest " + o.manifest + ", script " + o.script
-	case o.manifest != "":
-		what = "manifest " + o.manifest + ", no script: containers run until stopped"
-	case o.spec != "" && o.script != "":
-		what = "spec " + o.spec + ", script " + o.script
-	case o.spec != "":
-		what = "spec " + o.spec + ", no script: containers run until stopped"
-	case o.script != "":
-		what = "the demo pod, script " + o.script
-	}
-	return what
 }
 
 // sizeFlag sets *n from a flag given in bytes or as a Kubernetes quantity (16Mi, 3M).

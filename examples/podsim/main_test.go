@@ -18,7 +18,7 @@ import (
 	"github.com/podlife/podlife/lifecycle/simruntime"
 )
 
-var rewrite = flag.Bool("rewrite", false, "rewrite testdata/demo*.txt and testdata/demo-*.json from the current behaviour")
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected outputs (testdata/, examples/scenarios/*.txt) from the current behaviour")
 
 // runCmd runs the command as main would and returns its exit code and output.
 func runCmd(t *testing.T, args ...string) (int, string, string) {
@@ -31,14 +31,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 // golden compares got with testdata/name, or rewrites it under -rewrite.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *rewrite {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run `go test ./examples/podsim -rewrite` to create it")
-	require.Equal(t, string(want), got, "%s changed; if that is intended, run `go test ./examples/podsim -rewrite` and review the diff", path)
+	goldenAt(t, filepath.Join("testdata", name), got)
 }
 
 // The whole demo output, so that any change of behaviour shows as a diff.

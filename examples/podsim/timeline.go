@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,19 +14,31 @@ import (
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/simruntime"
 	"github.com/podlife/podlife/phase"
+	"github.com/podlife/podlife/scenario"
 )
 
-// scenario is one simulated pod: its spec and script, and what happens to it from outside.
-type scenario struct {
+// plan is what podsim simulates: one pod, its script, what happens to it from outside, and
+// what the header says of them.
+type plan struct {
 	ref    lifecycle.PodRef
 	spec   podlife.PodSpec
 	script simruntime.PodScript
-	// deleteAt is when the pod is deleted, after it was bound; 0 means never.
-	deleteAt time.Duration
-	// grace is the delete request's grace period; nil means the spec's.
-	grace *int64
+	// images are present on the node from the start.
+	images []string
+	// ops happen at their times (deletes, image updates, agent restarts, the node lost, ...).
+	ops []scenario.Op
 	// until is the end of virtual time.
 	until time.Duration
+	// what says in a few words which pod and script run, for the header.
+	what string
+	// kind is the manifest's kind ("Deployment", "Job", ...), "" for a pod without one.
+	kind string
+	// scripted says a script was given (-script, a scenario's script): the header then calls
+	// the defaults "unscripted".
+	scripted bool
+	// defaults says what the containers without a scripted run do (see applyDefaults); "" when
+	// every container has one.
+	defaults string
 	// notes are said on stderr before the run: warnings about what a manifest sets and podlife
 	// does not model.
 	notes []string
@@ -60,47 +71,35 @@ type deletion struct {
 	grace int64
 }
 
-// simulate runs sc on simruntime's Sim in virtual time. An error means the machine refused an
-// event (a bug in the machine or the simulated runtime, not in the scenario) or the scenario
-// could not be set up; the result holds what happened until then.
-func simulate(sc scenario) (*result, error) {
-	t0 := time.Date(2026, time.January, 1, 12, 0, 0, 0, time.UTC)
-	w := simruntime.NewWorld(simruntime.WorldOptions{})
-	w.ScriptPod(sc.ref, sc.script)
-	sim := simruntime.NewSim(w, t0)
-	m, err := sim.AddPod(sc.ref, sc.spec, lifecycle.Options{})
-	if err != nil {
+// simulate plays p on simruntime's Sim in virtual time (scenario.RunSim), rendering its steps
+// as they come and keeping none. An error means the machine refused an event (a bug in the
+// machine or the simulated runtime, not in the scenario) or the scenario could not be played;
+// the result holds what happened until then.
+func simulate(p plan) (*result, error) {
+	t0 := scenario.Epoch()
+	sc := scenario.Scenario{Pod: p.ref, Spec: p.spec, Script: p.script, Images: p.images, Ops: p.ops, Until: p.until}
+	spec := p.spec.Defaulted()
+	r := newRecorder(t0, &spec)
+	_, err := scenario.RunSim(sc, scenario.SimOptions{OnStep: r.step, Discard: true})
+	if r.m == nil {
 		return nil, err
 	}
-	r := newRecorder(t0, m)
-	var errs []error
-	sim.OnEvent = func(_ lifecycle.PodRef, ev lifecycle.Event) { r.event(ev) }
-	sim.OnReady = func(_ lifecycle.PodRef, now time.Time, rd lifecycle.Ready) { r.ready(now, rd) }
-	sim.OnError = func(_ lifecycle.PodRef, ev lifecycle.Event, err error) {
-		errs = append(errs, fmt.Errorf("at %s the machine refused %s: %w", fmtDur(ev.At.Sub(t0)), ev, err))
-	}
-	if sc.deleteAt > 0 {
-		ev := lifecycle.Event{Type: lifecycle.DeleteRequested, GracePeriodSeconds: sc.grace}
-		if err := sim.At(t0.Add(sc.deleteAt), sc.ref, ev); err != nil {
-			return nil, err
-		}
-	}
-	sim.RunUntil(t0.Add(sc.until))
-	end := sc.until
-	if m.Stopped() {
-		end = m.Now().Sub(t0)
+	end, stopped := p.until, r.m.Stopped()
+	if stopped {
+		end = r.m.Now().Sub(t0)
 	}
 	res := r.finish(end)
-	res.ref = sc.ref
-	res.stopped = m.Stopped()
-	return res, errors.Join(errs...)
+	res.ref = p.ref
+	res.stopped = stopped
+	return res, err
 }
 
-// recorder turns what the Sim reports into timeline rows and container tracks.
+// recorder turns the steps of a play (scenario.SimOptions.OnStep) into timeline rows and
+// container tracks.
 type recorder struct {
 	t0        time.Time
-	m         *lifecycle.Machine
-	spec      *podlife.PodSpec
+	m         *lifecycle.Machine // the latest machine of the pod (an agent restart makes another)
+	spec      *podlife.PodSpec   // defaulted
 	deletedAt *time.Time
 	deleted   *deletion
 	names     map[string]string // container ID -> name
@@ -109,12 +108,11 @@ type recorder struct {
 	cause     string // what the latest event was, for a row that only shows changed columns
 	tracks    []*track
 	byName    map[string]*track // the tracks by container name
-	cur       snapshot          // the pod as the current callback sees it
+	cur       snapshot          // the pod as the current step sees it
 }
 
-func newRecorder(t0 time.Time, m *lifecycle.Machine) *recorder {
-	r := &recorder{t0: t0, m: m, spec: m.Spec(), names: map[string]string{},
-		cause: "pod bound to the node"}
+func newRecorder(t0 time.Time, spec *podlife.PodSpec) *recorder {
+	r := &recorder{t0: t0, spec: spec, names: map[string]string{}, cause: "pod bound to the node"}
 	for i := range r.spec.InitContainers {
 		c := &r.spec.InitContainers[i]
 		kind := "init"
@@ -135,7 +133,7 @@ func newRecorder(t0 time.Time, m *lifecycle.Machine) *recorder {
 
 // snapshot is the pod as the machine shows it at one moment: its status, the kubectl columns,
 // and the key that says whether they changed (the restart count without its "(5s ago)", which
-// changes with every second). Each callback takes one and every row it prints reads it: a Ready
+// changes with every second). Each step takes one and every row it prints reads it: a Ready
 // may carry a record for each of a thousand containers, all with one status.
 type snapshot struct {
 	st   phase.PodStatus
@@ -143,11 +141,21 @@ type snapshot struct {
 	key  string
 }
 
-func (r *recorder) snap(now time.Time) {
-	st := r.m.Status()
+// snap takes the snapshot of status st at now.
+func (r *recorder) snap(now time.Time, st phase.PodStatus) {
 	cols := phase.KubectlColumns(phase.ColumnsInput{Spec: r.spec, Status: &st, DeletionTimestamp: r.deletedAt, Now: now})
 	count, _, _ := strings.Cut(cols.Restarts, " ")
 	r.cur = snapshot{st: st, cols: cols, key: strings.Join([]string{string(st.Phase), cols.Status, cols.Ready, count}, "|")}
+}
+
+// snapMachine snaps the machine's status, or, with none (no agent runs the pod), the status
+// shown last, with the columns of now.
+func (r *recorder) snapMachine(now time.Time, m *lifecycle.Machine) {
+	if m != nil {
+		r.snap(now, m.Status())
+		return
+	}
+	r.snap(now, r.cur.st)
 }
 
 func (r *recorder) emit(now time.Time, event string) {
@@ -164,29 +172,90 @@ func (r *recorder) settle(now time.Time) {
 	}
 }
 
-// event sees every event the machine accepted, after its Step: outside requests and container
-// exits get a row of their own (showing the columns they led to); the others are remembered as
-// the cause of a column change that ready then prints. A change of columns always comes with a
-// Status in the Ready, so ready is called for it; only the deletion changes the columns without
-// one (Terminating), and it has its row here.
-func (r *recorder) event(ev lifecycle.Event) {
+// step sees one step of the play, with the pod's machine then (nil while no agent runs it).
+func (r *recorder) step(m *lifecycle.Machine, s *scenario.Step) {
+	if m != nil {
+		r.m = m
+		r.spec = m.Spec()
+	}
+	now := r.t0.Add(s.At)
+	switch {
+	case s.Op != nil:
+		r.op(now, m, *s.Op)
+	case s.Restore != nil:
+		r.snapMachine(now, m)
+		r.emit(now, "the new agent recovers the pod from the store and the runtime")
+		r.cause = "recovered"
+		r.observe(now)
+	case s.Writer != "":
+		r.snap(now, *s.Status)
+		r.emit(now, s.Writer+": "+s.Status.Message)
+		r.observe(now)
+	case s.Input != nil:
+		r.event(m, *s.Input)
+	case s.Ready:
+		r.ready(m, now, s)
+	}
+}
+
+// op prints a row for an operation of the scenario, with the columns it led to.
+func (r *recorder) op(now time.Time, m *lifecycle.Machine, op scenario.Op) {
+	var what string
+	switch op.Kind {
+	case scenario.OpDelete:
+		if r.deletedAt == nil {
+			r.deletedAt = &now
+		}
+		grace, from := r.deleteGrace(op.Grace)
+		if r.deleted == nil {
+			r.deleted = &deletion{at: now.Sub(r.t0), grace: grace}
+		}
+		what = fmt.Sprintf("DeleteRequested: grace %ds%s", grace, from)
+		if r.m != nil && r.m.Stopped() {
+			what += "; the pod stopped already"
+		}
+	case scenario.OpUpdateImage:
+		what = fmt.Sprintf("spec updated: %s image %s", op.Container, quote.Value(op.Image))
+	case scenario.OpUpdateDeadline:
+		what = fmt.Sprintf("spec updated: activeDeadlineSeconds %d", op.Deadline)
+	case scenario.OpLoseSandbox:
+		what = "the sandbox dies"
+	case scenario.OpAddImage:
+		what = "image " + quote.Value(op.Image) + " present on the node"
+	case scenario.OpStopAgent:
+		what = "agent stopped (the containers run on; nothing is reported)"
+	case scenario.OpStartAgent:
+		what = "a new agent starts"
+	case scenario.OpLoseNode:
+		what = "node lost: its agent is gone and its lease expired"
+	case scenario.OpNodeBack:
+		what = "node back: a new agent starts"
+	case scenario.OpStoreDown:
+		what = "the store is down"
+	case scenario.OpStoreUp:
+		what = "the store is up again"
+	default:
+		what = op.Kind.String()
+	}
+	r.snapMachine(now, m)
+	r.emit(now, what)
+	r.cause = op.Kind.String()
+	r.observe(now)
+}
+
+// event sees every event the machine accepted, after its Step: container exits get a row of
+// their own (showing the columns they led to); the others are remembered as the cause of a
+// column change that ready then prints. A change of columns comes with a Status in the Ready,
+// so ready is called for it; the deletion changes the columns without one (Terminating), and
+// has its row as an operation.
+func (r *recorder) event(m *lifecycle.Machine, ev lifecycle.Event) {
 	if ev.Type == lifecycle.Tick {
 		return
 	}
-	if ev.Type == lifecycle.DeleteRequested {
-		at := ev.At
-		r.deletedAt = &at
-	}
-	r.snap(ev.At)
+	r.snapMachine(ev.At, m)
 	switch ev.Type {
 	case lifecycle.ContainerCreated:
 		r.names[ev.ContainerID] = ev.Container
-	case lifecycle.DeleteRequested:
-		grace, from := r.deleteGrace(ev.GracePeriodSeconds)
-		r.deleted = &deletion{at: ev.At.Sub(r.t0), grace: grace}
-		r.emit(ev.At, fmt.Sprintf("DeleteRequested: grace %ds%s", grace, from))
-		r.observe(ev.At)
-		return
 	case lifecycle.ContainerExited, lifecycle.ContainerStartFailed:
 		r.emit(ev.At, r.describeExit(ev))
 		r.observe(ev.At)
@@ -208,9 +277,9 @@ func (r *recorder) deleteGrace(seconds *int64) (int64, string) {
 }
 
 // ready sees every non-empty Ready: its records and the actions worth a row.
-func (r *recorder) ready(now time.Time, rd lifecycle.Ready) {
-	r.snap(now)
-	for _, rec := range rd.Records {
+func (r *recorder) ready(m *lifecycle.Machine, now time.Time, s *scenario.Step) {
+	r.snapMachine(now, m)
+	for _, rec := range s.Records {
 		r.emit(now, describeRecord(rec))
 		if rec.Reason == "Unhealthy" {
 			if t := r.track(rec.Container); t != nil {
@@ -218,7 +287,7 @@ func (r *recorder) ready(now time.Time, rd lifecycle.Ready) {
 			}
 		}
 	}
-	for _, a := range rd.Actions {
+	for _, a := range s.Actions {
 		if s := describeAction(a); s != "" {
 			r.emit(now, s)
 		}
@@ -259,7 +328,7 @@ func (r *recorder) observe(now time.Time) {
 }
 
 func (r *recorder) finish(end time.Duration) *result {
-	r.snap(r.t0.Add(end))
+	r.snapMachine(r.t0.Add(end), r.m)
 	r.settle(r.t0.Add(end))
 	for _, t := range r.tracks {
 		t.finish(end)
@@ -418,11 +487,17 @@ func writeTimeline(w io.Writer, res *result, what string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// The pod's own reason (DeadlineExceeded, NodeLost) is not in kubectl's STATUS when a
+	// container's is there: say it.
+	final := string(res.final.Phase)
+	if res.final.Reason != "" {
+		final += " (reason " + quote.Line(res.final.Reason) + ")"
+	}
 	var err error
 	if res.stopped {
-		_, err = fmt.Fprintf(w, "\nThe pod stopped at %s in phase %s; nothing more will happen to it.\n", fmtDur(res.end), res.final.Phase)
+		_, err = fmt.Fprintf(w, "\nThe pod stopped at %s in phase %s; nothing more will happen to it.\n", fmtDur(res.end), final)
 	} else {
-		_, err = fmt.Fprintf(w, "\nVirtual time ran out at %s (-until) with the pod in phase %s.\n", fmtDur(res.end), res.final.Phase)
+		_, err = fmt.Fprintf(w, "\nVirtual time ran out at %s (-until) with the pod in phase %s.\n", fmtDur(res.end), final)
 	}
 	return err
 }

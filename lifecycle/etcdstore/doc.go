@@ -31,8 +31,9 @@
 //
 // # Node liveness
 //
-// An agent holds a lease (HoldLease) on its node's lease key and keeps it alive. A Supervisor,
-// run by a scheduler, watches the lease keys of all nodes; when one disappears (the lease
+// An agent holds a lease (HoldLease) on its node's lease key and keeps it alive. A Supervisor
+// (lifecycle.Supervisor, which works on any lifecycle.Store; its names here are aliases), run by
+// a scheduler, watches the lease keys of all nodes; when one disappears (the lease
 // expired), it marks the node's pods that are not terminal phase Unknown with reason NodeLost.
 // That is podlife's choice, as SEMANTICS.md ("Pod phase") says: the API defines Unknown as "the
 // state of the pod could not be obtained, typically due to an error in communicating with the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"fmt"
 	"log"
 	"os"
 	"time"
@@ -13,9 +12,7 @@ import (
 
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/etcdstore"
-	"github.com/podlife/podlife/lifecycle/memstore"
 	"github.com/podlife/podlife/lifecycle/simruntime"
-	"github.com/podlife/podlife/phase"
 )
 
 // An agent on etcd: TLS with a client certificate whose common name is the node's etcd user
@@ -75,48 +72,4 @@ func Example() {
 		log.Fatal(err)
 	}
 	log.Print(sup.Run(ctx))
-}
-
-// The supervisor needs only a lifecycle.Store, so it runs on memstore too: here a node's lease
-// key is deleted, as etcd does when the lease expires, and its running pod turns Unknown.
-func ExampleSupervisor() {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	store := memstore.New()
-	keys := lifecycle.Keys{}
-	ref := lifecycle.PodRef{Namespace: "default", Name: "web"}
-	b, _ := lifecycle.EncodeStatus(lifecycle.StatusRecord{Pod: ref, Node: "node-1", Seq: 4,
-		Status: phase.PodStatus{Phase: phase.Running}})
-	if _, err := store.Put(ctx, keys.Status("node-1", ref), b, 0); err != nil {
-		log.Fatal(err)
-	}
-	if _, err := store.Put(ctx, etcdstore.LeaseKey(keys, "node-1"), nil, 0); err != nil {
-		log.Fatal(err)
-	}
-
-	sup, err := etcdstore.NewSupervisor(etcdstore.SupervisorConfig{Store: store, Keys: keys})
-	if err != nil {
-		log.Fatal(err)
-	}
-	go func() { _ = sup.Run(ctx) }()
-
-	if err := store.Delete(ctx, etcdstore.LeaseKey(keys, "node-1"), lifecycle.AnyRevision); err != nil {
-		log.Fatal(err)
-	}
-	client := lifecycle.Client{Store: store, Keys: keys}
-	for {
-		st, err := client.Status(ctx, "node-1", ref)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if st.Status.Phase == phase.Unknown {
-			fmt.Println(st.Status.Phase, st.Status.Reason, st.Writer, st.Seq)
-			fmt.Println(st.Status.Message)
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	// Output:
-	// Unknown NodeLost supervisor 5
-	// Node node-1 which was running pod web is unresponsive
 }

@@ -187,11 +187,12 @@ func TestExampleNodeAgent(t *testing.T) {
 // warnings expected of it and runs for five simulated minutes without an error.
 func TestExampleManifestsRun(t *testing.T) {
 	want := map[string][]string{
-		"web-server.yaml":    {"spec.template.spec.containers[0].resources", "spec.replicas", "spec.selector"},
-		"init-sidecar.yaml":  {"spec.initContainers[1].volumeMounts", "spec.containers[0].volumeMounts"},
-		"job.yaml":           {"spec.backoffLimit", "spec.ttlSecondsAfterFinished"},
-		"crashloop.yaml":     nil,
-		"restart-rules.yaml": nil,
+		"web-server.yaml":      {"spec.template.spec.containers[0].resources", "spec.replicas", "spec.selector"},
+		"init-sidecar.yaml":    {"spec.initContainers[1].volumeMounts", "spec.containers[0].volumeMounts"},
+		"job.yaml":             {"spec.backoffLimit", "spec.ttlSecondsAfterFinished"},
+		"crashloop.yaml":       nil,
+		"init-containers.yaml": nil,
+		"restart-rules.yaml":   nil,
 		"node-agent.yaml": {"spec.template.spec.containers[0].volumeMounts", "spec.template.spec.tolerations",
 			"spec.selector"},
 	}

@@ -74,7 +74,7 @@ spec:
 		`spec.nodeSelector["disk\x1b[8m"]: Invalid value: "5": must be a string`,
 		`spec.containers[0].name: Invalid value: "c\x1b[2J"`,
 		`evil\x1b[2J.yaml:11:`,                                                           // the file's name, escaped, and the line of the unknown field
-		`evil\x1b[2J.yaml:12: document 2 (Pod "web\x1b[2J\r\u202e"): spec.nodeSelector[`, // the map's line
+		`evil\x1b[2J.yaml:13: document 2 (Pod "web\x1b[2J\r\u202e"): spec.nodeSelector[`, // the key's line, quoted
 	} {
 		assert.Contains(t, msg, want)
 	}

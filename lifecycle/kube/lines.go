@@ -160,9 +160,51 @@ func (l *lineIndex) lineOf(path string) int {
 		if l, ok := idx[path]; ok {
 			return l
 		}
+		if d := dottedKeys(path); d != path {
+			if l, ok := idx[d]; ok {
+				return l
+			}
+		}
 		path = parentPath(path)
 	}
 	return 0
+}
+
+// dottedKeys writes the map keys of a field path as the index has them: field.Path's Key gives
+// "metadata.labels[app]" and "containers[web].runs[0]", the index "metadata.labels.app" and
+// "containers.web.runs[0]". List indexes stay. A key quote.Value quoted ("[\"a]b\"]") ends at
+// its closing quote.
+func dottedKeys(p string) string {
+	if !strings.Contains(p, "[") {
+		return p
+	}
+	var b strings.Builder
+	for i := 0; i < len(p); {
+		if p[i] != '[' {
+			b.WriteByte(p[i])
+			i++
+			continue
+		}
+		end := -1
+		if i+1 < len(p) && p[i+1] == '"' {
+			if q, err := strconv.QuotedPrefix(p[i+1:]); err == nil && strings.HasPrefix(p[i+1+len(q):], "]") {
+				end = i + 1 + len(q)
+			}
+		} else if j := strings.IndexByte(p[i:], ']'); j >= 0 {
+			end = i + j
+		}
+		if end < 0 {
+			b.WriteString(p[i:])
+			break
+		}
+		if inner := p[i+1 : end]; isIntegerText(inner) {
+			b.WriteString(p[i : end+1])
+		} else {
+			b.WriteString("." + inner)
+		}
+		i = end + 1
+	}
+	return b.String()
 }
 
 // parentPath drops the last element of a field path: "a.b[2]" gives "a.b", "a.b" gives "a".

@@ -531,7 +531,8 @@ func lineIn(msg string) int {
 type DocumentError struct {
 	// File is the file's name when it was read by LoadFile.
 	File string
-	// Index is the document's number in the file, from 1, counting non-empty documents.
+	// Index is the document's number in the file, from 1, counting non-empty documents; 0 for a
+	// file of one document of a program's own format (DecodeYAML).
 	Index int
 	// Line is the line the document starts on.
 	Line int
@@ -566,6 +567,8 @@ func (e *DocumentError) Error() string {
 		what += " (" + quote.Value(e.Kind) + " " + quote.Value(e.Name) + ")"
 	case e.Kind != "" || e.Name != "":
 		what += " (" + quote.Value(e.Kind+e.Name) + ")"
+	case e.Index == 0:
+		what = "" // a file of one document, not a manifest (DecodeYAML)
 	}
 	at := func(line int) string {
 		if line == 0 {
@@ -593,7 +596,11 @@ func (e *DocumentError) Error() string {
 	for i, r := range rows {
 		// The text quotes the values it names; quote.Text escapes what a validator or parser
 		// may have printed raw, and a newline, which would fake a line of its own.
-		lines[i] = at(r.line) + ": " + what + ": " + quote.Text(strings.ReplaceAll(r.text, "\n", `\n`))
+		prefix := at(r.line) + ": "
+		if what != "" {
+			prefix += what + ": "
+		}
+		lines[i] = prefix + quote.Text(strings.ReplaceAll(r.text, "\n", `\n`))
 	}
 	return strings.Join(lines, "\n")
 }

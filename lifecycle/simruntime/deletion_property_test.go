@@ -10,8 +10,8 @@ import (
 	"github.com/podlife/podlife/podlifetest"
 )
 
-// TestSimDeletionProperty draws scenarios (podlifetest.Scenarios, without agent restarts and
-// store outages) and deletes each pod once or twice, and checks on the Sim, besides
+// TestSimDeletionProperty draws scenarios (podlifetest.Scenarios, without agent restarts, lost
+// nodes and store outages) and deletes each pod once or twice, and checks on the Sim, besides
 // podlifetest's invariants, that a deleted pod is stopped and terminal within its grace + 3 s
 // (the 2 s stop floor, 1 s more for sidecars), a second, shorter grace counting from the second
 // request.
@@ -23,7 +23,7 @@ func TestSimDeletionProperty(t *testing.T) {
 		sc := podlifetest.Scenarios(podlifetest.ScenarioOptions{MaxOps: 3}).Draw(rt, "scenario")
 		sc.Ops = slices.DeleteFunc(sc.Ops, func(op podlifetest.Op) bool {
 			switch op.Kind {
-			case podlifetest.OpStopAgent, podlifetest.OpStartAgent, podlifetest.OpStoreDown, podlifetest.OpStoreUp, podlifetest.OpDelete:
+			case podlifetest.OpStopAgent, podlifetest.OpStartAgent, podlifetest.OpLoseNode, podlifetest.OpNodeBack, podlifetest.OpStoreDown, podlifetest.OpStoreUp, podlifetest.OpDelete:
 				return true
 			}
 			return false

@@ -42,6 +42,11 @@ type Pull struct {
 	Failures int
 	// FailsAlways makes every pull fail.
 	FailsAlways bool
+	// FailUntil, when not 0, makes every pull that starts before this time fail, measured from
+	// the pod's start in the world as ProbeWindow's times are: an image that a registry has only
+	// from then on ("the image fails to pull until 40 s"). It adds up with Failures. A pull that
+	// names no pod (Runtime.PullImage) has no pod to measure from and ignores it.
+	FailUntil time.Duration
 }
 
 // HookScript scripts a lifecycle hook. The zero HookScript succeeds at once, or, for a sleep

@@ -2,7 +2,6 @@ package simruntime
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,8 +30,14 @@ import (
 //	    }
 //	  }
 //	}
+//
+// A run with "times": N stands for N runs in a row that do the same. The types below are that
+// form, for a program that holds a script inside a file of its own (podsim's YAML scenarios
+// decode one in place, so that its problems get the file's lines): decode into a PodScriptJSON,
+// then call its PodScript.
 
-type podScriptJSON struct {
+// PodScriptJSON is the JSON form of a PodScript.
+type PodScriptJSON struct {
 	SetupDelay       string                `json:"setupDelay,omitempty"`
 	SetupFails       int                   `json:"setupFails,omitempty"`
 	SetupFailMessage string                `json:"setupFailMessage,omitempty"`
@@ -40,20 +45,22 @@ type podScriptJSON struct {
 	SandboxFails     int                   `json:"sandboxFails,omitempty"`
 	SandboxNoIP      int                   `json:"sandboxNoIP,omitempty"`
 	SandboxLostAt    string                `json:"sandboxLostAt,omitempty"`
-	Containers       map[string]scriptJSON `json:"containers,omitempty"`
+	Containers       map[string]ScriptJSON `json:"containers,omitempty"`
 }
 
-type scriptJSON struct {
-	Runs             []runJSON                  `json:"runs,omitempty"`
-	Pull             *pullJSON                  `json:"pull,omitempty"`
+// ScriptJSON is the JSON form of a Script.
+type ScriptJSON struct {
+	Runs             []RunJSON                  `json:"runs,omitempty"`
+	Pull             *PullJSON                  `json:"pull,omitempty"`
 	CreateFails      int                        `json:"createFails,omitempty"`
 	CreateFailReason string                     `json:"createFailReason,omitempty"`
-	PostStart        *hookJSON                  `json:"postStart,omitempty"`
-	PreStop          *hookJSON                  `json:"preStop,omitempty"`
-	Probes           map[string]probeScriptJSON `json:"probes,omitempty"`
+	PostStart        *HookJSON                  `json:"postStart,omitempty"`
+	PreStop          *HookJSON                  `json:"preStop,omitempty"`
+	Probes           map[string]ProbeScriptJSON `json:"probes,omitempty"`
 }
 
-type runJSON struct {
+// RunJSON is the JSON form of a Run.
+type RunJSON struct {
 	For        string `json:"for,omitempty"`
 	ExitCode   int32  `json:"exitCode,omitempty"`
 	OOM        bool   `json:"oom,omitempty"`
@@ -63,32 +70,43 @@ type runJSON struct {
 	GracefulExit bool   `json:"gracefulExit,omitempty"`
 	StartFails   bool   `json:"startFails,omitempty"`
 	UnknownAfter string `json:"unknownAfter,omitempty"`
+	// Times repeats the run: that many instances in a row do the same (default 1, at most
+	// MaxRunTimes).
+	Times int `json:"times,omitempty"`
 }
 
-type pullJSON struct {
+// MaxRunTimes bounds a run's times: a script says what instances do, it is no loop of its own.
+const MaxRunTimes = 10000
+
+// PullJSON is the JSON form of a Pull.
+type PullJSON struct {
 	Delay       string `json:"delay,omitempty"`
 	Failures    int    `json:"failures,omitempty"`
 	FailsAlways bool   `json:"failsAlways,omitempty"`
+	FailUntil   string `json:"failUntil,omitempty"`
 }
 
-type hookJSON struct {
+// HookJSON is the JSON form of a HookScript.
+type HookJSON struct {
 	Took     string `json:"took,omitempty"`
 	Fail     bool   `json:"fail,omitempty"`
 	Failures int    `json:"failures,omitempty"`
 	Message  string `json:"message,omitempty"`
 }
 
-type probeScriptJSON struct {
+// ProbeScriptJSON is the JSON form of a ProbeScript.
+type ProbeScriptJSON struct {
 	Fail      bool   `json:"fail,omitempty"`
 	FailFrom  string `json:"failFrom,omitempty"`
 	FailUntil string `json:"failUntil,omitempty"`
 	Took      string `json:"took,omitempty"`
 	Message   string `json:"message,omitempty"`
 	// Windows are measured from the pod's start: {"from": "40s", "until": "60s", "error": true}.
-	Windows []probeWindowJSON `json:"windows,omitempty"`
+	Windows []ProbeWindowJSON `json:"windows,omitempty"`
 }
 
-type probeWindowJSON struct {
+// ProbeWindowJSON is the JSON form of a ProbeWindow.
+type ProbeWindowJSON struct {
 	From    string `json:"from,omitempty"`
 	Until   string `json:"until,omitempty"`
 	Error   bool   `json:"error,omitempty"`
@@ -114,13 +132,13 @@ func probeKindName(k probe.Kind) string {
 // ParsePodScript reads the JSON form of a PodScript (see above) and checks it against the pod's
 // spec. Unknown fields, containers the pod does not have, probes or hooks a container does not
 // have, negative durations and counts are errors, all at once, each naming its JSON field path
-// (containers.web.runs[0].for); a JSON error says its line and column.
+// (containers.web.runs[0].for) in ScriptErrors; a JSON error says its line and column.
 func ParsePodScript(data []byte, spec *podlife.PodSpec) (PodScript, error) {
-	var js podScriptJSON
+	var js PodScriptJSON
 	if err := strictjson.Decode(data, &js); err != nil {
 		return PodScript{}, err
 	}
-	return js.toPodScript(spec)
+	return js.PodScript(spec)
 }
 
 // FormatPodScript is the JSON form of ps, indented, as ParsePodScript reads it back.
@@ -128,21 +146,38 @@ func FormatPodScript(ps PodScript) ([]byte, error) {
 	return json.MarshalIndent(scriptToJSON(ps), "", "  ")
 }
 
+// ScriptError is one problem of a script's JSON form.
+type ScriptError struct {
+	// Path is the JSON field path of the problem, as containers.web.runs[0].for.
+	Path string
+	// Detail says what is wrong.
+	Detail string
+}
+
+func (e ScriptError) Error() string { return e.Path + ": " + e.Detail }
+
+// ScriptErrors are every problem of a script's JSON form, in the order they were found; as an
+// error (ParsePodScript's, PodScriptJSON.PodScript's) they read on one line.
+type ScriptErrors []ScriptError
+
+func (e ScriptErrors) Error() string {
+	parts := make([]string, len(e))
+	for i, p := range e {
+		parts[i] = p.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
 // fieldErrors collects problems, each naming its JSON field path.
-type fieldErrors []string
+type fieldErrors ScriptErrors
 
 func (e *fieldErrors) add(path, format string, args ...any) {
-	*e = append(*e, path+": "+fmt.Sprintf(format, args...))
+	*e = append(*e, ScriptError{Path: path, Detail: fmt.Sprintf(format, args...)})
 }
 
-func (e fieldErrors) err() error {
-	if len(e) == 0 {
-		return nil
-	}
-	return errors.New(strings.Join(e, "; "))
-}
-
-func (js *podScriptJSON) toPodScript(spec *podlife.PodSpec) (PodScript, error) {
+// PodScript is js checked against the pod's spec, as ParsePodScript checks it; its problems
+// are ScriptErrors.
+func (js *PodScriptJSON) PodScript(spec *podlife.PodSpec) (PodScript, error) {
 	var errs fieldErrors
 	ps := PodScript{
 		SetupDelay:       errs.duration("setupDelay", js.SetupDelay),
@@ -166,13 +201,13 @@ func (js *podScriptJSON) toPodScript(spec *podlife.PodSpec) (PodScript, error) {
 		}
 		ps.Containers[name] = s.toScript(path, c, &errs)
 	}
-	if err := errs.err(); err != nil {
-		return PodScript{}, err
+	if len(errs) > 0 {
+		return PodScript{}, ScriptErrors(errs)
 	}
 	return ps, nil
 }
 
-func (s *scriptJSON) toScript(path string, c *podlife.Container, errs *fieldErrors) Script {
+func (s *ScriptJSON) toScript(path string, c *podlife.Container, errs *fieldErrors) Script {
 	out := Script{
 		CreateFails:      errs.count(path+".createFails", s.CreateFails),
 		CreateFailReason: s.CreateFailReason,
@@ -204,16 +239,26 @@ func (s *scriptJSON) toScript(path string, c *podlife.Container, errs *fieldErro
 		if r.OOM && r.ExitCode != 0 {
 			errs.add(rp+".exitCode", "an oom exit is always 137; leave exitCode out")
 		}
-		out.Runs = append(out.Runs, run)
+		times := 1
+		switch {
+		case r.Times < 0 || r.Times > MaxRunTimes:
+			errs.add(rp+".times", "%d is not from 1 to %d", r.Times, MaxRunTimes)
+		case r.Times > 0:
+			times = r.Times
+		}
+		for range times {
+			out.Runs = append(out.Runs, run)
+		}
 	}
 	if s.Pull != nil {
 		out.Pull = Pull{
 			Delay:       errs.duration(path+".pull.delay", s.Pull.Delay),
 			Failures:    errs.count(path+".pull.failures", s.Pull.Failures),
 			FailsAlways: s.Pull.FailsAlways,
+			FailUntil:   errs.duration(path+".pull.failUntil", s.Pull.FailUntil),
 		}
 	}
-	hook := func(name string, h *hookJSON, has bool) HookScript {
+	hook := func(name string, h *HookJSON, has bool) HookScript {
 		if h == nil {
 			return HookScript{}
 		}
@@ -290,8 +335,8 @@ func (e *fieldErrors) count(path string, n int) int {
 }
 
 // scriptToJSON is the JSON form of ps, as ParsePodScript reads it.
-func scriptToJSON(ps PodScript) podScriptJSON {
-	js := podScriptJSON{
+func scriptToJSON(ps PodScript) PodScriptJSON {
+	js := PodScriptJSON{
 		SetupDelay:       jsonDur(ps.SetupDelay),
 		SetupFails:       ps.SetupFails,
 		SetupFailMessage: ps.SetupFailMessage,
@@ -301,35 +346,36 @@ func scriptToJSON(ps PodScript) podScriptJSON {
 		SandboxLostAt:    jsonDur(ps.SandboxLostAt),
 	}
 	for name, s := range ps.Containers {
-		cs := scriptJSON{CreateFails: s.CreateFails, CreateFailReason: s.CreateFailReason}
+		cs := ScriptJSON{CreateFails: s.CreateFails, CreateFailReason: s.CreateFailReason}
 		for _, r := range s.Runs {
-			cs.Runs = append(cs.Runs, runJSON{For: jsonDur(r.For), ExitCode: r.ExitCode, OOM: r.OOM,
+			cs.Runs = append(cs.Runs, RunJSON{For: jsonDur(r.For), ExitCode: r.ExitCode, OOM: r.OOM,
 				IgnoreTerm: r.IgnoreTerm, TermDelay: jsonDur(r.TermDelay), GracefulExit: r.GracefulExit, StartFails: r.StartFails,
 				UnknownAfter: jsonDur(r.UnknownAfter)})
 		}
 		if s.Pull != (Pull{}) {
-			cs.Pull = &pullJSON{Delay: jsonDur(s.Pull.Delay), Failures: s.Pull.Failures, FailsAlways: s.Pull.FailsAlways}
+			cs.Pull = &PullJSON{Delay: jsonDur(s.Pull.Delay), Failures: s.Pull.Failures, FailsAlways: s.Pull.FailsAlways,
+				FailUntil: jsonDur(s.Pull.FailUntil)}
 		}
-		hook := func(h HookScript) *hookJSON {
+		hook := func(h HookScript) *HookJSON {
 			if h == (HookScript{}) {
 				return nil
 			}
-			return &hookJSON{Took: jsonDur(h.Took), Fail: h.Fail, Failures: h.Failures, Message: h.Message}
+			return &HookJSON{Took: jsonDur(h.Took), Fail: h.Fail, Failures: h.Failures, Message: h.Message}
 		}
 		cs.PostStart, cs.PreStop = hook(s.PostStart), hook(s.PreStop)
 		for kind, p := range s.Probes {
 			if cs.Probes == nil {
-				cs.Probes = map[string]probeScriptJSON{}
+				cs.Probes = map[string]ProbeScriptJSON{}
 			}
-			pj := probeScriptJSON{Fail: p.Fail, FailFrom: jsonDur(p.FailFrom),
+			pj := ProbeScriptJSON{Fail: p.Fail, FailFrom: jsonDur(p.FailFrom),
 				FailUntil: jsonDur(p.FailUntil), Took: jsonDur(p.Took), Message: p.Message}
 			for _, w := range p.Windows {
-				pj.Windows = append(pj.Windows, probeWindowJSON{From: jsonDur(w.From), Until: jsonDur(w.Until), Error: w.Error, Message: w.Message})
+				pj.Windows = append(pj.Windows, ProbeWindowJSON{From: jsonDur(w.From), Until: jsonDur(w.Until), Error: w.Error, Message: w.Message})
 			}
 			cs.Probes[probeKindName(kind)] = pj
 		}
 		if js.Containers == nil {
-			js.Containers = map[string]scriptJSON{}
+			js.Containers = map[string]ScriptJSON{}
 		}
 		js.Containers[name] = cs
 	}

@@ -32,15 +32,16 @@ func lowerCamel(s string) string {
 }
 
 // Every knob of the scripts can be set from the JSON form: when a script grows a field, this
-// fails until the JSON form has it too.
+// fails until the JSON form has it too. The JSON form's own conveniences are named here.
 func TestScriptJSONCoversScripts(t *testing.T) {
+	extra := map[string][]string{"Run": {"times"}}
 	for _, pair := range []struct{ sim, js any }{
-		{PodScript{}, podScriptJSON{}},
-		{Script{}, scriptJSON{}},
-		{Run{}, runJSON{}},
-		{Pull{}, pullJSON{}},
-		{HookScript{}, hookJSON{}},
-		{ProbeScript{}, probeScriptJSON{}},
+		{PodScript{}, PodScriptJSON{}},
+		{Script{}, ScriptJSON{}},
+		{Run{}, RunJSON{}},
+		{Pull{}, PullJSON{}},
+		{HookScript{}, HookJSON{}},
+		{ProbeScript{}, ProbeScriptJSON{}},
 	} {
 		st := reflect.TypeOf(pair.sim)
 		var want []string
@@ -49,6 +50,7 @@ func TestScriptJSONCoversScripts(t *testing.T) {
 				want = append(want, lowerCamel(f.Name))
 			}
 		}
+		want = append(want, extra[st.Name()]...)
 		got := jsonFields(reflect.TypeOf(pair.js))
 		require.ElementsMatch(t, want, got, "simruntime.%s", st.Name())
 	}
@@ -80,7 +82,7 @@ func TestScriptJSONRoundTripEveryField(t *testing.T) {
 				{For: time.Hour, OOM: true},
 				{IgnoreTerm: true, TermDelay: 90 * time.Second, UnknownAfter: 5 * time.Minute},
 			},
-			Pull:             Pull{Delay: time.Second, Failures: 2, FailsAlways: true},
+			Pull:             Pull{Delay: time.Second, Failures: 2, FailsAlways: true, FailUntil: 40 * time.Second},
 			CreateFails:      1,
 			CreateFailReason: "CreateContainerConfigError",
 			PostStart:        HookScript{Took: time.Second, Fail: true, Failures: 2, Message: "refused"},
@@ -117,6 +119,9 @@ func TestParsePodScriptErrors(t *testing.T) {
 		{"unknown container", `{"containers": {"web": {}}}`, `containers.web: the pod has no container "web" (it has app)`},
 		{"bad duration", `{"setupDelay": "soon"}`, `setupDelay: "soon" is not a duration`},
 		{"negative count", `{"sandboxFails": -1}`, `sandboxFails: -1 is negative`},
+		{"run times negative", `{"containers": {"app": {"runs": [{"for": "1s", "times": -1}]}}}`, `containers.app.runs[0].times: -1 is not from 1 to 10000`},
+		{"run times too many", `{"containers": {"app": {"runs": [{}, {"times": 10001}]}}}`, `containers.app.runs[1].times: 10001 is not from 1 to 10000`},
+		{"pull failUntil not a duration", `{"containers": {"app": {"pull": {"failUntil": "40"}}}}`, `containers.app.pull.failUntil: "40" is not a duration`},
 		{"exit code needs for", `{"containers": {"app": {"runs": [{"exitCode": 1}]}}}`, `containers.app.runs[0]: exitCode and oom need "for"`},
 		{"window ends before it starts", `{"containers": {"app": {"probes": {"readiness": {"windows": [{"from": "1m", "until": "30s"}]}}}}}`,
 			`containers.app.probes.readiness.windows[0].until: 30s is not after from 1m`},
@@ -133,4 +138,24 @@ func TestParsePodScriptErrors(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+// A run's times stands for that many runs in a row; a program that decodes the JSON form itself
+// gets every problem apart, with its path.
+func TestPodScriptJSON(t *testing.T) {
+	spec := scriptSpec()
+	js := PodScriptJSON{Containers: map[string]ScriptJSON{"app": {Runs: []RunJSON{{For: "1s", ExitCode: 1, Times: 3}, {}}}}}
+	ps, err := js.PodScript(&spec)
+	require.NoError(t, err)
+	crash := Run{For: time.Second, ExitCode: 1}
+	require.Equal(t, []Run{crash, crash, crash, {}}, ps.Containers["app"].Runs)
+
+	js = PodScriptJSON{SetupDelay: "-1s", Containers: map[string]ScriptJSON{"app": {Pull: &PullJSON{FailUntil: "soon"}}}}
+	_, err = js.PodScript(&spec)
+	var errs ScriptErrors
+	require.ErrorAs(t, err, &errs)
+	require.Equal(t, ScriptErrors{
+		{Path: "setupDelay", Detail: "-1s is negative"},
+		{Path: "containers.app.pull.failUntil", Detail: `"soon" is not a duration (write e.g. "20s", "1m30s")`},
+	}, errs)
 }

@@ -607,7 +607,8 @@ func (w *World) pull(now time.Time, ref lifecycle.PodRef, a lifecycle.Action) {
 		n = int(c.pulls)
 	}
 	ev.At = now.Add(nonNegative(pl.Delay))
-	if pl.fails(n) {
+	early := pl.FailUntil > 0 && p != nil && now.UnixNano()-p.origin < int64(pl.FailUntil)
+	if pl.fails(n) || early {
 		// The runtime's words, as CRI's PullImage reports them; the machine says "Failed to pull
 		// image" around them, as kubelet's image manager does.
 		ev.Type, ev.Reason = lifecycle.ImagePullFailed, phase.ReasonErrImagePull

@@ -185,6 +185,17 @@ func TestWorldPulls(t *testing.T) {
 			{0, podlife.PullAlways, failed(0)}, {s, podlife.PullAlways, ok(s)}}},
 		{"image-level scripts apply to pulls that name no pod", Pull{Failures: 5}, map[string]Pull{"busybox:1": {Delay: 2 * s}}, lifecycle.PodRef{}, []pull{
 			{0, podlife.PullAlways, ok(2 * s)}}},
+		{"FailUntil fails the pulls that start before it", Pull{FailUntil: 40 * s, Delay: s}, nil, web, []pull{
+			{0, podlife.PullAlways, failed(s)}, {20 * s, podlife.PullAlways, failed(21 * s)}, {40 * s, podlife.PullAlways, ok(41 * s)}}},
+		{"FailUntil counts from the pod's start in the world, its first action", Pull{FailUntil: 40 * s}, nil, web, []pull{
+			{10 * s, podlife.PullAlways, failed(10 * s)}, {49 * s, podlife.PullAlways, failed(49 * s)}, {50 * s, podlife.PullAlways, ok(50 * s)}}},
+		{"FailUntil adds up with Failures", Pull{FailUntil: 10 * s, Failures: 3}, nil, web, []pull{
+			{0, podlife.PullAlways, failed(0)}, {20 * s, podlife.PullAlways, failed(20 * s)}, {30 * s, podlife.PullAlways, failed(30 * s)},
+			{40 * s, podlife.PullAlways, ok(40 * s)}}},
+		{"an image-level FailUntil counts from the pod's start", Pull{}, map[string]Pull{"busybox:1": {FailUntil: 5 * s}}, web, []pull{
+			{0, podlife.PullAlways, failed(0)}, {5 * s, podlife.PullAlways, ok(5 * s)}}},
+		{"a pull that names no pod has no start to count FailUntil from", Pull{}, map[string]Pull{"busybox:1": {FailUntil: time.Hour}}, lifecycle.PodRef{}, []pull{
+			{0, podlife.PullAlways, ok(0)}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package podlifetest
+package scenario
 
 import (
 	"bytes"
@@ -232,9 +232,15 @@ func (sc Scenario) scriptLines() []string {
 			l := "pull " + name
 			switch {
 			case p.FailsAlways:
+				l += " fail" // every pull fails: FailUntil adds nothing
+			case p.Failures > 0 || p.FailUntil > 0:
 				l += " fail"
-			case p.Failures > 0:
-				l += " fail times " + strconv.Itoa(p.Failures)
+				if p.Failures > 0 {
+					l += " times " + strconv.Itoa(p.Failures)
+				}
+				if p.FailUntil > 0 {
+					l += " until " + dur(p.FailUntil)
+				}
 			}
 			if p.Delay > 0 {
 				l += " delay " + dur(p.Delay)
@@ -272,7 +278,7 @@ func (sc Scenario) scriptLines() []string {
 	if ps.SandboxLostAt > 0 {
 		add("sandbox lost after %s", dur(ps.SandboxLostAt))
 	}
-	for _, op := range sc.ops() {
+	for _, op := range sc.SortedOps() {
 		out = append(out, op.String())
 	}
 	if sc.Until > 0 {

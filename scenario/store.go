@@ -1,4 +1,4 @@
-package podlifetest
+package scenario
 
 import (
 	"time"
@@ -9,9 +9,10 @@ import (
 )
 
 // storeModel is what a lifecycle.Store holds of the pod and how the agent's writes reach it, for
-// the Sim's runner to restart an agent the way RunAgent's is restarted: the pod record (its spec
-// and deletion, as lifecycle.Client writes them) and the last status and checkpoint the agent
-// managed to write, through store outages, with the agent's retries (RetryPeriod 1 s).
+// the Sim's runner to restart an agent the way podlifetest.RunAgent's is restarted: the pod
+// record (its spec and deletion, as lifecycle.Client writes them) and the last status and
+// checkpoint the agent managed to write, through store outages, with the agent's retries
+// (RetryPeriod 1 s).
 type storeModel struct {
 	outages [][2]time.Duration // [down, up); up < 0: never
 
@@ -33,9 +34,11 @@ type storeModel struct {
 type statusSet struct {
 	status     phase.PodStatus
 	checkpoint lifecycle.Checkpoint
+	writer     string // "" for the agent's (lifecycle.StatusRecord.Writer)
 }
 
-// retryPeriod is lifecycle.AgentConfig's default RetryPeriod, which RunAgent's agent has.
+// retryPeriod is lifecycle.AgentConfig's default RetryPeriod, which podlifetest.RunAgent's
+// agent has.
 const retryPeriod = time.Second
 
 // maxStartBackoff is the longest wait of an agent that cannot start (lifecycle.Agent.Run).
@@ -99,12 +102,12 @@ func (m *storeModel) advance(t time.Duration) {
 }
 
 // agentStopped is the agent stopping at t: a last try to write what is pending, and no more
-// retries.
+// retries. What the runtime holds stays held: the worker waiting for that write is stopped too,
+// before it stops what the pod had in the runtime.
 func (m *storeModel) agentStopped(t time.Duration) {
 	m.advance(t)
 	if m.pending != nil && m.up(t) {
 		m.persisted, m.pending = m.pending, nil
-		m.held = nil
 		if m.removal {
 			m.present = false
 		}

@@ -1,4 +1,4 @@
-package podlifetest
+package scenario
 
 import (
 	"fmt"
@@ -62,7 +62,7 @@ func (r *tracer) step(s *Step) {
 	switch {
 	case s.Op != nil:
 		switch s.Op.Kind {
-		case OpStopAgent, OpStartAgent, OpStoreDown, OpStoreUp, OpAddImage:
+		case OpStopAgent, OpStartAgent, OpStoreDown, OpStoreUp, OpAddImage, OpLoseNode, OpNodeBack:
 			r.add(s.At, "-- "+strings.TrimSuffix(s.Op.String(), " at "+s.Op.At.String()))
 		case OpDelete:
 			if s.Op.Grace == nil || *s.Op.Grace > 0 {
@@ -71,6 +71,10 @@ func (r *tracer) step(s *Step) {
 		}
 	case s.Restore != nil:
 		r.add(s.At, "-- recover: the pod is restored from the store and the runtime")
+	case s.Writer != "":
+		r.add(s.At, "-- "+s.Writer+" writes the pod's status")
+		r.status = s.Status
+		r.statusLines(s.At)
 	case s.Input != nil:
 		r.input(s.At, s.Input)
 	case s.Runtime != nil:
@@ -236,4 +240,9 @@ func terminatedString(t *phase.TerminatedState) string {
 		s += fmt.Sprintf(" signal=%d", t.Signal)
 	}
 	return s
+}
+
+// allStatuses are the init containers' statuses, then the app containers'.
+func allStatuses(st *phase.PodStatus) []phase.ContainerStatus {
+	return append(append([]phase.ContainerStatus(nil), st.InitContainerStatuses...), st.ContainerStatuses...)
 }

@@ -1,4 +1,4 @@
-package podlifetest
+package scenario
 
 import (
 	"slices"
@@ -12,8 +12,9 @@ import (
 // Timeline is what happened to one pod, step by step, with times since Start: what its machines
 // handed out (records, actions, statuses, deadlines) and, as far as the runner knows them, what
 // came in (the events a machine was stepped with, the runtime's own events, the scenario's
-// operations, the restores of an agent restart). RunSim and RunAgent make one; a test can make
-// one from its own code's output (Add, AddStatus) and check it with Check.
+// operations, the restores of an agent restart). RunSim and podlifetest.RunAgent make one; a
+// test can make one from its own code's output (AddReady, AddStatus) and check it with
+// podlifetest.Check.
 type Timeline struct {
 	Pod lifecycle.PodRef
 	// Spec is the pod's spec when it was bound.
@@ -35,8 +36,11 @@ type Step struct {
 	// unknown states and sandbox losses here).
 	Runtime *lifecycle.RuntimeEvent
 	// Restore is a machine rebuilt by lifecycle.Restore taking over (an agent restart), with
-	// what it was rebuilt from. RunAgent knows only the status, read from the store.
+	// what it was rebuilt from. podlifetest.RunAgent knows only the status, read from the store.
 	Restore *RestoreInput
+	// Writer, when not "", says Status is no machine's: another writer put it in the store (a
+	// lifecycle.Supervisor's mark of a lost node's pod: lifecycle.SupervisorWriter).
+	Writer string
 	// Ready says Records, Actions, Status and Deadline are a machine's Ready.
 	Ready    bool
 	Records  []lifecycle.Record
@@ -99,14 +103,34 @@ func (tl *Timeline) AddStatus(now time.Time, status phase.PodStatus) {
 	tl.Steps = append(tl.Steps, Step{At: tl.since(now), Ready: true, Status: &s})
 }
 
+// AddWritten adds a status another writer put in the store at now (a Supervisor's NodeLost mark),
+// which no machine handed out.
+func (tl *Timeline) AddWritten(now time.Time, status phase.PodStatus, writer string) {
+	s := copyStatus(status)
+	tl.Steps = append(tl.Steps, Step{At: tl.since(now), Status: &s, Writer: writer})
+}
+
 // AddInput adds an event a machine was stepped with.
 func (tl *Timeline) AddInput(ev lifecycle.Event) {
 	ev.At = norm(ev.At)
 	tl.Steps = append(tl.Steps, Step{At: tl.since(ev.At), Input: &ev})
 }
 
-func (tl *Timeline) addOp(now time.Time, op Op) {
+// AddOp adds an operation of the scenario done at now.
+func (tl *Timeline) AddOp(now time.Time, op Op) {
 	tl.Steps = append(tl.Steps, Step{At: tl.since(now), Op: &op})
+}
+
+// AddRestore adds a machine rebuilt by lifecycle.Restore taking over at now (an agent restart),
+// with what it was rebuilt from; the timeline keeps a copy of in's status.
+func (tl *Timeline) AddRestore(now time.Time, in RestoreInput) {
+	in.Status = copyStatus(in.Status)
+	tl.Steps = append(tl.Steps, Step{At: tl.since(now), Restore: &in})
+}
+
+// AddRuntime adds an event of the runtime's own stream seen at now.
+func (tl *Timeline) AddRuntime(now time.Time, ev lifecycle.RuntimeEvent) {
+	tl.Steps = append(tl.Steps, Step{At: tl.since(now), Runtime: &ev})
 }
 
 func (tl *Timeline) since(t time.Time) time.Duration { return t.Sub(tl.Start) }

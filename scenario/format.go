@@ -1,4 +1,4 @@
-package podlifetest
+package scenario
 
 import (
 	"bytes"
@@ -55,7 +55,9 @@ const Version = "v1"
 //	probe C KIND fail after D [until D] [message "..."]
 //	                                         the probe fails D after each instance's start
 //	probe C KIND took D                      each run of the probe takes D
-//	pull C [fail [times K]] [delay D]        pulls of C's image fail (the first K), take D
+//	pull C [fail [times K] [until T]] [delay D]
+//	                                         pulls of C's image fail (the first K; those that
+//	                                         start before T after the pod's start), take D
 //	create C fail [CreateContainerConfigError] [times K]
 //	setup fail ["..."] [times K]             the pod's setup fails (the first K times)
 //	setup delay D | sandbox delay D          each setup, each sandbox takes D
@@ -70,6 +72,9 @@ const Version = "v1"
 //	image-present IMAGE at T                 the image is on the node from T
 //	agent-stop at T | agent-start at T       the agent stops; a new one starts and recovers
 //	store-down at T | store-up at T          a store outage
+//	node-lost at T | node-back at T          the node lost (its agent stops, its lease goes: the
+//	                                         Supervisor marks the pod Unknown), and back (a new
+//	                                         agent recovers the pod)
 //	until T                                  the end (default 600s)
 //
 // An operation at T comes after everything the pod does at T: a client acting at T sees the pod
@@ -86,7 +91,8 @@ const Version = "v1"
 // container whose status changed: its state, "ready", restartCount, last state and waiting
 // message. IDs are the pod's own: "app/0" is container app's instance 0, "sb-1" sandbox 1. A
 // change of "(5s ago)" alone is no change. Lines "--" are operations on the agent, the store and
-// the node, and a restarted agent's recovery.
+// the node, a restarted agent's recovery, and a status another writer put in the store ("--
+// supervisor writes the pod's status", then its status lines).
 
 // File is a parsed scenario file.
 type File struct {
@@ -108,6 +114,13 @@ type header struct {
 
 // traceLine is the line between a scenario file's header and its trace.
 const traceLine = "----"
+
+// Bytes is the file with trace as its trace: its header as read, the "----" line, then trace.
+func (f *File) Bytes(trace string) []byte {
+	out := make([]byte, 0, len(f.Header)+len(traceLine)+2+len(trace))
+	out = append(append(out, f.Header...), "\n"+traceLine+"\n"...)
+	return append(out, trace...)
+}
 
 // ParseFile reads a scenario file. Errors name the line they are on.
 func ParseFile(data []byte) (*File, error) {
@@ -136,34 +149,34 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&h); err != nil {
-		return nil, fmt.Errorf("podlifetest: scenario: %w", err)
+		return nil, fmt.Errorf("scenario: %w", err)
 	}
 	switch h.Version {
 	case Version:
 	case "":
-		return nil, fmt.Errorf("podlifetest: scenario: no %q line (want podlife-scenario: %s)", "podlife-scenario", Version)
+		return nil, fmt.Errorf("scenario: no %q line (want podlife-scenario: %s)", "podlife-scenario", Version)
 	default:
-		return nil, fmt.Errorf("podlifetest: scenario: format %q: this podlife reads %s", h.Version, Version)
+		return nil, fmt.Errorf("scenario: format %q: this podlife reads %s", h.Version, Version)
 	}
 	sc := &Scenario{Images: h.Images}
 	if h.Pod != nil {
 		sc.Pod = *h.Pod
 	}
 	if h.Spec.Kind == 0 {
-		return nil, errors.New("podlifetest: scenario: no spec")
+		return nil, errors.New("scenario: no spec")
 	}
 	var generic any
 	if err := h.Spec.Decode(&generic); err != nil {
-		return nil, fmt.Errorf("podlifetest: scenario: spec (line %d): %w", h.Spec.Line, err)
+		return nil, fmt.Errorf("scenario: spec (line %d): %w", h.Spec.Line, err)
 	}
 	js, err := json.Marshal(generic)
 	if err != nil {
-		return nil, fmt.Errorf("podlifetest: scenario: spec (line %d): %w", h.Spec.Line, err)
+		return nil, fmt.Errorf("scenario: spec (line %d): %w", h.Spec.Line, err)
 	}
 	jd := json.NewDecoder(bytes.NewReader(js))
 	jd.DisallowUnknownFields()
 	if err := jd.Decode(&sc.Spec); err != nil {
-		return nil, fmt.Errorf("podlifetest: scenario: spec (line %d): %w", h.Spec.Line, err)
+		return nil, fmt.Errorf("scenario: spec (line %d): %w", h.Spec.Line, err)
 	}
 	p := &scriptParser{sc: sc, spec: sc.Spec}
 	first := h.Script.Line
@@ -172,7 +185,7 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	}
 	for n, line := range strings.Split(h.Script.Value, "\n") {
 		if err := p.line(line); err != nil {
-			return nil, fmt.Errorf("podlifetest: scenario: line %d %q: %w", first+n, strings.TrimSpace(line), err)
+			return nil, fmt.Errorf("scenario: line %d %q: %w", first+n, strings.TrimSpace(line), err)
 		}
 	}
 	if err := sc.Validate(); err != nil {
@@ -275,6 +288,10 @@ func (p *scriptParser) directive(name string, o *words) error {
 					o.next("times")
 					s.Pull.FailsAlways, s.Pull.Failures = false, o.int("times")
 				}
+				if o.isKeyword("until") {
+					o.next("until")
+					s.Pull.FailsAlways, s.Pull.FailUntil = false, o.duration("until")
+				}
 			case "delay":
 				s.Pull.Delay = o.duration("delay")
 			default:
@@ -372,6 +389,10 @@ func (p *scriptParser) directive(name string, o *words) error {
 		sc.Ops = append(sc.Ops, StoreDown(o.at()))
 	case "store-up":
 		sc.Ops = append(sc.Ops, StoreUp(o.at()))
+	case "node-lost":
+		sc.Ops = append(sc.Ops, LoseNode(o.at()))
+	case "node-back":
+		sc.Ops = append(sc.Ops, NodeBack(o.at()))
 	case "until":
 		sc.Until = o.duration("until")
 	default:
