@@ -108,15 +108,26 @@ func playIdentity(t *testing.T, s identityScenario) (problems []string) {
 			"job":   {Runs: []simruntime.Run{{For: 3 * time.Second}}},
 			"crash": {Runs: []simruntime.Run{{For: 2 * time.Second, ExitCode: 1}}},
 		}})
-		rt := simruntime.NewRuntime(world, lifecycle.RealClock{})
+		sim := simruntime.NewRuntime(world, lifecycle.RealClock{})
 		store := memstore.New()
 		agentStore := &recordingStore{Store: store}
 		client := lifecycle.Client{Store: store}
 		keys := lifecycle.Keys{}
 		start := time.Now()
 		found := newFindings()
-		problem, observe := found.add, found.observe
-		defer func() { problems = found.all() }()
+		problem := found.add
+		rt := &startCounter{Runtime: sim, found: found}
+		var allLogs []*observer.ObservedLogs // every agent's, for a problem's story
+		defer func() {
+			problems = found.all()
+			if len(problems) > 0 && strings.Contains(problems[0], "started twice") {
+				for i, l := range allLogs {
+					for _, e := range l.All() {
+						problems = append(problems, fmt.Sprintf("agent %d %s %s %v", i, e.Time.Sub(start), e.Message, e.ContextMap()))
+					}
+				}
+			}
+		}()
 
 		// Everything written under the node, in order.
 		wctx, cancelWatch := context.WithCancel(t.Context())
@@ -134,7 +145,8 @@ func playIdentity(t *testing.T, s identityScenario) (problems []string) {
 			var err error
 			var core zapcore.Core
 			core, logs = observer.New(zap.DebugLevel)
-			ag, err = lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Runtime: rt, Store: agentStore, Setup: rt, Observe: observe, Logger: zap.New(core)})
+			allLogs = append(allLogs, logs)
+			ag, err = lifecycle.NewAgent(lifecycle.AgentConfig{Node: node, Runtime: rt, Store: agentStore, Setup: sim, Logger: zap.New(core)})
 			if err != nil {
 				problem("NewAgent: %v", err)
 				return func() {}
@@ -256,7 +268,7 @@ func playIdentity(t *testing.T, s identityScenario) (problems []string) {
 				problem("%s has no worker", ref)
 			}
 		}
-		rt.With(func(w *simruntime.World) {
+		sim.With(func(w *simruntime.World) {
 			for _, c := range w.Containers() {
 				if !current[c.Pod] && c.State != lifecycle.ContainerStateExited {
 					problem("container %s of %s, which has no record, is %s", c.ID, c.Pod, c.State)
@@ -373,20 +385,32 @@ func (f *findings) add(format string, args ...any) {
 	f.list = append(f.list, fmt.Sprintf("%s: ", time.Since(f.start))+fmt.Sprintf(format, args...))
 }
 
-// observe is an AgentConfig.Observe that finds a container started twice.
-func (f *findings) observe(_ lifecycle.PodRef, _ time.Time, rd lifecycle.Ready) {
-	for _, a := range rd.Actions {
-		if a.Type != lifecycle.StartContainer {
-			continue
+// startCounter is the agent's runtime: it finds a container the runtime is asked to start
+// twice. It counts the calls that reach the runtime, not the StartContainer actions a machine
+// issues: an agent stopped between issuing one and making the call never made it, and the next
+// agent rightly starts the container it finds created.
+type startCounter struct {
+	*simruntime.Runtime
+	found *findings
+}
+
+func (r *startCounter) StartContainer(ctx context.Context, id string) error {
+	f := r.found
+	f.mu.Lock()
+	f.starts[id]++
+	twice := f.starts[id] > 1
+	f.mu.Unlock()
+	state := "unknown to the runtime"
+	r.With(func(w *simruntime.World) {
+		if c, ok := w.Container(id); ok {
+			state = c.State.String()
 		}
-		f.mu.Lock()
-		f.starts[a.ContainerID]++
-		twice := f.starts[a.ContainerID] > 1
-		f.mu.Unlock()
-		if twice {
-			f.add("%s started twice", a.ContainerID)
-		}
+	})
+	err := r.Runtime.StartContainer(ctx, id)
+	if twice {
+		f.add("%s started twice (it was %s; the runtime answered %v)", id, state, err)
 	}
+	return err
 }
 
 func (f *findings) all() []string {

@@ -349,8 +349,11 @@ func (m *Machine) adopt(c *ctr, all []ContainerInfo, present, inferred bool) ado
 	}
 	// The status shows an instance alive: Running, or created and waiting to start.
 	shownAlive := c.status.ContainerID != "" && (c.status.State.Running != nil || (c.status.State.Waiting != nil && c.status.State.Waiting.Reason == ""))
+	// An exited instance older than the checkpoint's is one whose exit the status holds; one of
+	// the checkpoint's number is newer than the status (created as the agent stopped, before the
+	// status that shows it was written) and is adopted with its exit, never created again.
 	if cur != nil && cur.State == ContainerStateExited && c.exit != nil && !shownAlive && !inferred &&
-		(cur.Attempt < c.attempt || (cur.ID != c.status.ContainerID && cur.Attempt == c.attempt)) {
+		cur.Attempt < c.attempt {
 		cur = nil // an old instance whose exit the status already holds
 		if c.status.RestartCount == c.attempt {
 			// The status counts the next instance already (it replaces one killed in an unknown

@@ -595,3 +595,32 @@ func TestRestoreGoesOnDeleting(t *testing.T) {
 	assert.Equal(t, phase.Failed, m.Status().Phase)
 	assert.Equal(t, &DeletingCheckpoint{GracePeriodSeconds: &grace}, m.Checkpoint().Deleting)
 }
+
+// TestRestoreInstanceCreatedAfterTheLastStatus: the agent stopped at the instant app's first
+// instance exited and its replacement was created and started: the status in the store shows the
+// first exit, the checkpoint counts the replacement (attempt 1), and the runtime has it, exited
+// meanwhile. It is adopted with its exit; no instance 1 is created again, which a runtime would
+// answer with the same container and its second start (found by TestAgentPodIdentity: "crash/1
+// started twice").
+func TestRestoreInstanceCreatedAfterTheLastStatus(t *testing.T) {
+	spec := podlife.PodSpec{Containers: []podlife.Container{{Name: "app", Image: "busybox:1"}}}
+	st := phase.PodStatus{StartTime: t0, Phase: phase.Running, ContainerStatuses: []phase.ContainerStatus{{Name: "app", ContainerID: "app-0",
+		State: phase.State{Terminated: &phase.TerminatedState{ExitCode: 1, Reason: phase.ReasonError, StartedAt: sec(27), FinishedAt: sec(29)}}}}}
+	cp := Checkpoint{Sandbox: SandboxCheckpoint{ID: "sb0", IP: "10.1.0.2"}, Containers: []ContainerCheckpoint{{Name: "app", Attempt: 1}}}
+	m, err := Restore(PodRef{Namespace: "default", Name: "pod", UID: "uid"}, spec, st, cp, Observed{Sandboxes: []SandboxInfo{sandboxUp()},
+		Containers: []ContainerInfo{
+			{ID: "app-0", SandboxID: "sb0", Name: "app", Attempt: 0, State: ContainerStateExited, StartedAt: sec(27), FinishedAt: sec(29), ExitCode: 1},
+			{ID: "app-1", SandboxID: "sb0", Name: "app", Attempt: 1, State: ContainerStateExited, StartedAt: sec(29), FinishedAt: sec(31), ExitCode: 1},
+		}},
+		sec(32), Options{})
+	require.NoError(t, err)
+	cs := m.Status().ContainerStatuses[0]
+	assert.Equal(t, "app-1", cs.ContainerID)
+	assert.Equal(t, int32(1), cs.RestartCount)
+	require.NotNil(t, cs.State.Terminated, "%+v", cs.State)
+	assert.Equal(t, sec(31), cs.State.Terminated.FinishedAt)
+	for _, a := range m.Ready().Actions {
+		assert.False(t, a.Type == CreateContainer && a.Attempt <= 1, "%s: instance 1 again", a)
+		assert.NotEqual(t, StartContainer, a.Type, "%s", a)
+	}
+}
