@@ -240,10 +240,7 @@ func (w *worker) next(ctx context.Context, deadline time.Time) (Event, bool) {
 	}
 	for {
 		if ev, ok := w.pop(); ok {
-			if ev.Type == ContainerExited && w.isStarting(ev.ContainerID) {
-				w.mu.Lock()
-				w.held = append(w.held, ev)
-				w.mu.Unlock()
+			if ev.Type == ContainerExited && w.holdIfStarting(ev) {
 				continue
 			}
 			return ev, true
@@ -258,10 +255,18 @@ func (w *worker) next(ctx context.Context, deadline time.Time) (Event, bool) {
 	}
 }
 
-func (w *worker) isStarting(id string) bool {
+// holdIfStarting holds ev, an exit, while its container's start is under way, and says whether
+// it did. The look and the hold are one step under the lock: else the start could end between
+// them (started finding nothing to hand back) and the exit would be held for ever, the pod
+// never stopping (found by TestAgentPodIdentity: a delete as a restart's start was under way).
+func (w *worker) holdIfStarting(ev Event) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.starting[id]
+	if !w.starting[ev.ContainerID] {
+		return false
+	}
+	w.held = append(w.held, ev)
+	return true
 }
 
 // started ends the wait of exits held for a start in flight.
