@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	vklog "github.com/virtual-kubelet/virtual-kubelet/log"
 	vknode "github.com/virtual-kubelet/virtual-kubelet/node"
@@ -40,6 +41,11 @@ type Options struct {
 	Nodes []NodeConfig
 	// Workers is the number of pod controller workers per node; default 10.
 	Workers int
+	// LeaseDuration is the duration of each node's lease in the kube-node-lease namespace, in
+	// whole seconds, renewed every quarter of it; default 40 s, kubelet's. The node lifecycle
+	// controller marks a node whose lease is older than its grace period (50 s by default)
+	// NotReady, so a cluster that should notice a lost node sooner shortens both.
+	LeaseDuration time.Duration
 	// Logger receives the nodes' logs (each named by its node); nil means zap.NewNop().
 	Logger *zap.Logger
 }
@@ -158,6 +164,9 @@ func (o *Options) validate() error {
 	if len(o.Nodes) == 0 {
 		errs = append(errs, errors.New("Nodes: Required value"))
 	}
+	if o.LeaseDuration != 0 && (o.LeaseDuration < time.Second || o.LeaseDuration%time.Second != 0) {
+		errs = append(errs, fmt.Errorf("LeaseDuration: Invalid value: %s: whole seconds, at least 1", o.LeaseDuration))
+	}
 	seen := map[string]bool{}
 	for i, n := range o.Nodes {
 		switch {
@@ -240,8 +249,13 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, unused infor
 	if err != nil {
 		return nil, fmt.Errorf("kubenode: node %s: pod controller: %w", cfg.Name, err)
 	}
+	lease := opts.LeaseDuration
+	if lease == 0 {
+		lease = DefaultLeaseDuration
+	}
 	nc, err := vknode.NewNodeController(nodeProvider{}, cfg.object(), client.CoreV1().Nodes(),
-		vknode.WithNodeEnableLeaseV1(client.CoordinationV1().Leases(v1.NamespaceNodeLease), 0))
+		vknode.WithNodeEnableLeaseV1WithRenewInterval(client.CoordinationV1().Leases(v1.NamespaceNodeLease),
+			int32(lease/time.Second), lease/4))
 	if err != nil {
 		return nil, fmt.Errorf("kubenode: node %s: node controller: %w", cfg.Name, err)
 	}

@@ -17,6 +17,10 @@ import (
 // VERSION column): the kubelet release whose rules podlife follows, marked as podlife's.
 const KubeletVersion = "v1.35.0-podlife"
 
+// DefaultLeaseDuration is the duration of a node's lease unless Options.LeaseDuration says
+// otherwise: kubelet's nodeLeaseDurationSeconds, renewed every quarter of it (10 s).
+const DefaultLeaseDuration = 40 * time.Second
+
 // Labels every podlife node carries besides the kubelet's own (kubernetes.io/hostname, os,
 // arch): LabelNode, and LabelRuntime with "sim" or the runtime's name.
 const (
@@ -118,7 +122,8 @@ func (c *NodeConfig) object() *v1.Node {
 
 // nodeProvider is the node's virtual-kubelet NodeProvider: the node is Ready while its process
 // runs (the pod controller and the agent run in it), and its status does not change by itself;
-// the node controller renews the lease every 10 s and the status every minute.
+// the node controller renews the lease every quarter of its duration (Options.LeaseDuration) and
+// the status every minute.
 type nodeProvider struct{}
 
 func (nodeProvider) Ping(context.Context) error                            { return nil }

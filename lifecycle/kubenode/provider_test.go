@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,11 +13,13 @@ import (
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/kube"
 	"github.com/podlife/podlife/lifecycle/memstore"
+	"github.com/podlife/podlife/lifecycle/simruntime"
 )
 
 // bareProvider is a provider without an agent or an API server, for what CreatePod decides
@@ -129,3 +132,30 @@ func TestRequestKind(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Start checks its options before it reaches the API server: every problem at once, each naming
+// its field.
+func TestStartValidatesOptions(t *testing.T) {
+	sim := SimNode("node-1", simruntime.WorldOptions{})
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want []string
+	}{
+		{"nothing", Options{}, []string{"Config: Required value", "Nodes: Required value"}},
+		{"lease of a fraction of a second", Options{Config: &rest.Config{}, Nodes: []NodeConfig{sim}, LeaseDuration: 1500 * time.Millisecond},
+			[]string{"LeaseDuration: Invalid value: 1.5s: whole seconds, at least 1"}},
+		{"lease under a second", Options{Config: &rest.Config{}, Nodes: []NodeConfig{sim}, LeaseDuration: time.Millisecond},
+			[]string{"LeaseDuration: Invalid value: 1ms"}},
+		{"two nodes of a name", Options{Config: &rest.Config{}, Nodes: []NodeConfig{sim, sim}},
+			[]string{`Nodes[1].Name: Duplicate value: "node-1"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Start(context.Background(), tc.opts)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}

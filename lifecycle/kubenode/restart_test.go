@@ -122,6 +122,7 @@ func TestNodesRegisterAndRunInOneProcess(t *testing.T) {
 		require.NoError(t, err, "the node controller holds the node's lease")
 		require.NotNil(t, lease.Spec.HolderIdentity)
 		assert.Equal(t, n.Name, *lease.Spec.HolderIdentity)
+		assert.Equal(t, int32(40), *lease.Spec.LeaseDurationSeconds, "kubelet's lease duration by default")
 
 		pod := e.pod(n.Name, v1.PodSpec{Containers: []v1.Container{container("app")}})
 		pod.Spec.NodeName = nodes[i].Name
