@@ -15,7 +15,7 @@ import (
 )
 
 // NodeImpl is a node implementation that runs as one process serving several nodes against an
-// API server: KWOK (Kwok), or podlife-node. The cluster tests, the head-to-head benchmark and the
+// API server: KWOK (Kwok), or podlife-node (PodlifeNode). The cluster tests, the head-to-head benchmark and the
 // fidelity harness take one as a parameter, so that each runs the same on both.
 type NodeImpl interface {
 	// Name is a short name for reports and logs ("kwok", "podlife").
@@ -202,6 +202,10 @@ type Kwok struct {
 // NodeGroupAnnotation names the group of a node made for a NodeImpl that needs its nodes made.
 const NodeGroupAnnotation = "podlife.io/node-group"
 
+// NodeGroupLabel is the label every NodeImpl gives the nodes of a group, with the group's name,
+// so that tests sharing a control plane keep their pods on their own nodes (a nodeSelector).
+const NodeGroupLabel = "podlife.io/node-group"
+
 // Name is "kwok".
 func (Kwok) Name() string { return "kwok" }
 
@@ -211,7 +215,7 @@ func (k Kwok) Start(ctx context.Context, s *APIServer, opts NodeOptions) (*Proce
 		_, err := s.client.CoreV1().Nodes().Create(ctx, &v1.Node{ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
 			Annotations: map[string]string{KwokNodeAnnotation: "fake", NodeGroupAnnotation: opts.Group},
-			Labels:      map[string]string{v1.LabelHostname: name, "type": "kwok"},
+			Labels:      map[string]string{v1.LabelHostname: name, "type": "kwok", NodeGroupLabel: opts.Group},
 		}}, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("making kwok node %s: %w", name, err)
@@ -227,7 +231,7 @@ func (k Kwok) Start(ctx context.Context, s *APIServer, opts NodeOptions) (*Proce
 }
 
 // NodeImplNames are the names NodeImplByName knows, in the order reports list them.
-var NodeImplNames = []string{"kwok"}
+var NodeImplNames = []string{"kwok", "podlife"}
 
 // NodeImplByName is the node implementation of a name in NodeImplNames, for the -node flags
 // of the examples.
@@ -235,6 +239,8 @@ func NodeImplByName(name string) (NodeImpl, error) {
 	switch name {
 	case "kwok":
 		return Kwok{}, nil
+	case "podlife":
+		return PodlifeNode{}, nil
 	}
 	return nil, fmt.Errorf("unknown node implementation %q (known: %s)", name, strings.Join(NodeImplNames, ", "))
 }
