@@ -1,5 +1,5 @@
 // Command nodebench measures node implementations head to head on one real API server: KWOK's
-// fake nodes now, podlife-node's next. In one run, alternating between them, on the same
+// fake nodes and podlife-node's simulated ones (kubetest.NodeImplNames). In one run, alternating between them, on the same
 // kube-apiserver v1.37.2 (with its etcd), kube-scheduler and kube-controller-manager, with the
 // same pod specs, for each size (pods over nodes) and each implementation it
 //
@@ -18,7 +18,7 @@
 // Usage:
 //
 //	PODLIFE_KUBE_BIN=$(./scripts/kube-tools) go run ./examples/nodebench \
-//	    [-node kwok] [-sizes 1000/10,10000/100] [-rounds 1] [-json results.json]
+//	    [-node kwok,podlife] [-sizes 1000/10,10000/100] [-rounds 1] [-json results.json]
 //
 // The exit code is 0 when every run finished, 2 for bad flags, 1 otherwise.
 package main
