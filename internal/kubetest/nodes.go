@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +22,9 @@ import (
 type NodeImpl interface {
 	// Name is a short name for reports and logs ("kwok", "podlife").
 	Name() string
+	// Prepare gets ready what Start needs (a binary built), so that a harness timing Start
+	// times the process alone. Start prepares too when it was not.
+	Prepare(s *APIServer) error
 	// Start starts one process that serves the nodes NodeNames(opts.Group, opts.Count) against
 	// s, making them first if the implementation needs that, and returns once the process is
 	// up; StartNodes then waits for the nodes to be Ready. Starting it again for a group whose
@@ -208,6 +213,14 @@ const NodeGroupLabel = "podlife.io/node-group"
 
 // Name is "kwok".
 func (Kwok) Name() string { return "kwok" }
+
+// Prepare checks that s's binaries include kwok.
+func (Kwok) Prepare(s *APIServer) error {
+	if _, err := os.Stat(filepath.Join(s.opts.BinDir, KwokBin)); err != nil {
+		return fmt.Errorf("kwok: %w (scripts/kube-tools builds it)", err)
+	}
+	return nil
+}
 
 // Start makes the nodes that do not exist yet and starts kwok for them.
 func (k Kwok) Start(ctx context.Context, s *APIServer, opts NodeOptions) (*Process, error) {

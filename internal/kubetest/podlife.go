@@ -41,6 +41,15 @@ type PodlifeNode struct {
 // Name is "podlife".
 func (PodlifeNode) Name() string { return "podlife" }
 
+// Prepare builds podlife-node, unless Bin is set (BuildPodlifeNode).
+func (pn PodlifeNode) Prepare(*APIServer) error {
+	if pn.Bin != "" {
+		return nil
+	}
+	_, err := BuildPodlifeNode()
+	return err
+}
+
 // Start starts podlife-node for the group's nodes, which it registers itself, and waits until
 // its /healthz answers, which it serves once every node is registered and Ready.
 func (pn PodlifeNode) Start(ctx context.Context, s *APIServer, opts NodeOptions) (*Process, error) {
