@@ -13,6 +13,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -197,6 +198,10 @@ func newClient(base *rest.Config, qps float32, burst int, counter *requestCounte
 		cfg.Burst = 100
 	}
 	cfg.UserAgent = "podlife-node"
+	// Protocol buffers, as kubelet's clients speak to the API server: a pod decodes and encodes
+	// several times faster than as JSON, with less garbage.
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	cfg.Wrap(counter.wrap)
 	c, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -230,7 +235,7 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, unused infor
 		api: client, lister: pods.Lister(), recorder: recorder, hostIP: cfg.Address, scheme: cfg.RuntimeName, stats: &counters{},
 		pods: map[string]*entry{}}
 	agent, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: cfg.Name, Runtime: cfg.Runtime, Setup: cfg.Setup, Store: store,
-		Logger: nlog, Machine: cfg.Machine, Observe: p.observe})
+		Logger: demoteInfo(nlog), Machine: cfg.Machine, Observe: p.observe})
 	if err != nil {
 		return nil, fmt.Errorf("kubenode: node %s: %w", cfg.Name, err)
 	}

@@ -82,6 +82,11 @@ type entry struct {
 	rejected bool          // podlife cannot run it: its Failed status is the provider's
 	deleting bool          // a graceful deletion went to the agent: the API object goes when the stop ends
 	terminal bool          // the last status is Succeeded or Failed
+	// written is the phase of the last status the pod controller wrote to the API; await, when
+	// set, is closed once it writes one of phase awaited (a stopped pod's final status).
+	written v1.PodPhase
+	await   chan struct{}
+	awaited v1.PodPhase
 }
 
 var (
