@@ -25,7 +25,9 @@ func (c infoAsDebug) Enabled(l zapcore.Level) bool {
 	return c.Core.Enabled(l)
 }
 
-func (c infoAsDebug) With(fields []zapcore.Field) zapcore.Core { return infoAsDebug{c.Core.With(fields)} }
+func (c infoAsDebug) With(fields []zapcore.Field) zapcore.Core {
+	return infoAsDebug{c.Core.With(fields)}
+}
 
 func (c infoAsDebug) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
 	if e.Level == zapcore.InfoLevel {
