@@ -29,7 +29,8 @@ const PodlifeNodeBin = "podlife-node"
 // scripted by its podlife.io/script annotation. Its writes go through client-go as a kubelet's
 // do (status updates, events, the final deletion of a stopped pod).
 type PodlifeNode struct {
-	// Bin is the podlife-node binary; default the one BuildPodlifeNode builds from this module.
+	// Bin is the podlife-node binary; default $PODLIFE_NODE_BIN (EnvPodlifeNodeBin), else the
+	// one BuildPodlifeNode builds from this module.
 	Bin string
 	// Args are more podlife-node flags, after the defaults (the last of a repeated flag wins).
 	// The defaults give each node room for 1,000 pods (KWOK's hold any number) and client rates
@@ -41,24 +42,33 @@ type PodlifeNode struct {
 // Name is "podlife".
 func (PodlifeNode) Name() string { return "podlife" }
 
-// Prepare builds podlife-node, unless Bin is set (BuildPodlifeNode).
-func (pn PodlifeNode) Prepare(*APIServer) error {
-	if pn.Bin != "" {
-		return nil
+// EnvPodlifeNodeBin names a podlife-node binary for PodlifeNode to run instead of building one:
+// an installed one, or another version's to compare with.
+const EnvPodlifeNodeBin = "PODLIFE_NODE_BIN"
+
+// bin is the binary to run: Bin, $PODLIFE_NODE_BIN, or a build.
+func (pn PodlifeNode) bin() (string, error) {
+	switch {
+	case pn.Bin != "":
+		return pn.Bin, nil
+	case os.Getenv(EnvPodlifeNodeBin) != "":
+		return os.Getenv(EnvPodlifeNodeBin), nil
 	}
-	_, err := BuildPodlifeNode()
+	return BuildPodlifeNode()
+}
+
+// Prepare builds podlife-node, unless a binary is given (Bin, $PODLIFE_NODE_BIN).
+func (pn PodlifeNode) Prepare(*APIServer) error {
+	_, err := pn.bin()
 	return err
 }
 
 // Start starts podlife-node for the group's nodes, which it registers itself, and waits until
 // its /healthz answers, which it serves once every node is registered and Ready.
 func (pn PodlifeNode) Start(ctx context.Context, s *APIServer, opts NodeOptions) (*Process, error) {
-	bin := pn.Bin
-	if bin == "" {
-		var err error
-		if bin, err = BuildPodlifeNode(); err != nil {
-			return nil, err
-		}
+	bin, err := pn.bin()
+	if err != nil {
+		return nil, err
 	}
 	kubeconfig, err := s.KubeconfigFor(opts.User)
 	if err != nil {
