@@ -225,7 +225,7 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, unused infor
 	// The node's pods, watched by node name as kubelet watches them: the API server filters.
 	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", cfg.Name).String()
-	}))
+	}), informers.WithTransform(stripManagedFields))
 	pods := factory.Core().V1().Pods()
 	nlog := log.Named(cfg.Name)
 	store := memstore.New()
@@ -265,6 +265,18 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, unused infor
 		return nil, fmt.Errorf("kubenode: node %s: node controller: %w", cfg.Name, err)
 	}
 	return &node{cfg: cfg, p: p, pc: pc, nc: nc, eb: eb, events: events, pods: factory}, nil
+}
+
+// stripManagedFields drops a pod's managedFields as the informer stores it: nothing on a node
+// reads them, and a status written without them keeps the server's (the field manager takes
+// the live object's when a request has none). They are most of a small pod's metadata, which
+// virtual-kubelet's pod controller copies and compares reflectively, byte by byte, at every
+// event of the pod.
+func stripManagedFields(obj any) (any, error) {
+	if p, ok := obj.(*v1.Pod); ok {
+		p.ManagedFields = nil
+	}
+	return obj, nil
 }
 
 func (g *Group) goRun(f func() error) {

@@ -38,6 +38,13 @@ func TestJobLikePodSucceeds(t *testing.T) {
 	assert.Equal(t, "Completed", cs.State.Terminated.Reason)
 	assert.Equal(t, "Completed", e.statuses("job")[len(e.statuses("job"))-1])
 	assert.Subset(t, e.events(pod), []string{"Pulled", "Created", "Started"})
+	// The node's informer drops managedFields; its status writes keep the server's and add its own.
+	managers := map[string]string{}
+	for _, f := range done.ManagedFields {
+		managers[f.Manager] += f.Subresource + " "
+	}
+	assert.Contains(t, managers["podlife-node"], "status", "the node's status writes: %v", managers)
+	assert.Len(t, managers, 2, "the creator's entry is kept: %v", managers)
 
 	// A finished pod's deletion only removes its object.
 	require.NoError(t, e.c.CoreV1().Pods(e.ns).Delete(context.Background(), "job", metav1.DeleteOptions{}))
