@@ -213,10 +213,11 @@ func (p *provider) statusChanged(rec lifecycle.StatusRecord) {
 func (p *provider) recordGone(ctx context.Context, name string) {
 	p.mu.Lock()
 	e := p.pods[name]
-	if e == nil || !e.deleting {
+	if e == nil || !e.deleting || e.final {
 		p.mu.Unlock()
 		return
 	}
+	e.final = true // once: the watch and a deletion that found the record gone may both come here
 	status := e.status
 	p.mu.Unlock()
 	// The entry stays until the pod controller sees the object gone and calls DeletePod, which
