@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/podlife/podlife/lifecycle"
@@ -70,6 +71,7 @@ type node struct {
 	p   *provider
 	pc  *vknode.PodController
 	nc  *vknode.NodeController
+	np  *nodeProvider
 	eb  record.EventBroadcaster
 	// events is the node's client for events, with its own rate limit.
 	events kubernetes.Interface
@@ -90,14 +92,15 @@ func Start(ctx context.Context, opts Options) (*Group, error) {
 		log = zap.NewNop()
 	}
 	counter := &requestCounter{n: map[string]uint64{}}
-	// The pod controllers require these informers but, resolving no environment variables
-	// (SkipDownwardAPIResolution: podlife models secret and config map references itself), never
-	// read them; they are never started, so they watch nothing.
-	unusedClient, err := newClient(opts.Config, opts.QPS, opts.Burst, counter)
+	// The group's own client: the watch of its Node objects (watchNodes), and the informers the
+	// pod controllers require but, resolving no environment variables (SkipDownwardAPIResolution:
+	// podlife models secret and config map references itself), never read; those are never
+	// started, so they watch nothing.
+	groupClient, err := newClient(opts.Config, opts.QPS, opts.Burst, counter)
 	if err != nil {
 		return nil, err
 	}
-	unused := informers.NewSharedInformerFactory(unusedClient, 0)
+	unused := informers.NewSharedInformerFactory(groupClient, 0)
 	ctx, cancel := context.WithCancel(ctx)
 	g := &Group{counter: counter, cancel: cancel}
 	for i := range opts.Nodes {
@@ -154,7 +157,43 @@ func Start(ctx context.Context, opts Options) (*Group, error) {
 		}
 		log.Info("node ready", zap.String("node", n.cfg.Name), zap.String("runtime", n.cfg.RuntimeName))
 	}
+	g.watchNodes(ctx, groupClient)
 	return g, nil
+}
+
+// watchNodes follows the group's Node objects and has a node report its own status again when
+// the server shows it other than Ready (the node lifecycle controller marks a node whose lease
+// went stale Unknown, as after the process was paused), as kubelet reports a status that differs
+// from the server's; without it the node controller would write it only at its next periodic
+// update, a minute later. One watch for the group, on podlife's node label.
+func (g *Group) watchNodes(ctx context.Context, client kubernetes.Interface) {
+	byName := map[string]*nodeProvider{}
+	for _, n := range g.nodes {
+		byName[n.cfg.Name] = n.np
+	}
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.LabelSelector = LabelNode + "=true"
+	}))
+	changed := func(obj any) {
+		if n, ok := obj.(*v1.Node); ok && byName[n.Name] != nil && !nodeReady(n) {
+			byName[n.Name].reassert()
+		}
+	}
+	_, _ = factory.Core().V1().Nodes().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    changed,
+		UpdateFunc: func(_, obj any) { changed(obj) },
+	})
+	factory.Start(ctx.Done())
+}
+
+// nodeReady reports whether the node's Ready condition is True.
+func nodeReady(n *v1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == v1.NodeReady {
+			return c.Status == v1.ConditionTrue
+		}
+	}
+	return false
 }
 
 func (o *Options) validate() error {
@@ -258,13 +297,14 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, unused infor
 	if lease == 0 {
 		lease = DefaultLeaseDuration
 	}
-	nc, err := vknode.NewNodeController(nodeProvider{}, cfg.object(), client.CoreV1().Nodes(),
+	np := &nodeProvider{cfg: &cfg}
+	nc, err := vknode.NewNodeController(np, cfg.object(), client.CoreV1().Nodes(),
 		vknode.WithNodeEnableLeaseV1WithRenewInterval(client.CoordinationV1().Leases(v1.NamespaceNodeLease),
 			int32(lease/time.Second), lease/4))
 	if err != nil {
 		return nil, fmt.Errorf("kubenode: node %s: node controller: %w", cfg.Name, err)
 	}
-	return &node{cfg: cfg, p: p, pc: pc, nc: nc, eb: eb, events: events, pods: factory}, nil
+	return &node{cfg: cfg, p: p, pc: pc, nc: nc, np: np, eb: eb, events: events, pods: factory}, nil
 }
 
 // stripManagedFields drops a pod's managedFields as the informer stores it: nothing on a node
