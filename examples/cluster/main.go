@@ -123,6 +123,9 @@ func startCluster(ctx context.Context, cfg config) (*cluster, error) {
 		NodeMonitorPeriod: nodeMonitorPeriod, NodeMonitorGracePeriod: nodeMonitorGracePeriod,
 		Args: []string{"--node-eviction-rate=" + nodeEvictionRate}})
 	c.ControlPlaneStart = time.Since(begin)
+	if err == nil && len(cfg.Groups) > 0 {
+		err = impl.Prepare(s) // a build of podlife-node, outside the nodes' time to Ready
+	}
 	for i := 0; err == nil && i < len(cfg.Groups); i++ {
 		var g *kubetest.NodeGroup
 		g, err = startNodes(ctx, s, impl, groupName(i), cfg.Groups[i])
