@@ -19,10 +19,15 @@
 //	-max-pods N             each node's pod capacity (default 110), -cpu and -memory the rest
 //	-qps, -burst            each node's API rate limit, as each kubelet's (default 50, 100)
 //	-event-qps, -event-burst each node's rate limit of event writes (default 50, 100)
+//	-lease-duration D       each node's lease, renewed every quarter of it (default 40s, kubelet's;
+//	                        whole seconds)
+//	-labels K=V,...         more labels on every node
+//	-max-lifetime D         stop after this long (default 0: never), as a bound on a test's node
 //	-metrics ADDR           serve Prometheus metrics on ADDR/metrics (default off): the nodes'
 //	                        pods by phase, machine steps, status changes and pushes, events,
 //	                        API requests by verb and resource, process CPU seconds and RSS;
-//	                        and the process's profiles on ADDR/debug/pprof/
+//	                        the process's profiles on ADDR/debug/pprof/; and ADDR/healthz, served
+//	                        once every node is registered and Ready
 //	-stats-interval D       log a line of the same counts every D (default 30s; 0: never)
 //	-log-level L            debug, info, warn or error (default info); -log-json for JSON lines
 //	-cpuprofile FILE        write a CPU profile of the whole run, for go tool pprof
@@ -43,6 +48,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,6 +56,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/podlife/podlife/lifecycle/containerd"
@@ -74,6 +81,8 @@ type options struct {
 	cpu, memory                                string
 	qps, eventQPS                              float64
 	burst, eventBurst                          int
+	leaseDuration, maxLifetime                 time.Duration
+	labels                                     map[string]string
 	metrics                                    string
 	statsInterval                              time.Duration
 	logLevel                                   string
@@ -98,6 +107,9 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.burst, "burst", 100, "each node's API request burst")
 	fs.Float64Var(&o.eventQPS, "event-qps", 50, "each node's event writes per second")
 	fs.IntVar(&o.eventBurst, "event-burst", 100, "each node's event write burst")
+	fs.DurationVar(&o.leaseDuration, "lease-duration", kubenode.DefaultLeaseDuration, "each node's lease duration, renewed every quarter of it (whole seconds)")
+	labels := fs.String("labels", "", "more labels on every node: key=value, comma-separated")
+	fs.DurationVar(&o.maxLifetime, "max-lifetime", 0, "stop after this long (0: never)")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics on this address (host:port), at /metrics")
 	fs.DurationVar(&o.statsInterval, "stats-interval", 30*time.Second, "log the nodes' counts this often (0: never)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -129,6 +141,16 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		if _, err := resource.ParseQuantity(q); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w", flagName, q, err))
 		}
+	}
+	if o.leaseDuration < time.Second || o.leaseDuration%time.Second != 0 {
+		errs = append(errs, fmt.Errorf("-lease-duration %s: whole seconds, at least 1s", o.leaseDuration))
+	}
+	if o.maxLifetime < 0 {
+		errs = append(errs, fmt.Errorf("-max-lifetime %s: not negative", o.maxLifetime))
+	}
+	var err error
+	if o.labels, err = parseLabels(*labels); err != nil {
+		errs = append(errs, fmt.Errorf("-labels %q: %w", *labels, err))
 	}
 	if o.maxPods < 1 {
 		errs = append(errs, fmt.Errorf("-max-pods %d: at least 1", o.maxPods))
@@ -163,6 +185,11 @@ func run(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if o.maxLifetime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.maxLifetime)
+		defer cancel()
+	}
 	if err := serve(ctx, o, log, nil); err != nil {
 		log.Error("podlife-node failed", zap.Error(err))
 		return exitFail
@@ -196,7 +223,7 @@ func serve(ctx context.Context, o options, log *zap.Logger, ready func(*kubenode
 	}
 	defer closeRuntime()
 	g, err := kubenode.Start(ctx, kubenode.Options{Config: cfg, QPS: float32(o.qps), Burst: o.burst,
-		EventQPS: float32(o.eventQPS), EventBurst: o.eventBurst, Nodes: nodes, Logger: log})
+		EventQPS: float32(o.eventQPS), EventBurst: o.eventBurst, LeaseDuration: o.leaseDuration, Nodes: nodes, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -235,7 +262,7 @@ func nodeConfigs(ctx context.Context, o options, log *zap.Logger) ([]kubenode.No
 		if err != nil {
 			return nil, nil, fmt.Errorf("connecting to containerd: %w", err)
 		}
-		n := kubenode.NodeConfig{Name: o.name, Runtime: rt, RuntimeName: "containerd", Address: o.address, Capacity: capacity}
+		n := kubenode.NodeConfig{Name: o.name, Runtime: rt, RuntimeName: "containerd", Address: o.address, Capacity: capacity, Labels: o.labels}
 		return []kubenode.NodeConfig{n}, func() { _ = rt.Close() }, nil
 	}
 	var nodes []kubenode.NodeConfig
@@ -245,10 +272,33 @@ func nodeConfigs(ctx context.Context, o options, log *zap.Logger) ([]kubenode.No
 			name = fmt.Sprintf("%s-%d", o.name, i)
 		}
 		n := kubenode.SimNode(name, simruntime.WorldOptions{})
-		n.Address, n.Capacity = o.address, capacity
+		n.Address, n.Capacity, n.Labels = o.address, capacity, o.labels
 		nodes = append(nodes, n)
 	}
 	return nodes, func() {}, nil
+}
+
+// parseLabels reads key=value pairs separated by commas, each checked as the API server checks
+// a label.
+func parseLabels(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	labels := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not key=value", kv)
+		}
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return nil, fmt.Errorf("key %q: %s", k, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+			return nil, fmt.Errorf("value %q: %s", v, strings.Join(errs, "; "))
+		}
+		labels[k] = v
+	}
+	return labels, nil
 }
 
 // logStats logs the nodes' counts every interval, with the rates since the last line.

@@ -46,6 +46,12 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"-memory", "lots"}, `-memory "lots"`},
 		{[]string{"-log-level", "loud"}, "-log-level"},
 		{[]string{"extra"}, "unexpected arguments: [extra]"},
+		{[]string{"-lease-duration", "1500ms"}, "-lease-duration 1.5s: whole seconds, at least 1s"},
+		{[]string{"-lease-duration", "0s"}, "-lease-duration 0s: whole seconds, at least 1s"},
+		{[]string{"-labels", "tier"}, `-labels "tier": "tier" is not key=value`},
+		{[]string{"-labels", "a=b,bad key=v"}, `key "bad key"`},
+		{[]string{"-labels", "k=bad value"}, `value "bad value"`},
+		{[]string{"-max-lifetime", "-1s"}, "-max-lifetime -1s: not negative"},
 	} {
 		var stderr bytes.Buffer
 		assert.Equal(t, exitUsage, run(tc.args, &stderr), "%v", tc.args)
@@ -60,7 +66,8 @@ func TestBadUsage(t *testing.T) {
 func TestRunsNodesAndServesMetrics(t *testing.T) {
 	s := cp.Get(t)
 	ns := s.Namespace(t)
-	o, err := parse([]string{"-kubeconfig", s.Kubeconfig, "-nodes", "2", "-name", ns, "-metrics", "127.0.0.1:0", "-stats-interval", "200ms"}, io.Discard)
+	o, err := parse([]string{"-kubeconfig", s.Kubeconfig, "-nodes", "2", "-name", ns, "-metrics", "127.0.0.1:0", "-stats-interval", "200ms",
+		"-lease-duration", "4s", "-labels", "podlife.io/node-group=" + ns + ",tier=test"}, io.Discard)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan net.Addr, 1)
@@ -80,6 +87,25 @@ func TestRunsNodesAndServesMetrics(t *testing.T) {
 		t.Fatal("not ready within a minute")
 	}
 	c := s.Client()
+	for _, name := range []string{ns + "-0", ns + "-1"} {
+		node, err := c.CoreV1().Nodes().Get(context.Background(), name, metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, ns, node.Labels["podlife.io/node-group"], "-labels")
+		assert.Equal(t, "test", node.Labels["tier"], "-labels")
+		assert.Equal(t, "true", node.Labels[kubenode.LabelNode], "and podlife's own")
+		first, err := c.CoordinationV1().Leases(v1.NamespaceNodeLease).Get(context.Background(), name, metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, int32(4), *first.Spec.LeaseDurationSeconds, "-lease-duration")
+		// Renewed every quarter of it: within 2.5 s the renew time moves on.
+		require.Eventually(t, func() bool {
+			l, err := c.CoordinationV1().Leases(v1.NamespaceNodeLease).Get(context.Background(), name, metav1.GetOptions{})
+			return err == nil && l.Spec.RenewTime.After(first.Spec.RenewTime.Time)
+		}, 2500*time.Millisecond, 100*time.Millisecond, "the lease of %s renewed every second", name)
+	}
+	health, err := http.Get("http://" + addr.String() + "/healthz")
+	require.NoError(t, err)
+	require.NoError(t, health.Body.Close())
+	assert.Equal(t, http.StatusOK, health.StatusCode)
 	pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns},
 		Spec: v1.PodSpec{NodeName: ns + "-1", Containers: []v1.Container{{Name: "web", Image: "busybox:1.36"}}}}
 	_, err = c.CoreV1().Pods(ns).Create(context.Background(), pod, metav1.CreateOptions{})
@@ -107,6 +133,20 @@ func TestRunsNodesAndServesMetrics(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop with its context")
 	}
+}
+
+// -max-lifetime bounds the run: the command stops by itself, cleanly.
+func TestMaxLifetime(t *testing.T) {
+	s := cp.Get(t)
+	ns := s.Namespace(t)
+	var stderr bytes.Buffer // written by run alone, read once it returned
+	begin := time.Now()
+	code := run([]string{"-kubeconfig", s.Kubeconfig, "-name", ns, "-max-lifetime", "3s", "-stats-interval", "0"}, &stderr)
+	took := time.Since(begin)
+	require.Equal(t, exitOK, code, "stderr:\n%s", stderr.String())
+	assert.GreaterOrEqual(t, took, 3*time.Second)
+	assert.Less(t, took, 30*time.Second)
+	assert.Contains(t, stderr.String(), "stopping")
 }
 
 // The README's kubectl session: its pod, applied as there (on a node of this test's own name),

@@ -60,13 +60,16 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // serveMetrics serves /metrics on addr: the group's counts, and the process's CPU seconds,
-// resident memory and Go runtime (Prometheus' own collectors); and the process's profiles under
-// /debug/pprof/.
+// resident memory and Go runtime (Prometheus' own collectors); the process's profiles under
+// /debug/pprof/; and /healthz.
 func serveMetrics(addr string, g *kubenode.Group) (*http.Server, net.Addr, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(statsCollector{g}, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), collectors.NewGoCollector())
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// Served once the nodes are registered and Ready (serve starts it after kubenode.Start), so
+	// that a harness can wait for the process with one request.
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
 	mux.HandleFunc("/debug/pprof/", pprof.Index) // profiles of the node process, for go tool pprof
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	l, err := net.Listen("tcp", addr)

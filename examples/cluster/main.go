@@ -1,25 +1,26 @@
 // Command cluster runs a Kubernetes cluster on one machine, every box of the path real: a
 // kube-apiserver v1.37.2 with its etcd, kube-scheduler and kube-controller-manager, and node
-// processes each serving a group of nodes (KWOK's fake nodes now; podlife-node's next), all on
-// 127.0.0.1 with a bounded lifetime. It prints a kubeconfig and waits; kubectl does the rest:
+// processes each serving a group of nodes (podlife-node's simulated nodes, or KWOK's fake nodes
+// with -node kwok), all on 127.0.0.1 with a bounded lifetime. It prints a kubeconfig and waits;
+// kubectl does the rest:
 //
 //	$ PODLIFE_KUBE_BIN=$(./scripts/kube-tools) go run ./examples/cluster
 //	kube-apiserver v1.37.2 at https://127.0.0.1:41231, ready in 4.2s (etcd in the same process)
 //	kube-scheduler and kube-controller-manager healthy in 2.1s
-//	kwok node process a (pid 4242) serves a-0, a-1: Ready in 210ms
-//	kwok node process b (pid 4251) serves b-0: Ready in 180ms
+//	podlife node process a (pid 4242) serves a-0, a-1: Ready in 210ms
+//	podlife node process b (pid 4251) serves b-0: Ready in 180ms
 //
 //	export KUBECONFIG=/tmp/podlife-kube-123/kubeconfig
 //
 // The node lifecycle is fast, so that a lost node shows in seconds: leases of 4 s (renewed every
-// second), the node lifecycle controller's grace period 10 s, and pods tolerate an unreachable
-// or not-ready node for 5 s. Stop a node process (kill -STOP <pid>) and its nodes turn NotReady
+// second), the node lifecycle controller's grace period 10 s (and no limit on how many lost nodes
+// it handles a second), and pods tolerate an unreachable or not-ready node for 5 s. Stop a node process (kill -STOP <pid>) and its nodes turn NotReady
 // and their pods are evicted and replaced elsewhere; let it go on (kill -CONT <pid>) and its
 // nodes are Ready again and delete the pods that were evicted.
 //
 // Usage:
 //
-//	go run ./examples/cluster [-node kwok] [-nodes 2,1] [-for 30m] [-dir DIR]
+//	go run ./examples/cluster [-node podlife|kwok] [-nodes 2,1] [-for 30m] [-dir DIR]
 //
 // Everything stops after -for, on SIGINT or SIGTERM, or when this process dies. The exit code is
 // 0 after a clean stop, 2 for bad flags, 1 when something failed.
@@ -65,6 +66,10 @@ const (
 	// tolerationSeconds is how long a pod stays on an unreachable or not-ready node (the API
 	// server's default tolerations; upstream's default is 300).
 	tolerationSeconds = 5
+	// nodeEvictionRate is how many lost nodes a second the node lifecycle controller taints for
+	// eviction (upstream's default is 0.1: one every 10 s), so that nodes lost together, as in
+	// tests that share the cluster, are all handled within the grace.
+	nodeEvictionRate = "10"
 )
 
 // config is what the flags say.
@@ -72,7 +77,7 @@ type config struct {
 	// Node is the node implementation, one of kubetest.NodeImplNames.
 	Node string
 	// Groups are the node processes: Groups[i] nodes in process i, named after the letters a,
-	// b, c, ... (a-0, a-1, b-0, ...).
+	// b, c, ... (a-0, a-1, b-0, ...); none for the control plane alone.
 	Groups []int
 	// Lifetime bounds how long the cluster runs.
 	Lifetime time.Duration
@@ -93,7 +98,8 @@ type cluster struct {
 }
 
 // startCluster starts the API server, the scheduler, the controller manager and one node
-// process per group, and waits until every node is Ready. On error it stops what it started.
+// process per group of cfg.Groups (none: the control plane alone), and waits until every node
+// is Ready. On error it stops what it started.
 func startCluster(ctx context.Context, cfg config) (*cluster, error) {
 	impl, err := kubetest.NodeImplByName(cfg.Node)
 	if err != nil {
@@ -114,17 +120,27 @@ func startCluster(ctx context.Context, cfg config) (*cluster, error) {
 	c := &cluster{APIServer: s, Impl: impl}
 	begin := time.Now()
 	err = s.StartControlPlane(ctx, kubetest.ControllerManagerOptions{
-		NodeMonitorPeriod: nodeMonitorPeriod, NodeMonitorGracePeriod: nodeMonitorGracePeriod})
+		NodeMonitorPeriod: nodeMonitorPeriod, NodeMonitorGracePeriod: nodeMonitorGracePeriod,
+		Args: []string{"--node-eviction-rate=" + nodeEvictionRate}})
 	c.ControlPlaneStart = time.Since(begin)
+	if err == nil && len(cfg.Groups) > 0 {
+		err = impl.Prepare(s) // a build of podlife-node, outside the nodes' time to Ready
+	}
 	for i := 0; err == nil && i < len(cfg.Groups); i++ {
 		var g *kubetest.NodeGroup
-		g, err = s.StartNodes(ctx, impl, kubetest.NodeOptions{Group: groupName(i), Count: cfg.Groups[i], LeaseDuration: leaseDuration})
+		g, err = startNodes(ctx, s, impl, groupName(i), cfg.Groups[i])
 		c.Groups = append(c.Groups, g)
 	}
 	if err != nil {
 		return nil, errors.Join(err, s.Stop())
 	}
 	return c, nil
+}
+
+// startNodes starts a node process of impl that serves count nodes, <group>-0 ..., with the
+// cluster's short leases, and waits until they are Ready.
+func startNodes(ctx context.Context, s *kubetest.APIServer, impl kubetest.NodeImpl, group string, count int) (*kubetest.NodeGroup, error) {
+	return s.StartNodes(ctx, impl, kubetest.NodeOptions{Group: group, Count: count, LeaseDuration: leaseDuration})
 }
 
 // groupName is the name of the i-th node process and the prefix of its nodes: a, b, ..., z, g26, ...
@@ -179,7 +195,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := config{}
-	fs.StringVar(&cfg.Node, "node", "kwok", "node implementation: "+strings.Join(kubetest.NodeImplNames, ", "))
+	fs.StringVar(&cfg.Node, "node", "podlife", "node implementation: "+strings.Join(kubetest.NodeImplNames, ", "))
 	groups := fs.String("nodes", "2,1", "node processes and their nodes: a comma-separated count of nodes per process")
 	fs.DurationVar(&cfg.Lifetime, "for", 30*time.Minute, "stop everything after this long")
 	fs.StringVar(&cfg.Dir, "dir", "", "directory for etcd's data, the kubeconfig and the logs (default a temporary one, removed at a clean stop)")

@@ -16,7 +16,7 @@
 //
 // Usage:
 //
-//	PODLIFE_KUBE_BIN=$(./scripts/kube-tools) go run ./examples/fidelity [-node kwok] [-for 40s] [-every 250ms] [-case crashloop,...]
+//	PODLIFE_KUBE_BIN=$(./scripts/kube-tools) go run ./examples/fidelity [-node kwok|podlife] [-for 40s] [-every 250ms] [-case crashloop,...]
 //
 // The exit code is 0 when every case ran, 2 for bad flags, 1 otherwise.
 package main

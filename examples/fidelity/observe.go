@@ -143,11 +143,13 @@ func runCase(ctx context.Context, s *kubetest.APIServer, cfg config, tl *timelin
 }
 
 // podState is what the server shows of a pod, in sections separated by " | ": its kubectl
-// columns (STATUS READY RESTARTS); its phase (and reason, and "deleting" once deleted); its
+// columns (STATUS READY RESTARTS, the count without kubectl's "(10s ago)", which changes every
+// second by itself); its phase (and reason, and "deleting" once deleted); its
 // conditions, "!" before those not True; and its init and app containers' states.
 func podState(r kubetest.PodRow) string {
 	p := r.Pod
-	columns := r.Status + " " + r.Ready + " " + r.Restarts
+	restarts, _, _ := strings.Cut(r.Restarts, " ")
+	columns := r.Status + " " + r.Ready + " " + restarts
 	ph := "phase " + string(p.Status.Phase)
 	if p.Status.Reason != "" {
 		ph += " (" + p.Status.Reason + ")"

@@ -1,5 +1,5 @@
 // Command nodebench measures node implementations head to head on one real API server: KWOK's
-// fake nodes now, podlife-node's next. In one run, alternating between them, on the same
+// fake nodes and podlife-node's simulated ones (kubetest.NodeImplNames). In one run, alternating between them, on the same
 // kube-apiserver v1.37.2 (with its etcd), kube-scheduler and kube-controller-manager, with the
 // same pod specs, for each size (pods over nodes) and each implementation it
 //
@@ -18,7 +18,7 @@
 // Usage:
 //
 //	PODLIFE_KUBE_BIN=$(./scripts/kube-tools) go run ./examples/nodebench \
-//	    [-node kwok] [-sizes 1000/10,10000/100] [-rounds 1] [-json results.json]
+//	    [-node kwok,podlife] [-sizes 1000/10,10000/100] [-rounds 1] [-json results.json] [-profiles DIR]
 //
 // The exit code is 0 when every run finished, 2 for bad flags, 1 otherwise.
 package main
@@ -67,6 +67,8 @@ type config struct {
 	qps     float32 // of the harness's and the scheduler's clients
 	timeout time.Duration
 	json    string
+	// profiles is a directory for podlife-node's CPU profile of each run (-cpuprofile).
+	profiles string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -104,6 +106,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	qps := fs.Float64("qps", 1000, "client rate limit (QPS; burst twice that) of the harness and the scheduler (kwok's client has none)")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "bound on each phase of a run")
 	fs.StringVar(&cfg.json, "json", "", "also write the results to this file as JSON")
+	fs.StringVar(&cfg.profiles, "profiles", "", "write podlife-node's CPU profile of each run (its whole life) to DIR/<group>.cpu.pprof")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -167,6 +170,12 @@ func benchmark(ctx context.Context, cfg config, progress io.Writer) ([]result, e
 	}
 	fmt.Fprintf(progress, "kube-apiserver ready in %s, kube-scheduler and kube-controller-manager healthy (dir %s)\n",
 		s.StartDuration.Round(100*time.Millisecond), s.Dir)
+	for _, node := range cfg.nodes {
+		impl, _ := kubetest.NodeImplByName(node) // parseFlags checked the names
+		if err := impl.Prepare(s); err != nil {
+			return nil, errors.Join(err, s.Stop())
+		}
+	}
 	b := &bench{cfg: cfg, s: s, scheduler: sched, progress: progress}
 	var results []result
 	for round := range cfg.rounds {

@@ -43,7 +43,11 @@ func TestBenchmarkSmall(t *testing.T) {
 		// finally deleted by it; the harness's and the scheduler's writes come on top.
 		require.GreaterOrEqual(t, r.Create.NodeWrites["patch pods/status"]+r.Create.NodeWrites["update pods/status"], 50, "%v", r.Create.NodeWrites)
 		require.GreaterOrEqual(t, r.Delete.NodeWrites["delete pods"], 50, "%v", r.Delete.NodeWrites)
-		require.GreaterOrEqual(t, r.Create.ServerWrites, float64(2*50+r.Create.nodeWrites()), "creates and bindings on top")
+		// The server's counters lag its answers, so a write near the end of the creation may
+		// count in the deletion: the whole run has the harness's creates and deletes and the
+		// scheduler's bindings on top of the node's writes.
+		require.GreaterOrEqual(t, r.Create.ServerWrites+r.Delete.ServerWrites, float64(3*50+r.Create.nodeWrites()+r.Delete.nodeWrites()),
+			"creates, bindings and deletes on top")
 		require.Contains(t, stdout.String(), r.Node)
 	}
 	require.Contains(t, stdout.String(), "node writes per pod by kind")

@@ -109,7 +109,7 @@ func StartScheduler(tb testing.TB, s *APIServer, opts ComponentOptions) *Process
 // startComponent starts a component that serves /healthz over HTTPS with a self-signed
 // certificate, authenticating and authorizing its callers through the API server.
 func (s *APIServer) startComponent(ctx context.Context, name, bin string, args []string) (*Process, error) {
-	return s.startOnPort(ctx, name, bin, func(port int) []string {
+	return s.startOnPort(ctx, name, filepath.Join(s.opts.BinDir, bin), func(port int) []string {
 		return append([]string{
 			"--max-lifetime=" + s.opts.MaxLifetime.String(),
 			"--exit-with-parent",
@@ -124,7 +124,7 @@ func (s *APIServer) startComponent(ctx context.Context, name, bin string, args [
 	})
 }
 
-// startOnPort starts a process that serves on a free loopback port, its log in name.log, waits
+// startOnPort starts the binary bin, which serves on a free loopback port, its log in name.log, waits
 // until it is healthy and stops it with the server. The port is free when chosen but may be
 // taken before the process binds it: then it tries again, up to three times.
 func (s *APIServer) startOnPort(ctx context.Context, name, bin string, args func(port int) []string,
@@ -135,7 +135,7 @@ func (s *APIServer) startOnPort(ctx context.Context, name, bin string, args func
 			return nil, err
 		}
 		logPath := filepath.Join(s.Dir, name+".log")
-		p, err := startProcess(name, filepath.Join(s.opts.BinDir, bin), logPath, args(port))
+		p, err := startProcess(name, bin, logPath, args(port))
 		if err != nil {
 			return nil, err
 		}

@@ -83,7 +83,7 @@ func (s *APIServer) StartKwok(ctx context.Context, opts KwokOptions) (*Process, 
 	if err := os.WriteFile(configPath, config, 0o600); err != nil {
 		return nil, fmt.Errorf("kwok config: %w", err)
 	}
-	return s.startOnPort(ctx, opts.Name, KwokBin, func(port int) []string {
+	return s.startOnPort(ctx, opts.Name, filepath.Join(s.opts.BinDir, KwokBin), func(port int) []string {
 		return append([]string{
 			"--max-lifetime=" + s.opts.MaxLifetime.String(),
 			"--exit-with-parent",

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,11 +17,14 @@ import (
 )
 
 // NodeImpl is a node implementation that runs as one process serving several nodes against an
-// API server: KWOK (Kwok), or podlife-node. The cluster tests, the head-to-head benchmark and the
+// API server: KWOK (Kwok), or podlife-node (PodlifeNode). The cluster tests, the head-to-head benchmark and the
 // fidelity harness take one as a parameter, so that each runs the same on both.
 type NodeImpl interface {
 	// Name is a short name for reports and logs ("kwok", "podlife").
 	Name() string
+	// Prepare gets ready what Start needs (a binary built), so that a harness timing Start
+	// times the process alone. Start prepares too when it was not.
+	Prepare(s *APIServer) error
 	// Start starts one process that serves the nodes NodeNames(opts.Group, opts.Count) against
 	// s, making them first if the implementation needs that, and returns once the process is
 	// up; StartNodes then waits for the nodes to be Ready. Starting it again for a group whose
@@ -202,8 +207,20 @@ type Kwok struct {
 // NodeGroupAnnotation names the group of a node made for a NodeImpl that needs its nodes made.
 const NodeGroupAnnotation = "podlife.io/node-group"
 
+// NodeGroupLabel is the label every NodeImpl gives the nodes of a group, with the group's name,
+// so that tests sharing a control plane keep their pods on their own nodes (a nodeSelector).
+const NodeGroupLabel = "podlife.io/node-group"
+
 // Name is "kwok".
 func (Kwok) Name() string { return "kwok" }
+
+// Prepare checks that s's binaries include kwok.
+func (Kwok) Prepare(s *APIServer) error {
+	if _, err := os.Stat(filepath.Join(s.opts.BinDir, KwokBin)); err != nil {
+		return fmt.Errorf("kwok: %w (scripts/kube-tools builds it)", err)
+	}
+	return nil
+}
 
 // Start makes the nodes that do not exist yet and starts kwok for them.
 func (k Kwok) Start(ctx context.Context, s *APIServer, opts NodeOptions) (*Process, error) {
@@ -211,7 +228,7 @@ func (k Kwok) Start(ctx context.Context, s *APIServer, opts NodeOptions) (*Proce
 		_, err := s.client.CoreV1().Nodes().Create(ctx, &v1.Node{ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
 			Annotations: map[string]string{KwokNodeAnnotation: "fake", NodeGroupAnnotation: opts.Group},
-			Labels:      map[string]string{v1.LabelHostname: name, "type": "kwok"},
+			Labels:      map[string]string{v1.LabelHostname: name, "type": "kwok", NodeGroupLabel: opts.Group},
 		}}, metav1.CreateOptions{})
 		if err != nil && !apierrors.IsAlreadyExists(err) {
 			return nil, fmt.Errorf("making kwok node %s: %w", name, err)
@@ -227,7 +244,7 @@ func (k Kwok) Start(ctx context.Context, s *APIServer, opts NodeOptions) (*Proce
 }
 
 // NodeImplNames are the names NodeImplByName knows, in the order reports list them.
-var NodeImplNames = []string{"kwok"}
+var NodeImplNames = []string{"kwok", "podlife"}
 
 // NodeImplByName is the node implementation of a name in NodeImplNames, for the -node flags
 // of the examples.
@@ -235,6 +252,8 @@ func NodeImplByName(name string) (NodeImpl, error) {
 	switch name {
 	case "kwok":
 		return Kwok{}, nil
+	case "podlife":
+		return PodlifeNode{}, nil
 	}
 	return nil, fmt.Errorf("unknown node implementation %q (known: %s)", name, strings.Join(NodeImplNames, ", "))
 }

@@ -51,6 +51,9 @@
 // (lifecycle.Restore without a checkpoint): no container is started twice, none is lost.
 //
 // The node registers with its capacity, conditions (Ready, no pressure), addresses and
-// nodeInfo, and its lease is renewed every 10 s, which keeps it Ready. Group.Stats counts pods,
-// machine steps, status pushes, events and every API request by verb and resource.
+// nodeInfo, and its lease (40 s unless Options.LeaseDuration says otherwise) is renewed every
+// quarter of its duration, which keeps it Ready; a node the server shows otherwise while its
+// process runs (the node lifecycle controller marked it Unknown after the process was paused)
+// reports Ready again at once, as kubelet does. Group.Stats counts pods, machine steps, status
+// pushes, events and every API request by verb and resource.
 package kubenode

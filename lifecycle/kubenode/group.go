@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	vklog "github.com/virtual-kubelet/virtual-kubelet/log"
 	vknode "github.com/virtual-kubelet/virtual-kubelet/node"
@@ -12,11 +13,13 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/podlife/podlife/lifecycle"
@@ -40,6 +43,11 @@ type Options struct {
 	Nodes []NodeConfig
 	// Workers is the number of pod controller workers per node; default 10.
 	Workers int
+	// LeaseDuration is the duration of each node's lease in the kube-node-lease namespace, in
+	// whole seconds, renewed every quarter of it; default 40 s, kubelet's. The node lifecycle
+	// controller marks a node whose lease is older than its grace period (50 s by default)
+	// NotReady, so a cluster that should notice a lost node sooner shortens both.
+	LeaseDuration time.Duration
 	// Logger receives the nodes' logs (each named by its node); nil means zap.NewNop().
 	Logger *zap.Logger
 }
@@ -63,6 +71,7 @@ type node struct {
 	p   *provider
 	pc  *vknode.PodController
 	nc  *vknode.NodeController
+	np  *nodeProvider
 	eb  record.EventBroadcaster
 	// events is the node's client for events, with its own rate limit.
 	events kubernetes.Interface
@@ -83,14 +92,15 @@ func Start(ctx context.Context, opts Options) (*Group, error) {
 		log = zap.NewNop()
 	}
 	counter := &requestCounter{n: map[string]uint64{}}
-	// The pod controllers require these informers but, resolving no environment variables
-	// (SkipDownwardAPIResolution: podlife models secret and config map references itself), never
-	// read them; they are never started, so they watch nothing.
-	unusedClient, err := newClient(opts.Config, opts.QPS, opts.Burst, counter)
+	// The group's own client: the watch of its Node objects (watchNodes), and the informers the
+	// pod controllers require but, resolving no environment variables (SkipDownwardAPIResolution:
+	// podlife models secret and config map references itself), never read; those are never
+	// started, so they watch nothing.
+	groupClient, err := newClient(opts.Config, opts.QPS, opts.Burst, counter)
 	if err != nil {
 		return nil, err
 	}
-	unused := informers.NewSharedInformerFactory(unusedClient, 0)
+	unused := informers.NewSharedInformerFactory(groupClient, 0)
 	ctx, cancel := context.WithCancel(ctx)
 	g := &Group{counter: counter, cancel: cancel}
 	for i := range opts.Nodes {
@@ -147,7 +157,43 @@ func Start(ctx context.Context, opts Options) (*Group, error) {
 		}
 		log.Info("node ready", zap.String("node", n.cfg.Name), zap.String("runtime", n.cfg.RuntimeName))
 	}
+	g.watchNodes(ctx, groupClient)
 	return g, nil
+}
+
+// watchNodes follows the group's Node objects and has a node report its own status again when
+// the server shows it other than Ready (the node lifecycle controller marks a node whose lease
+// went stale Unknown, as after the process was paused), as kubelet reports a status that differs
+// from the server's; without it the node controller would write it only at its next periodic
+// update, a minute later. One watch for the group, on podlife's node label.
+func (g *Group) watchNodes(ctx context.Context, client kubernetes.Interface) {
+	byName := map[string]*nodeProvider{}
+	for _, n := range g.nodes {
+		byName[n.cfg.Name] = n.np
+	}
+	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+		o.LabelSelector = LabelNode + "=true"
+	}))
+	changed := func(obj any) {
+		if n, ok := obj.(*v1.Node); ok && byName[n.Name] != nil && !nodeReady(n) {
+			byName[n.Name].reassert()
+		}
+	}
+	_, _ = factory.Core().V1().Nodes().Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    changed,
+		UpdateFunc: func(_, obj any) { changed(obj) },
+	})
+	factory.Start(ctx.Done())
+}
+
+// nodeReady reports whether the node's Ready condition is True.
+func nodeReady(n *v1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == v1.NodeReady {
+			return c.Status == v1.ConditionTrue
+		}
+	}
+	return false
 }
 
 func (o *Options) validate() error {
@@ -157,6 +203,9 @@ func (o *Options) validate() error {
 	}
 	if len(o.Nodes) == 0 {
 		errs = append(errs, errors.New("Nodes: Required value"))
+	}
+	if o.LeaseDuration != 0 && (o.LeaseDuration < time.Second || o.LeaseDuration%time.Second != 0) {
+		errs = append(errs, fmt.Errorf("LeaseDuration: Invalid value: %s: whole seconds, at least 1", o.LeaseDuration))
 	}
 	seen := map[string]bool{}
 	for i, n := range o.Nodes {
@@ -188,6 +237,10 @@ func newClient(base *rest.Config, qps float32, burst int, counter *requestCounte
 		cfg.Burst = 100
 	}
 	cfg.UserAgent = "podlife-node"
+	// Protocol buffers, as kubelet's clients speak to the API server: a pod decodes and encodes
+	// several times faster than as JSON, with less garbage.
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	cfg.Wrap(counter.wrap)
 	c, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
@@ -211,7 +264,7 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, unused infor
 	// The node's pods, watched by node name as kubelet watches them: the API server filters.
 	factory := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", cfg.Name).String()
-	}))
+	}), informers.WithTransform(stripManagedFields))
 	pods := factory.Core().V1().Pods()
 	nlog := log.Named(cfg.Name)
 	store := memstore.New()
@@ -221,7 +274,7 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, unused infor
 		api: client, lister: pods.Lister(), recorder: recorder, hostIP: cfg.Address, scheme: cfg.RuntimeName, stats: &counters{},
 		pods: map[string]*entry{}}
 	agent, err := lifecycle.NewAgent(lifecycle.AgentConfig{Node: cfg.Name, Runtime: cfg.Runtime, Setup: cfg.Setup, Store: store,
-		Logger: nlog, Machine: cfg.Machine, Observe: p.observe})
+		Logger: demoteInfo(nlog), Machine: cfg.Machine, Observe: p.observe})
 	if err != nil {
 		return nil, fmt.Errorf("kubenode: node %s: %w", cfg.Name, err)
 	}
@@ -240,12 +293,30 @@ func newNode(opts Options, cfg NodeConfig, counter *requestCounter, unused infor
 	if err != nil {
 		return nil, fmt.Errorf("kubenode: node %s: pod controller: %w", cfg.Name, err)
 	}
-	nc, err := vknode.NewNodeController(nodeProvider{}, cfg.object(), client.CoreV1().Nodes(),
-		vknode.WithNodeEnableLeaseV1(client.CoordinationV1().Leases(v1.NamespaceNodeLease), 0))
+	lease := opts.LeaseDuration
+	if lease == 0 {
+		lease = DefaultLeaseDuration
+	}
+	np := &nodeProvider{cfg: &cfg}
+	nc, err := vknode.NewNodeController(np, cfg.object(), client.CoreV1().Nodes(),
+		vknode.WithNodeEnableLeaseV1WithRenewInterval(client.CoordinationV1().Leases(v1.NamespaceNodeLease),
+			int32(lease/time.Second), lease/4))
 	if err != nil {
 		return nil, fmt.Errorf("kubenode: node %s: node controller: %w", cfg.Name, err)
 	}
-	return &node{cfg: cfg, p: p, pc: pc, nc: nc, eb: eb, events: events, pods: factory}, nil
+	return &node{cfg: cfg, p: p, pc: pc, nc: nc, np: np, eb: eb, events: events, pods: factory}, nil
+}
+
+// stripManagedFields drops a pod's managedFields as the informer stores it: nothing on a node
+// reads them, and a status written without them keeps the server's (the field manager takes
+// the live object's when a request has none). They are most of a small pod's metadata, which
+// virtual-kubelet's pod controller copies and compares reflectively, byte by byte, at every
+// event of the pod.
+func stripManagedFields(obj any) (any, error) {
+	if p, ok := obj.(*v1.Pod); ok {
+		p.ManagedFields = nil
+	}
+	return obj, nil
 }
 
 func (g *Group) goRun(f func() error) {

@@ -3,6 +3,8 @@ package kubenode
 import (
 	"context"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -16,6 +18,10 @@ import (
 // KubeletVersion is the version a podlife node reports (nodeInfo.kubeletVersion, kubectl's
 // VERSION column): the kubelet release whose rules podlife follows, marked as podlife's.
 const KubeletVersion = "v1.35.0-podlife"
+
+// DefaultLeaseDuration is the duration of a node's lease unless Options.LeaseDuration says
+// otherwise: kubelet's nodeLeaseDurationSeconds, renewed every quarter of it (10 s).
+const DefaultLeaseDuration = 40 * time.Second
 
 // Labels every podlife node carries besides the kubelet's own (kubernetes.io/hostname, os,
 // arch): LabelNode, and LabelRuntime with "sim" or the runtime's name.
@@ -117,9 +123,36 @@ func (c *NodeConfig) object() *v1.Node {
 }
 
 // nodeProvider is the node's virtual-kubelet NodeProvider: the node is Ready while its process
-// runs (the pod controller and the agent run in it), and its status does not change by itself;
-// the node controller renews the lease every 10 s and the status every minute.
-type nodeProvider struct{}
+// runs (the pod controller and the agent run in it); the node controller renews the lease every
+// quarter of its duration (Options.LeaseDuration) and the status every minute, and writes it at
+// once when the provider reasserts it (Group.watchNodes).
+type nodeProvider struct {
+	cfg *NodeConfig
 
-func (nodeProvider) Ping(context.Context) error                            { return nil }
-func (nodeProvider) NotifyNodeStatus(context.Context, func(node *v1.Node)) {}
+	mu      sync.Mutex
+	notify  func(*v1.Node)
+	pending atomic.Bool // a reasserted status is on its way to the node controller
+}
+
+func (*nodeProvider) Ping(context.Context) error { return nil }
+
+func (p *nodeProvider) NotifyNodeStatus(_ context.Context, cb func(*v1.Node)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.notify = cb
+}
+
+// reassert gives the node controller the node's own status, every condition as of now, one at a
+// time: the controller takes it on its loop (its callback blocks until then).
+func (p *nodeProvider) reassert() {
+	p.mu.Lock()
+	cb := p.notify
+	p.mu.Unlock()
+	if cb == nil || !p.pending.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer p.pending.Store(false)
+		cb(p.cfg.object())
+	}()
+}

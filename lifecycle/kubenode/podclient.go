@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"go.uber.org/zap"
+	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 )
@@ -14,7 +15,8 @@ import (
 // stop is under way: the provider deletes the object when the stop ends, as kubelet does, so that
 // a stop longer than the grace (preStop cut short, then SIGTERM and the 2 s floor) or sidecars
 // still stopping are not cut off. A deletion the controller makes without the provider having
-// seen it yet starts the pod's graceful stop with the API pod's grace.
+// seen it yet starts the pod's graceful stop with the API pod's grace. Its status writes are
+// noted, for the provider's final deletion of a stopped pod to follow them.
 type podsGetter struct {
 	corev1client.PodsGetter
 	p *provider
@@ -28,6 +30,15 @@ type podsClient struct {
 	corev1client.PodInterface
 	p         *provider
 	namespace string
+}
+
+// UpdateStatus is the pod controller's status write; a written status is noted (statusWritten).
+func (c podsClient) UpdateStatus(ctx context.Context, pod *v1.Pod, opts metav1.UpdateOptions) (*v1.Pod, error) {
+	out, err := c.PodInterface.UpdateStatus(ctx, pod, opts)
+	if err == nil {
+		c.p.statusWritten(out)
+	}
+	return out, err
 }
 
 func (c podsClient) Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error {

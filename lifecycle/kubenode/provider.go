@@ -81,7 +81,13 @@ type entry struct {
 	status   *v1.PodStatus // the last status given to the pod controller
 	rejected bool          // podlife cannot run it: its Failed status is the provider's
 	deleting bool          // a graceful deletion went to the agent: the API object goes when the stop ends
+	final    bool          // the stop ended: the provider writes the final status and deletes the API object
 	terminal bool          // the last status is Succeeded or Failed
+	// written is the phase of the last status the pod controller wrote to the API; await, when
+	// set, is closed once it writes one of phase awaited (a stopped pod's final status).
+	written v1.PodPhase
+	await   chan struct{}
+	awaited v1.PodPhase
 }
 
 var (
@@ -289,23 +295,32 @@ func (p *provider) DeletePod(ctx context.Context, pod *v1.Pod) error {
 }
 
 // deleteGrace asks the agent to stop e's pod with grace seconds (0: by force; then the provider
-// forgets the pod at once, as its API object is gone).
+// forgets the pod at once, as its API object is gone). A graceful deletion marks the entry
+// deleting before the agent can see it: an agent that stops the pod at once may remove its record
+// before Delete returns, and that removal must find the entry deleting (recordGone), or nobody
+// would delete the API object while the pod controller's own deletion is held (holdsDelete).
 func (p *provider) deleteGrace(ctx context.Context, e *entry, grace int64) error {
+	p.mu.Lock()
+	wasDeleting := e.deleting
+	e.deleting = grace > 0
+	p.mu.Unlock()
 	err := p.client.Delete(ctx, p.node, e.ref, &grace, time.Now())
 	switch {
 	case errors.Is(err, lifecycle.ErrKeyNotFound):
-		// The record went: the pod's stop ended, or a forced deletion came first.
-		err = nil
+		// The record went: the pod's stop ended, or a forced deletion came first, or there was
+		// nothing to stop; a graceful deletion then finishes now.
+		if grace > 0 {
+			p.recordGone(ctx, podName(e.ref.Namespace, e.ref.Name))
+		}
 	case err != nil:
+		p.mu.Lock()
+		e.deleting = wasDeleting
+		p.mu.Unlock()
 		return fmt.Errorf("kubenode: deleting pod %s: %w", e.ref, err)
 	}
 	if grace == 0 {
 		p.remove(e)
-		return nil
 	}
-	p.mu.Lock()
-	e.deleting = true
-	p.mu.Unlock()
 	return nil
 }
 

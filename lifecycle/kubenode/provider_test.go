@@ -2,21 +2,27 @@ package kubenode
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/zap"
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/kube"
 	"github.com/podlife/podlife/lifecycle/memstore"
+	"github.com/podlife/podlife/lifecycle/simruntime"
 )
 
 // bareProvider is a provider without an agent or an API server, for what CreatePod decides
@@ -129,3 +135,83 @@ func TestRequestKind(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Start checks its options before it reaches the API server: every problem at once, each naming
+// its field.
+func TestStartValidatesOptions(t *testing.T) {
+	sim := SimNode("node-1", simruntime.WorldOptions{})
+	for _, tc := range []struct {
+		name string
+		opts Options
+		want []string
+	}{
+		{"nothing", Options{}, []string{"Config: Required value", "Nodes: Required value"}},
+		{"lease of a fraction of a second", Options{Config: &rest.Config{}, Nodes: []NodeConfig{sim}, LeaseDuration: 1500 * time.Millisecond},
+			[]string{"LeaseDuration: Invalid value: 1.5s: whole seconds, at least 1"}},
+		{"lease under a second", Options{Config: &rest.Config{}, Nodes: []NodeConfig{sim}, LeaseDuration: time.Millisecond},
+			[]string{"LeaseDuration: Invalid value: 1ms"}},
+		{"two nodes of a name", Options{Config: &rest.Config{}, Nodes: []NodeConfig{sim, sim}},
+			[]string{`Nodes[1].Name: Duplicate value: "node-1"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Start(context.Background(), tc.opts)
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// instantStop is a store in which a pod record goes as soon as a deletion is written to it, as
+// when the agent stops a pod at once, and the provider hears of it (changed) before the
+// deletion's write returns.
+type instantStop struct {
+	*memstore.Store
+	p *provider
+}
+
+func (s instantStop) Put(ctx context.Context, key string, value []byte, prev int64) (int64, error) {
+	rev, err := s.Store.Put(ctx, key, value, prev)
+	if rec, derr := lifecycle.DecodePod(value); err == nil && derr == nil && rec.Deletion != nil {
+		if err := s.Store.Delete(ctx, key, lifecycle.AnyRevision); err != nil {
+			return rev, err
+		}
+		s.p.changed(ctx, lifecycle.WatchEvent{Type: lifecycle.WatchDelete, KV: lifecycle.KV{Key: key}})
+	}
+	return rev, err
+}
+
+// A pod whose stop ends before the provider's deletion call returns still has its API object
+// deleted by the provider: the entry is marked deleting before the agent can see the deletion.
+// (Marked after, the record's removal found the entry not deleting, nobody deleted the object,
+// and the pod controller's own deletion was held for ever: one pod in 10,000 on a loaded
+// machine.) A deletion that finds the record already gone finishes the same way.
+func TestDeletionWhoseStopEndsAtOnce(t *testing.T) {
+	for _, gone := range []bool{false, true} {
+		t.Run(fmt.Sprintf("record gone before the deletion: %v", gone), func(t *testing.T) {
+			p, _, _ := bareProvider(t)
+			store := instantStop{Store: memstore.New(), p: p}
+			p.store, p.client = store.Store, lifecycle.Client{Store: store}
+			pod := &v1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web", UID: "u1"},
+				Spec: v1.PodSpec{NodeName: "node-1", Containers: []v1.Container{{Name: "app", Image: "nginx"}}}}
+			api := fake.NewClientset(pod.DeepCopy())
+			p.api = api
+			ctx := context.Background()
+			require.NoError(t, p.CreatePod(ctx, pod))
+			if gone {
+				require.NoError(t, store.Store.Delete(ctx, p.keys.Pod(p.node, refOf(pod)), lifecycle.AnyRevision))
+			}
+			deleting := pod.DeepCopy()
+			deleting.DeletionTimestamp, deleting.DeletionGracePeriodSeconds = &metav1.Time{Time: time.Now()}, ptr(int64(30))
+			require.NoError(t, p.DeletePod(ctx, deleting))
+			require.Eventually(t, func() bool {
+				_, err := api.CoreV1().Pods("default").Get(ctx, "web", metav1.GetOptions{})
+				return apierrors.IsNotFound(err)
+			}, 5*time.Second, 10*time.Millisecond, "the provider deletes the stopped pod's API object")
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			assert.True(t, p.pods["default/web"].final, "finalized once")
+		})
+	}
+}

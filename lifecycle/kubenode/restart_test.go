@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
+	"github.com/podlife/podlife/internal/kubetest"
 	"github.com/podlife/podlife/lifecycle"
 	"github.com/podlife/podlife/lifecycle/kubenode"
 	"github.com/podlife/podlife/lifecycle/simruntime"
@@ -122,6 +124,7 @@ func TestNodesRegisterAndRunInOneProcess(t *testing.T) {
 		require.NoError(t, err, "the node controller holds the node's lease")
 		require.NotNil(t, lease.Spec.HolderIdentity)
 		assert.Equal(t, n.Name, *lease.Spec.HolderIdentity)
+		assert.Equal(t, int32(40), *lease.Spec.LeaseDurationSeconds, "kubelet's lease duration by default")
 
 		pod := e.pod(n.Name, v1.PodSpec{Containers: []v1.Container{container("app")}})
 		pod.Spec.NodeName = nodes[i].Name
@@ -140,4 +143,42 @@ func TestNodesRegisterAndRunInOneProcess(t *testing.T) {
 	assert.Positive(t, st.API["PUT pods/status"], "the pod controllers write statuses: %v", st.API)
 	assert.Positive(t, st.APIWrites())
 	assert.Equal(t, []string{nodes[0].Name, nodes[1].Name, nodes[2].Name}, e.group.Names())
+}
+
+// A node the server shows NotReady while its process runs (the node lifecycle controller marks a
+// node Unknown when its lease went stale, as after the process was paused) reports Ready again
+// at once, as kubelet reports a status that differs from the server's, not at the node
+// controller's next periodic update a minute later.
+func TestNodeMarkedUnknownReportsReadyAgain(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	name := e.nodes[0].Name
+	ctx := context.Background()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		node, err := e.c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		for i := range node.Status.Conditions {
+			c := &node.Status.Conditions[i]
+			c.Status, c.Reason, c.Message = v1.ConditionUnknown, "NodeStatusUnknown", "Kubelet stopped posting node status."
+		}
+		_, err = e.c.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{})
+		return err
+	})
+	require.NoError(t, err)
+	marked := time.Now()
+	require.Eventually(t, func() bool {
+		node, err := e.c.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false
+		}
+		for _, c := range node.Status.Conditions {
+			if c.Status == v1.ConditionUnknown {
+				return false
+			}
+		}
+		return kubetest.NodeReady(node) == v1.ConditionTrue
+	}, 10*time.Second, 50*time.Millisecond, "the node reports Ready again")
+	t.Logf("Ready again %s after it was marked Unknown", time.Since(marked))
 }

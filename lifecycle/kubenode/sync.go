@@ -213,16 +213,17 @@ func (p *provider) statusChanged(rec lifecycle.StatusRecord) {
 func (p *provider) recordGone(ctx context.Context, name string) {
 	p.mu.Lock()
 	e := p.pods[name]
-	if e == nil || !e.deleting {
+	if e == nil || !e.deleting || e.final {
 		p.mu.Unlock()
 		return
 	}
+	e.final = true // once: the watch and a deletion that found the record gone may both come here
 	status := e.status
 	p.mu.Unlock()
 	// The entry stays until the pod controller sees the object gone and calls DeletePod, which
 	// forgets it; meanwhile the controller's own deletions of the object are held (holdsDelete).
 	go func() {
-		if err := p.finalize(ctx, e.ref, status); err != nil && ctx.Err() == nil {
+		if err := p.finalize(ctx, e, status); err != nil && ctx.Err() == nil {
 			p.log.Warn("deleting the stopped pod's API object failed", zap.Stringer("pod", e.ref), zap.Error(err))
 		}
 	}()
@@ -230,20 +231,20 @@ func (p *provider) recordGone(ctx context.Context, name string) {
 
 // finalRetry is the wait between two tries of a stopped pod's final status and deletion;
 // finalStatusWait how long the provider waits for the pod controller to write the final status
-// before it writes it itself, and finalStatusPoll how often it looks.
+// before it writes it itself.
 const (
 	finalRetry      = time.Second
 	finalStatusWait = 5 * time.Second
-	finalStatusPoll = 20 * time.Millisecond
 )
 
 // finalize deletes a stopped pod's API object with grace 0 and a UID precondition, as kubelet's
 // status manager does once the pod is terminal, trying again while the API server fails. The
-// final status goes first: the pod controller writes it (it was pushed before the record went);
-// if the API pod does not show it within finalStatusWait, the provider writes it itself (a merge
-// patch with the UID as a precondition, as kubelet's status manager patches). A pod already
-// gone, or replaced by another of its name, is done.
-func (p *provider) finalize(ctx context.Context, ref lifecycle.PodRef, status *v1.PodStatus) error {
+// final status goes first: the pod controller writes it (it was pushed before the record went;
+// statusWritten tells); if it has not within finalStatusWait, the provider writes it itself (a
+// merge patch with the UID as a precondition, as kubelet's status manager patches). A pod
+// already gone, or replaced by another of its name, is done.
+func (p *provider) finalize(ctx context.Context, e *entry, status *v1.PodStatus) error {
+	ref := e.ref
 	pods := p.api.CoreV1().Pods(ref.Namespace)
 	var patch []byte
 	if status != nil {
@@ -256,16 +257,12 @@ func (p *provider) finalize(ctx context.Context, ref lifecycle.PodRef, status *v
 	zero := int64(0)
 	uid := types.UID(ref.UID)
 	opts := metav1.DeleteOptions{GracePeriodSeconds: &zero, Preconditions: &metav1.Preconditions{UID: &uid}}
-	for wait := time.Now().Add(finalStatusWait); patch != nil && time.Now().Before(wait) && ctx.Err() == nil; {
-		cur, err := p.lister.Pods(ref.Namespace).Get(ref.Name)
-		if err != nil || string(cur.UID) != ref.UID {
+	if patch != nil {
+		if written := p.awaitWritten(ctx, e, status.Phase); written {
+			patch = nil
+		} else if cur, err := p.lister.Pods(ref.Namespace).Get(ref.Name); err != nil || string(cur.UID) != ref.UID {
 			return nil // gone, or another pod of the name
 		}
-		if cur.Status.Phase == status.Phase {
-			patch = nil // the pod controller wrote the final status
-			break
-		}
-		time.Sleep(finalStatusPoll)
 	}
 	for {
 		var err error
@@ -278,7 +275,7 @@ func (p *provider) finalize(ctx context.Context, ref lifecycle.PodRef, status *v
 		if patch == nil {
 			err = pods.Delete(ctx, ref.Name, opts)
 			if err == nil || gone(err) {
-				p.log.Info("deleted the stopped pod's API object", zap.Stringer("pod", ref))
+				p.log.Debug("deleted the stopped pod's API object", zap.Stringer("pod", ref))
 				return nil
 			}
 		}
@@ -288,6 +285,49 @@ func (p *provider) finalize(ctx context.Context, ref lifecycle.PodRef, status *v
 			return errors.Join(err, ctx.Err())
 		case <-time.After(finalRetry):
 		}
+	}
+}
+
+// awaitWritten waits until the pod controller has written a status of phase for e's pod
+// (statusWritten), or the API pod shows one, up to finalStatusWait; it reports whether one was.
+func (p *provider) awaitWritten(ctx context.Context, e *entry, phase v1.PodPhase) bool {
+	p.mu.Lock()
+	written := e.written == phase
+	if !written {
+		e.await, e.awaited = make(chan struct{}), phase
+	}
+	await := e.await
+	p.mu.Unlock()
+	if written {
+		return true
+	}
+	if cur, err := p.lister.Pods(e.ref.Namespace).Get(e.ref.Name); err == nil && string(cur.UID) == e.ref.UID && cur.Status.Phase == phase {
+		return true // written before this node process started, or seen first by the informer
+	}
+	t := time.NewTimer(finalStatusWait)
+	defer t.Stop()
+	select {
+	case <-await:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+// statusWritten notes a status the pod controller wrote for a pod of this node, and wakes a
+// finalize waiting for its phase.
+func (p *provider) statusWritten(pod *v1.Pod) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	e := p.pods[podName(pod.Namespace, pod.Name)]
+	if e == nil || e.ref.UID != string(pod.UID) {
+		return
+	}
+	e.written = pod.Status.Phase
+	if e.await != nil && e.written == e.awaited {
+		close(e.await)
+		e.await = nil
 	}
 }
 

@@ -1,0 +1,7 @@
+package kubetest
+
+// Exported for the tests of this package.
+var (
+	SourceHash = sourceHash
+	ModuleRoot = moduleRoot
+)
