@@ -85,7 +85,7 @@ type simRun struct {
 	// pod: when the last RunSandbox was asked, the last sandbox a machine saw ready and when,
 	// and the first (the one the script's sandbox loss is for).
 	// heldLost is a held sandbox an OpLoseSandbox killed.
-	sandboxAsked, readyAt, stoppedAt     time.Time
+	sandboxAsked, readyAt                time.Time
 	readySandbox, firstSandbox, heldLost string
 }
 
@@ -257,10 +257,7 @@ func (r *simRun) do(op Op) {
 		r.w.AddImage(op.Image, now)
 	case OpStopAgent, OpLoseNode:
 		st.agentStopped(op.At)
-		r.agent, r.stoppedAt = false, now
-		// The agent's RunSandbox under way ends with it: the runtime removes the sandbox it was
-		// making (simruntime.World.GiveUpSandbox), as the Agent's runtime does.
-		r.w.GiveUpSandbox(r.ref)
+		r.agent = false
 		if r.live {
 			if _, err := r.s.Detach(r.ref); err != nil {
 				r.errs = append(r.errs, err)
@@ -331,12 +328,10 @@ func (r *simRun) recover(t time.Duration) {
 
 // heldNow is what a runtime left as it was (held) has now, as the runtime goes on without an
 // agent: a sandbox that was still being made is ready once the script's sandbox delay from its
-// RunSandbox has passed, if that was before the agent stopped (else the runtime removed it as
-// the call ended), and the pod's first sandbox dies the script's sandbox loss after it
+// RunSandbox has passed, and the pod's first sandbox dies the script's sandbox loss after it
 // was ready (OpLoseSandbox meanwhile: loseHeld).
 func (r *simRun) heldNow(o lifecycle.Observed) lifecycle.Observed {
 	o.Sandboxes = slices.Clone(o.Sandboxes)
-	var gone []string
 	now := r.s.Now()
 	ps := r.sc.Script
 	for i := range o.Sandboxes {
@@ -353,19 +348,14 @@ func (r *simRun) heldNow(o lifecycle.Observed) lifecycle.Observed {
 			}
 		case sb.Ready:
 			continue // not a sandbox the script may lose
-		default: // still being made: made if before the agent stopped, which ends the call
+		default: // still being made
 			readyAt = r.sandboxAsked.Add(max(ps.SandboxDelay, 0))
-			if r.stoppedAt.Before(readyAt) {
-				gone = append(gone, sb.ID) // simruntime.World.GiveUpSandbox
-				continue
-			}
 			sb.Ready = !now.Before(readyAt)
 		}
 		if sb.Ready && first && ps.SandboxLostAt > 0 && !now.Before(readyAt.Add(ps.SandboxLostAt)) {
 			sb.Ready = false
 		}
 	}
-	o.Sandboxes = slices.DeleteFunc(o.Sandboxes, func(sb lifecycle.SandboxInfo) bool { return slices.Contains(gone, sb.ID) })
 	return o
 }
 

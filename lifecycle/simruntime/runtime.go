@@ -95,14 +95,6 @@ func (r *Runtime) RunSandbox(ctx context.Context, pod lifecycle.PodRef, _ *podli
 	ev, held, err := r.call(ctx, pod, lifecycle.Action{Type: lifecycle.RunSandbox, Attempt: attempt})
 	switch {
 	case err != nil:
-		if ev.Type == lifecycle.SandboxReady {
-			// The caller gave up before the sandbox was ready: it is removed (World.GiveUpSandbox),
-			// so that no sandbox is left that nobody knows the ID of.
-			r.mu.Lock()
-			r.catchUp(r.clock.Now())
-			r.w.GiveUpSandbox(pod)
-			r.mu.Unlock()
-		}
 		return lifecycle.Sandbox{}, err
 	case ev.Type == lifecycle.SandboxFailed:
 		return lifecycle.Sandbox{}, &lifecycle.RuntimeError{Op: "RunSandbox", ID: pod.String(), Err: errors.New(ev.Message)}

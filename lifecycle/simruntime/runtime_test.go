@@ -384,29 +384,3 @@ func TestRuntimePullsByContainerScript(t *testing.T) {
 			"a pull for no pod has no container script")
 	})
 }
-
-// TestRuntimeRemovesASandboxItsCallerGaveUpOn: a RunSandbox whose caller gives up (an agent
-// whose pod was deleted while the sandbox was being made) leaves no sandbox behind, as
-// containerd's RunPodSandbox cleans up what it made when it fails; one the caller waited for
-// stays.
-func TestRuntimeRemovesASandboxItsCallerGaveUpOn(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		rt := NewRuntime(NewWorld(WorldOptions{Pod: PodScript{SandboxDelay: 60 * s}}), lifecycle.RealClock{})
-		ctx, cancel := context.WithTimeout(t.Context(), 5*s)
-		defer cancel()
-		_, err := rt.RunSandbox(ctx, web, nil, 0)
-		require.ErrorIs(t, err, context.DeadlineExceeded)
-		time.Sleep(120 * s)
-		sbs, err := rt.ListSandboxes(t.Context())
-		require.NoError(t, err)
-		for _, sb := range sbs {
-			assert.False(t, sb.Ready, "sandbox %s, which nobody knows the ID of, is ready", sb.ID)
-		}
-
-		sb, err := rt.RunSandbox(t.Context(), web, nil, 1)
-		require.NoError(t, err)
-		sbs, err = rt.ListSandboxes(t.Context())
-		require.NoError(t, err)
-		assert.Contains(t, sbs, lifecycle.SandboxInfo{ID: sb.ID, Pod: web, Attempt: 1, Ready: true, IP: sb.IP})
-	})
-}

@@ -86,7 +86,6 @@ type sandbox struct {
 	id, ip  string
 	attempt int32
 	ready   bool
-	made    bool  // it was ready once: no longer being made
 	lostAt  int64 // Unix ns of the scheduled loss, 0 for none
 }
 
@@ -247,18 +246,6 @@ func (w *World) LoseSandbox(now time.Time, ref lifecycle.PodRef) (lifecycle.Even
 	return lifecycle.Event{Type: lifecycle.SandboxLost, At: now, SandboxID: p.sb.id}, true
 }
 
-// GiveUpSandbox removes the pod's sandbox if it is still being made, as a runtime does when the
-// caller of its RunSandbox goes away (an agent stopped): containerd's RunPodSandbox cleans up
-// what it made when it fails. It reports whether there was one.
-func (w *World) GiveUpSandbox(ref lifecycle.PodRef) bool {
-	p := w.lookupPod(ref)
-	if p == nil || p.sb == nil || p.sb.made {
-		return false
-	}
-	w.dropSandbox(p)
-	return true
-}
-
 // Pods is how many pods the world holds.
 func (w *World) Pods() int { return len(w.pods) }
 
@@ -352,7 +339,7 @@ func (w *World) Happen(ev lifecycle.Event) bool {
 		if p == nil || p.sb == nil || p.sb.id != ev.SandboxID {
 			return false
 		}
-		p.sb.ready, p.sb.made = true, true
+		p.sb.ready = true
 		return true
 	case lifecycle.SandboxLost:
 		p := w.podOfSandbox(ev.SandboxID)
