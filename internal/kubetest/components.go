@@ -161,19 +161,5 @@ func waitHealthy(ctx context.Context, p *Process, url string, timeout time.Durat
 		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // see above
 	}}
 	defer hc.CloseIdleConnections()
-	return waitUntil(ctx, p, "healthy", timeout, func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s: %s", url, resp.Status)
-		}
-		return nil
-	})
+	return waitUntil(ctx, p, "healthy", timeout, func(ctx context.Context) error { return httpOK(ctx, hc, url) })
 }

@@ -96,7 +96,7 @@ func (s *APIServer) StartKwok(ctx context.Context, opts KwokOptions) (*Process, 
 		}, opts.Args...)
 	}, func(ctx context.Context, p *Process, port int) error {
 		return waitUntil(ctx, p, "healthy", s.opts.StartTimeout, func(ctx context.Context) error {
-			return httpOK(ctx, "http://127.0.0.1:"+strconv.Itoa(port)+"/healthz")
+			return httpOK(ctx, http.DefaultClient, "http://127.0.0.1:"+strconv.Itoa(port)+"/healthz")
 		})
 	})
 }
@@ -125,13 +125,13 @@ func kwokConfig(stages []string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// httpOK gets url and wants 200.
-func httpOK(ctx context.Context, url string) error {
+// httpOK gets url with hc and wants 200.
+func httpOK(ctx context.Context, hc *http.Client, url string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}

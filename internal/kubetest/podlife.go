@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,7 +100,7 @@ func (pn PodlifeNode) Start(ctx context.Context, s *APIServer, opts NodeOptions)
 		return append(append(args, "-metrics=127.0.0.1:"+strconv.Itoa(port)), pn.Args...)
 	}, func(ctx context.Context, p *Process, port int) error {
 		return waitUntil(ctx, p, "healthy", s.opts.StartTimeout, func(ctx context.Context) error {
-			return httpOK(ctx, "http://127.0.0.1:"+strconv.Itoa(port)+"/healthz")
+			return httpOK(ctx, http.DefaultClient, "http://127.0.0.1:"+strconv.Itoa(port)+"/healthz")
 		})
 	})
 }
